@@ -1,0 +1,134 @@
+// The example app: Express + AdminJS + Sequelize with one `Document` resource whose `file`
+// property is uploaded in chunks. It imports adminjs-resumable through the package's public
+// entry, exactly as an application would.
+import AdminJS, { ComponentLoader } from 'adminjs'
+import * as AdminJSSequelize from '@adminjs/sequelize'
+import express from 'express'
+import session from 'express-session'
+import connectSessionSequelize from 'connect-session-sequelize'
+import { Sequelize, DataTypes } from 'sequelize'
+import { mkdir, readdir, stat, rm } from 'node:fs/promises'
+import { join, dirname, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { resumableUploadFeature, buildAuthenticatedRouter } from 'adminjs-resumable'
+
+AdminJS.registerAdapter({ Resource: AdminJSSequelize.Resource, Database: AdminJSSequelize.Database })
+
+const here = dirname(fileURLToPath(import.meta.url))
+
+export function accounts(env = process.env) {
+  return [
+    { id: 'admin', email: 'admin@example.com', role: 'admin', password: env.ADMIN_PASSWORD || 'password' },
+    { id: 'editor', email: 'editor@example.com', role: 'editor', password: env.EDITOR_PASSWORD || 'password' },
+    { id: 'viewer', email: 'viewer@example.com', role: 'viewer', password: env.VIEWER_PASSWORD || 'password' },
+  ]
+}
+
+const canWrite = ({ currentAdmin }) => !!currentAdmin && currentAdmin.role !== 'viewer'
+
+export function connect(env = process.env) {
+  const logging = env.SQL_LOG ? console.log : false
+  if (env.DATABASE_URL) return new Sequelize(env.DATABASE_URL, { logging })
+  const storage = env.DATABASE_FILE || join(here, 'data', 'app.sqlite')
+  return new Sequelize({ dialect: 'sqlite', storage, logging })
+}
+
+export function defineDocument(sequelize) {
+  return sequelize.define('Document', {
+    id: { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true },
+    title: { type: DataTypes.STRING, allowNull: false },
+    filePath: { type: DataTypes.TEXT },
+    fileName: { type: DataTypes.TEXT },
+    fileSize: { type: DataTypes.BIGINT },
+    fileMimeType: { type: DataTypes.STRING },
+  }, { tableName: 'Documents' })
+}
+
+/**
+ * In development AdminJS serves `.adminjs/bundle.js` as it finds it, even when components changed:
+ * rebuild it when it is older than the compiled components, before the first page is served.
+ */
+async function ensureComponentsBundle(admin) {
+  const { componentsBundler, generateUserComponentEntry, ADMIN_JS_TMP_DIR, COMPONENTS_OUTPUT_PATH } = await import('adminjs/bundler')
+  if (process.env.NODE_ENV === 'production') return admin.initialize()
+  const distDir = resolve(here, '..', 'components', 'dist')
+  const newest = Math.max(0, ...await Promise.all((await readdir(distDir)).map((f) => stat(join(distDir, f)).then((s) => s.mtimeMs))))
+  const bundle = await stat(COMPONENTS_OUTPUT_PATH).catch(() => null)
+  if (bundle && bundle.mtimeMs > newest && !process.env.FORCE_BUNDLE) return
+  await rm(COMPONENTS_OUTPUT_PATH, { force: true })
+  await componentsBundler.createEntry({ content: generateUserComponentEntry(admin, ADMIN_JS_TMP_DIR) })
+  await componentsBundler.build()
+}
+
+export async function createApp(env = process.env) {
+  const sequelize = connect(env)
+  const Document = defineDocument(sequelize)
+  const uploadDir = resolve(env.UPLOAD_DIR || join(here, 'uploads'))
+  if (!env.DATABASE_URL) await mkdir(dirname(env.DATABASE_FILE || join(here, 'data', 'app.sqlite')), { recursive: true })
+
+  const SequelizeStore = connectSessionSequelize(session.Store)
+  const sessionStore = new SequelizeStore({
+    db: sequelize,
+    tableName: 'Sessions',
+    checkExpirationInterval: 15 * 60 * 1000,
+    expiration: Number(env.SESSION_MAX_AGE_MS || 8 * 3600 * 1000),
+  })
+  await sequelize.sync()
+  await sessionStore.sync()
+
+  const componentLoader = new ComponentLoader()
+  const writeOnly = { isAccessible: canWrite }
+  const admin = new AdminJS({
+    rootPath: '/admin',
+    componentLoader,
+    branding: { companyName: 'adminjs-resumable example', withMadeWithLove: false },
+    resources: [{
+      resource: Document,
+      options: {
+        id: 'Document',
+        listProperties: ['id', 'title', 'file', 'updatedAt'],
+        showProperties: ['id', 'title', 'file', 'createdAt', 'updatedAt'],
+        editProperties: ['title', 'file'],
+        actions: { new: writeOnly, edit: writeOnly, delete: writeOnly, bulkDelete: writeOnly },
+      },
+      features: [resumableUploadFeature({
+        componentLoader,
+        properties: { key: 'filePath', file: 'file', filename: 'fileName', size: 'fileSize', mimeType: 'fileMimeType' },
+        storage: { local: { directory: uploadDir, stagingDirectory: join(uploadDir, '.staging') } },
+        uploadPath: (record, filename) => `documents/${record.id()}/${filename}`,
+        validation: {
+          maxSize: Number(env.MAX_UPLOAD_SIZE || 50 * 1024 ** 3),
+          mimeTypes: env.ALLOWED_TYPES ? env.ALLOWED_TYPES.split(',') : undefined,
+        },
+        chunkSize: Number(env.CHUNK_SIZE || 5 * 1024 * 1024),
+        simultaneousUploads: 3,
+        expiry: {
+          ttlMs: Number(env.UPLOAD_TTL_MS || 24 * 3600 * 1000),
+          sweepIntervalMs: Number(env.SWEEP_INTERVAL_MS ?? 3600 * 1000),
+        },
+      })],
+    }],
+  })
+
+  const users = accounts(env)
+  const router = buildAuthenticatedRouter(admin, {
+    cookieName: 'adminjs',
+    cookiePassword: env.SESSION_SECRET || 'example-app-session-secret-change-me-please-0123456789',
+    authenticate: async (email, password) => {
+      const user = users.find((u) => u.email === email && u.password === password)
+      return user ? { id: user.id, email: user.email, role: user.role, title: user.role } : null
+    },
+  }, null, {
+    store: sessionStore,
+    resave: false,
+    saveUninitialized: false,
+    cookie: { httpOnly: true, sameSite: 'lax', maxAge: Number(env.SESSION_MAX_AGE_MS || 8 * 3600 * 1000) },
+  })
+
+  const app = express()
+  app.get('/', (_req, res) => res.redirect('/admin'))
+  app.use(admin.options.rootPath, router)
+  await ensureComponentsBundle(admin)
+
+  return { app, admin, sequelize, Document, uploadDir, users, close: () => sequelize.close() }
+}

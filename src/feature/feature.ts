@@ -1,0 +1,103 @@
+import { buildFeature, type FeatureType, type PropertyOptions, type ResourceOptions } from 'adminjs'
+import { fileURLToPath } from 'node:url'
+import { LocalUploadStore } from '../store/local.js'
+import type { UploadStore } from '../store/types.js'
+import { afterDelete, afterSave, beforeSave } from './hooks.js'
+import { DEFAULTS, type ResumableCustom, type ResumableUploadFeatureOptions } from './options.js'
+import { registerFeature } from './registry.js'
+
+const COMPONENTS = {
+  edit: ['ResumableUploadEdit', 'ResumableEdit'],
+  list: ['ResumableUploadList', 'ResumableList'],
+  show: ['ResumableUploadShow', 'ResumableShow'],
+} as const
+
+function componentPath(file: string): string {
+  // Compiled components ship next to lib/ and src/ alike: ../../components/dist from either.
+  return fileURLToPath(new URL(`../../components/dist/${file}.js`, import.meta.url))
+}
+
+function isStore(storage: ResumableUploadFeatureOptions['storage']): storage is UploadStore {
+  return typeof (storage as UploadStore).writeChunk === 'function'
+}
+
+/**
+ * Gives a resource a file property uploaded in chunks by Resumable.js. Mount the chunk route with
+ * `buildAuthenticatedRouter` from this package (it shares the AdminJS session).
+ */
+export function resumableUploadFeature(options: ResumableUploadFeatureOptions): FeatureType {
+  if (!options?.componentLoader) throw new Error('adminjs-resumable: `componentLoader` is required')
+  if (!options.properties?.key) throw new Error('adminjs-resumable: `properties.key` is required')
+  if (!options.storage) throw new Error('adminjs-resumable: `storage` is required')
+  const chunkSize = options.chunkSize ?? DEFAULTS.chunkSize
+  if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) throw new Error('adminjs-resumable: `chunkSize` must be a positive integer')
+
+  const store = isStore(options.storage) ? options.storage : new LocalUploadStore(options.storage.local)
+  const mapping = { ...options.properties, file: options.properties.file ?? DEFAULTS.file }
+  const validation = options.validation ?? {}
+  const ttlMs = options.expiry?.ttlMs ?? DEFAULTS.ttlMs
+  const feature = registerFeature({
+    store,
+    mapping,
+    options,
+    ttlMs,
+    rules: {
+      chunkSize,
+      forceChunkSize: !!options.forceChunkSize,
+      maxSize: validation.maxSize ?? DEFAULTS.maxSize,
+      mimeTypes: validation.mimeTypes,
+      extensions: validation.extensions,
+    },
+    ready: store.init(),
+  })
+  feature.ready.catch((error) => console.error('adminjs-resumable: storage start-up failed', error))
+  const interval = options.expiry?.sweepIntervalMs ?? DEFAULTS.sweepIntervalMs
+  if (interval > 0) {
+    setInterval(() => {
+      feature.ready.then(() => store.sweep(ttlMs)).catch((error) => console.error('adminjs-resumable: sweep failed', error))
+    }, interval).unref()
+  }
+
+  const { componentLoader } = options
+  const components = {
+    edit: componentLoader.add(COMPONENTS.edit[0], componentPath(COMPONENTS.edit[1])),
+    list: componentLoader.add(COMPONENTS.list[0], componentPath(COMPONENTS.list[1])),
+    show: componentLoader.add(COMPONENTS.show[0], componentPath(COMPONENTS.show[1])),
+  }
+  const hidden: PropertyOptions = { isVisible: { list: false, filter: false, show: false, edit: false } }
+
+  return buildFeature((admin): ResourceOptions => {
+    const custom: ResumableCustom = {
+      featureId: feature.id,
+      endpoint: `${admin.options.rootPath.replace(/\/$/, '')}/api/resumable`,
+      chunkSize,
+      forceChunkSize: !!options.forceChunkSize,
+      simultaneousUploads: options.simultaneousUploads ?? DEFAULTS.simultaneousUploads,
+      maxSize: feature.rules.maxSize,
+      mimeTypes: validation.mimeTypes ?? [],
+      extensions: (validation.extensions ?? []).map((e) => e.replace(/^\./, '').toLowerCase()),
+      required: !!validation.required,
+      properties: mapping,
+    }
+    const properties: Record<string, PropertyOptions> = {
+      [mapping.file]: {
+        custom,
+        components,
+        isSortable: false,
+        isVisible: { list: true, show: true, edit: true, filter: false },
+      },
+    }
+    for (const column of [mapping.key, mapping.filename, mapping.size, mapping.mimeType]) {
+      if (column) properties[column] = hidden
+    }
+    return {
+      properties,
+      actions: {
+        new: { before: [beforeSave(feature)], after: [afterSave(feature)] },
+        edit: { before: [beforeSave(feature)], after: [afterSave(feature)] },
+        delete: { after: [afterDelete(feature)] },
+        bulkDelete: { after: [afterDelete(feature)] },
+      },
+    }
+  })
+}

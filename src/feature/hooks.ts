@@ -1,0 +1,136 @@
+import { ValidationError, type ActionContext, type ActionRequest, type ActionResponse, type After, type Before, type BaseRecord } from 'adminjs'
+import { ownerOf } from '../protocol/scope.js'
+import type { UploadManifest } from '../store/types.js'
+import { CLEAR_MARKER } from './options.js'
+import type { RegisteredFeature } from './registry.js'
+import { buildKey } from './upload-path.js'
+
+interface PendingChange {
+  manifest?: UploadManifest
+  clear?: boolean
+  oldKey?: string | null
+}
+
+const CONTEXT_KEY = (feature: RegisteredFeature) => `adminjsResumable:${feature.id}`
+
+function columns(feature: RegisteredFeature): string[] {
+  const { key, filename, size, mimeType } = feature.mapping
+  return [key, filename, size, mimeType].filter((c): c is string => !!c)
+}
+
+/** Removes the file property and every column we own from the payload: only the server sets them. */
+function stripPayload(payload: Record<string, unknown>, feature: RegisteredFeature): unknown {
+  const file = feature.mapping.file
+  const value = payload[file]
+  for (const name of Object.keys(payload)) {
+    if (name === file || name.startsWith(`${file}.`) || columns(feature).includes(name)) delete payload[name]
+  }
+  return value
+}
+
+function fail(feature: RegisteredFeature, message: string): never {
+  throw new ValidationError({ [feature.mapping.file]: { message, type: 'resumable' } }, { message })
+}
+
+/**
+ * Save (`new`/`edit`), before the record is written: turn the opaque reference into a completed
+ * upload of this admin, resource and property, or refuse the save with an error on the property.
+ */
+export function beforeSave(feature: RegisteredFeature): Before {
+  return async (request: ActionRequest, context: ActionContext) => {
+    if (request.method !== 'post') return request
+    const payload = (request.payload ?? {}) as Record<string, unknown>
+    const value = stripPayload(payload, feature)
+    const oldKey = (context.record?.get(feature.mapping.key) as string | null | undefined) ?? null
+    const required = !!feature.options.validation?.required
+    const pending: PendingChange = { oldKey }
+
+    if (value === undefined) {
+      if (required && !oldKey) fail(feature, 'A file is required: upload one before saving.')
+    } else if (value === CLEAR_MARKER || value === '' || value === null) {
+      if (required) fail(feature, 'A file is required here; it cannot be removed, only replaced.')
+      pending.clear = !!oldKey
+    } else {
+      pending.manifest = await resolveReference(feature, value, context)
+    }
+    ;(context as Record<string, unknown>)[CONTEXT_KEY(feature)] = pending
+    return { ...request, payload }
+  }
+}
+
+async function resolveReference(feature: RegisteredFeature, value: unknown, context: ActionContext): Promise<UploadManifest> {
+  const unknown = 'This upload is unknown or has expired: upload the file again.'
+  if (typeof value !== 'string' || !/^[a-f0-9]{40}$/.test(value)) fail(feature, unknown)
+  await feature.ready
+  const manifest = await feature.store.get(value)
+  // Someone else's upload is reported exactly like a missing one: its existence is not revealed.
+  if (
+    !manifest
+    || manifest.owner !== ownerOf(context.currentAdmin)
+    || manifest.resourceId !== context.resource.id()
+    || manifest.propertyPath !== feature.mapping.file
+  ) {
+    fail(feature, unknown)
+  }
+  if ((await feature.store.state(value)) !== 'complete') {
+    fail(feature, 'The upload has not finished yet: wait until it completes, then save again.')
+  }
+  return manifest
+}
+
+function saved(response: ActionResponse): string | null {
+  const record = response.record as { id?: string; errors?: Record<string, unknown> } | undefined
+  if (!record?.id || (record.errors && Object.keys(record.errors).length)) return null
+  return record.id
+}
+
+/** Save, after the record is written: place the file, point the record at it, drop the old one. */
+export function afterSave(feature: RegisteredFeature): After<ActionResponse> {
+  return async (response: ActionResponse, request: ActionRequest, context: ActionContext) => {
+    if (request.method !== 'post') return response
+    const pending = (context as Record<string, unknown>)[CONTEXT_KEY(feature)] as PendingChange | undefined
+    const id = saved(response)
+    if (!pending || !id || (!pending.manifest && !pending.clear)) return response
+    const record = await context.resource.findOne(id, context)
+    if (!record) return response
+    const { store, mapping } = feature
+    const { manifest, oldKey } = pending
+
+    let newKey: string | null = null
+    const params: Record<string, unknown> = {}
+    if (manifest) {
+      newKey = buildKey(feature.options.uploadPath, context.resource.id(), record, manifest.filename)
+      await store.commit(manifest.id, newKey)
+      params[mapping.key] = newKey
+      if (mapping.filename) params[mapping.filename] = manifest.filename
+      if (mapping.size) params[mapping.size] = manifest.totalSize
+      if (mapping.mimeType) params[mapping.mimeType] = manifest.type
+    } else {
+      for (const column of columns(feature)) params[column] = null
+    }
+    await record.update(params, context)
+    if (record.errors && Object.keys(record.errors).length) {
+      // The record refused the new values: leave the old file in place, undo the new one.
+      if (newKey && newKey !== oldKey) await store.deleteFile(newKey).catch(() => undefined)
+      response.record = record.toJSON(context.currentAdmin)
+      return response
+    }
+    if (manifest) await store.remove(manifest.id).catch(() => undefined)
+    if (oldKey && oldKey !== newKey) await store.deleteFile(oldKey).catch(() => undefined)
+    response.record = record.toJSON(context.currentAdmin)
+    return response
+  }
+}
+
+/** Delete and bulk delete: the files of deleted records go too. */
+export function afterDelete(feature: RegisteredFeature): After<ActionResponse> {
+  return async (response: ActionResponse, request: ActionRequest, context: ActionContext) => {
+    if (request.method !== 'post') return response
+    const records: BaseRecord[] = context.records ?? (context.record ? [context.record] : [])
+    for (const record of records) {
+      const key = record.get(feature.mapping.key) as string | null | undefined
+      if (key) await feature.store.deleteFile(key).catch(() => undefined)
+    }
+    return response
+  }
+}

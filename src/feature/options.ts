@@ -1,0 +1,79 @@
+import type { BaseRecord, ComponentLoader } from 'adminjs'
+import type { LocalStoreOptions } from '../store/local.js'
+import type { UploadStore } from '../store/types.js'
+
+/** Which record columns the feature fills; names follow `@adminjs/upload`'s `properties`. */
+export interface ResumablePropertyMapping {
+  /** Column holding the stored file's key (a path relative to the storage root). Required. */
+  key: string
+  /** The virtual property staff see in the form. Default `file`. */
+  file?: string
+  filename?: string
+  size?: string
+  mimeType?: string
+}
+
+export interface ResumableValidation {
+  /** Largest accepted file in bytes. Default 10 GiB. Checked on every chunk (413). */
+  maxSize?: number
+  /** e.g. `['video/*', 'application/pdf']`. Empty or absent: any. Checked on every chunk (415). */
+  mimeTypes?: string[]
+  /** e.g. `['mp4', 'pdf']`. Empty or absent: any. */
+  extensions?: string[]
+  /** A record cannot be created without a file, nor have its file cleared. */
+  required?: boolean
+}
+
+export type UploadPathOption = string | ((record: BaseRecord, filename: string) => string)
+
+export interface ResumableUploadFeatureOptions {
+  componentLoader: ComponentLoader
+  properties: ResumablePropertyMapping
+  /** `{ local: { directory, stagingDirectory? } }` or any `UploadStore`. */
+  storage: { local: LocalStoreOptions } | UploadStore
+  /**
+   * Where the finished file goes, relative to the storage root: a folder (the file lands in
+   * `<folder>/<record id>/<file name>`) or a function of the saved record and the sanitised name.
+   * Default: `<resource id>/<record id>/<file name>`.
+   */
+  uploadPath?: UploadPathOption
+  validation?: ResumableValidation
+  /** Bytes per chunk, sent to Resumable.js and enforced by the route. Default 5 MiB. */
+  chunkSize?: number
+  /** Resumable.js `forceChunkSize`. Default false (the last chunk absorbs the remainder). */
+  forceChunkSize?: boolean
+  /** Chunks in flight per browser. Default 3. */
+  simultaneousUploads?: number
+  expiry?: {
+    /** Unfinished uploads, and finished ones never saved, are removed after this long idle. Default 24 h. */
+    ttlMs?: number
+    /** How often the sweep runs; 0 disables the timer (call `sweepExpiredUploads()` yourself). Default 1 h. */
+    sweepIntervalMs?: number
+  }
+}
+
+export const DEFAULTS = {
+  file: 'file',
+  maxSize: 10 * 1024 ** 3,
+  chunkSize: 5 * 1024 * 1024,
+  simultaneousUploads: 3,
+  ttlMs: 24 * 3600_000,
+  sweepIntervalMs: 3600_000,
+} as const
+
+/** Sent to the components as `property.custom` (JSON only; nothing secret). */
+export interface ResumableCustom {
+  featureId: string
+  endpoint: string
+  chunkSize: number
+  forceChunkSize: boolean
+  simultaneousUploads: number
+  maxSize: number
+  mimeTypes: string[]
+  extensions: string[]
+  required: boolean
+  properties: Required<Pick<ResumablePropertyMapping, 'key' | 'file'>> & Omit<ResumablePropertyMapping, 'key' | 'file'>
+}
+
+/** The value the edit component puts into the form to remove the current file. */
+export const CLEAR_MARKER = '__clear__'

@@ -1,0 +1,33 @@
+import type { BaseRecord } from 'adminjs'
+import { sanitizeFilename } from '../protocol/filename.js'
+import type { UploadPathOption } from './options.js'
+
+/**
+ * Builds the storage key of a saved file. The file name is the sanitised one from the manifest, the
+ * record id is sanitised too, and whatever a custom function returns is checked, so no client
+ * string can steer the key out of the storage root.
+ */
+export function buildKey(option: UploadPathOption | undefined, resourceId: string, record: BaseRecord, filename: string): string {
+  const recordId = sanitizeFilename(String(record.id()))
+  const key = typeof option === 'function'
+    ? option(record, filename)
+    : `${trimSlashes(option ?? sanitizeFilename(resourceId))}/${recordId}/${filename}`
+  return assertSafeKey(key)
+}
+
+export function assertSafeKey(key: string): string {
+  const segments = typeof key === 'string' ? key.split('/') : []
+  if (
+    !segments.length
+    || key.includes('\\')
+    || key.includes('\0')
+    || segments.some((s) => !s || s === '.' || s === '..' || s.trim() !== s && s.trim() === '')
+  ) {
+    throw new Error(`adminjs-resumable: uploadPath produced an unsafe key: ${JSON.stringify(key)}`)
+  }
+  return key
+}
+
+function trimSlashes(folder: string): string {
+  return folder.replace(/^\/+|\/+$/g, '')
+}

@@ -1,0 +1,127 @@
+import busboy from 'busboy'
+import type { Request } from 'express'
+import type { Readable } from 'node:stream'
+import { InvalidRequest, TooLarge } from '../errors.js'
+import type { RawParams } from '../protocol/params.js'
+
+export interface ChunkBody {
+  /** Multipart fields that arrived before the file part (Resumable.js sends them first). */
+  fields: RawParams
+  /** The chunk's bytes, not yet read. */
+  stream: Readable
+}
+
+const LIMITS = { fields: 32, fieldSize: 8 * 1024, fieldNameSize: 128, files: 1, parts: 48 }
+
+/**
+ * Reads a chunk request up to the start of its bytes and hands them over as a stream, so nothing is
+ * buffered and the bytes go straight to their offset. Accepts Resumable.js's multipart body (part
+ * `file`) and its `method: 'octet'` raw body (parameters in the URL). `onFile` runs once, with the
+ * stream; its promise decides the request. Every malformed body is an InvalidRequest.
+ */
+export function readChunkBody<T>(req: Request, maxBytes: number, onFile: (body: ChunkBody) => Promise<T>): Promise<T> {
+  const length = Number(req.get('content-length'))
+  if (Number.isFinite(length) && length > maxBytes) {
+    return Promise.reject(new TooLarge(`A chunk request may carry at most ${maxBytes} bytes; this one declares ${length}.`))
+  }
+  const type = (req.get('content-type') ?? '').toLowerCase()
+  if (type.startsWith('application/octet-stream')) {
+    return onFile({ fields: {}, stream: limitBody(req, maxBytes) })
+  }
+  if (!type.startsWith('multipart/form-data')) {
+    return Promise.reject(new InvalidRequest('Chunks must be sent as multipart/form-data with the bytes in the part "file".'))
+  }
+  return new Promise<T>((resolve, reject) => {
+    let settled = false
+    let closed = false
+    let fileStream: Readable | null = null
+    let result: { value: T } | null = null
+    const fields: RawParams = {}
+    const fail = (error: unknown) => {
+      if (settled) return
+      settled = true
+      req.unpipe(parser)
+      // A stream left waiting would hold the chunk's lock forever: end it with the error.
+      if (fileStream && !fileStream.readableEnded) fileStream.destroy(error as Error)
+      reject(error)
+    }
+    // Answer only after the parser saw the end of the body, so a trailing second file part or
+    // garbage after the chunk is still refused.
+    const finish = () => {
+      if (!settled && closed && result) {
+        settled = true
+        resolve(result.value)
+      }
+    }
+    let parser: busboy.Busboy
+    try {
+      parser = busboy({ headers: req.headers, limits: LIMITS })
+    } catch {
+      reject(new InvalidRequest('The multipart body is malformed (no boundary).'))
+      return
+    }
+    parser.on('field', (name, value, info) => {
+      if (info.nameTruncated || info.valueTruncated) return fail(new InvalidRequest(`Field ${name.slice(0, 64)} is too long.`))
+      if (fileStream) return
+      const existing = fields[name]
+      fields[name] = existing === undefined ? value : ([] as string[]).concat(existing, value)
+    })
+    parser.on('file', (name, stream) => {
+      if (name !== 'file' || fileStream || settled) {
+        stream.resume()
+        return fail(new InvalidRequest(fileStream ? 'The part "file" was sent more than once.' : `Unexpected file part "${name.slice(0, 64)}"; the chunk goes in the part "file".`))
+      }
+      fileStream = stream
+      onFile({ fields, stream }).then(
+        (value) => {
+          result = { value }
+          finish()
+        },
+        (error) => {
+          stream.resume()
+          fail(error)
+        },
+      )
+    })
+    parser.on('filesLimit', () => fail(new InvalidRequest('Only one file part is allowed.')))
+    parser.on('fieldsLimit', () => fail(new InvalidRequest(`At most ${LIMITS.fields} fields are allowed.`)))
+    parser.on('partsLimit', () => fail(new InvalidRequest(`At most ${LIMITS.parts} parts are allowed.`)))
+    parser.on('error', (error: Error) => fail(new InvalidRequest(`The multipart body is malformed: ${error.message}`)))
+    parser.on('close', () => {
+      closed = true
+      if (!fileStream) fail(new InvalidRequest('The chunk is missing: no part named "file".'))
+      else finish()
+    })
+    const aborted = () => fail(new InvalidRequest('The request was aborted before the whole chunk arrived.'))
+    req.on('aborted', aborted)
+    req.on('error', aborted)
+    req.on('close', () => {
+      if (!req.complete) aborted()
+    })
+    req.pipe(parser)
+  })
+}
+
+/** A raw body as a stream that errors once it passes `maxBytes`. */
+function limitBody(req: Request, maxBytes: number): Readable {
+  let seen = 0
+  req.on('data', (piece: Buffer) => {
+    seen += piece.length
+    if (seen > maxBytes) req.destroy(new TooLarge(`A chunk request may carry at most ${maxBytes} bytes.`))
+  })
+  return req
+}
+
+/**
+ * After an error, the rest of the body is read and dropped (bounded), so the client gets the answer
+ * instead of a reset; past the bound, the connection is closed.
+ */
+export function drainRequest(req: Request, maxBytes: number): void {
+  if (req.complete || req.destroyed) return
+  let seen = 0
+  req.on('data', (piece: Buffer) => {
+    seen += piece.length
+    if (seen > maxBytes) req.destroy()
+  })
+  req.resume()
+}

@@ -1,0 +1,53 @@
+import AdminJSExpress from '@adminjs/express'
+import type AdminJS from 'adminjs'
+import express, { type Router } from 'express'
+import session from 'express-session'
+import { createBodyGuard, type BodyLimits } from '../guard/body-guard.js'
+import { createResumableRouter } from './router.js'
+
+type AuthOptions = Parameters<typeof AdminJSExpress.buildAuthenticatedRouter>[1]
+type FormidableOptions = Parameters<typeof AdminJSExpress.buildAuthenticatedRouter>[4]
+
+export interface ResumableRouterOptions {
+  /** Body limits on every admin URL except the chunk route (which has its own, from chunkSize). */
+  limits?: Partial<BodyLimits>
+}
+
+/**
+ * A drop-in for `@adminjs/express`'s `buildAuthenticatedRouter` (same arguments, one more for our
+ * options) that also mounts the chunk and download routes at `<rootPath>/api/resumable`, in front
+ * of AdminJS's router, sharing its session, and guards every admin URL against oversized or
+ * anonymous bodies before AdminJS's body parser can write them to disk.
+ *
+ * One session store is shared by our routes and AdminJS's (express-session skips itself when the
+ * session is already loaded); a MemoryStore is made when none is given: pass a real store in
+ * production and whenever several processes serve the admin.
+ */
+export function buildAuthenticatedRouter(
+  admin: AdminJS,
+  auth: AuthOptions,
+  predefinedRouter?: Router | null,
+  sessionOptions?: session.SessionOptions,
+  formidableOptions?: FormidableOptions,
+  options: ResumableRouterOptions = {},
+): Router {
+  const sessionConfig: session.SessionOptions = {
+    resave: false,
+    saveUninitialized: false,
+    ...sessionOptions,
+    store: sessionOptions?.store ?? new session.MemoryStore(),
+    secret: auth.cookiePassword,
+    name: auth.cookieName || 'adminjs',
+  }
+  const router = predefinedRouter ?? express.Router()
+  router.use(session(sessionConfig))
+  router.use(createBodyGuard({
+    rootPath: admin.options.rootPath,
+    loginPath: admin.options.loginPath,
+    isAuthenticated: (req) => !!(req as { session?: { adminUser?: unknown } }).session?.adminUser,
+    limits: options.limits,
+    skipPaths: ['/api/resumable'],
+  }))
+  router.use('/api/resumable', createResumableRouter(admin))
+  return AdminJSExpress.buildAuthenticatedRouter(admin, auth, router, sessionConfig, formidableOptions)
+}

@@ -1,0 +1,24 @@
+import type AdminJS from 'adminjs'
+import express, { type Router } from 'express'
+import { MethodNotAllowed } from '../errors.js'
+import { cancelUpload, testChunk, uploadChunk } from './chunk-route.js'
+import { downloadFile } from './download.js'
+import { sendError } from './respond.js'
+
+/**
+ * The chunk and download routes, relative to `<rootPath>/api/resumable`. Needs `req.session` from
+ * the AdminJS session middleware; `buildAuthenticatedRouter` mounts it that way.
+ */
+export function createResumableRouter(admin: AdminJS): Router {
+  const router = express.Router()
+  router.get('/:resourceId/:propertyPath/download/:recordId', downloadFile(admin))
+  router.head('/:resourceId/:propertyPath/download/:recordId', downloadFile(admin))
+  router.get('/:resourceId/:propertyPath', testChunk(admin))
+  router.post('/:resourceId/:propertyPath', uploadChunk(admin))
+  router.delete('/:resourceId/:propertyPath', cancelUpload(admin))
+  router.all('/{*rest}', (req, res) => {
+    if (!req.complete) res.setHeader('Connection', 'close')
+    sendError(res, new MethodNotAllowed(`${req.method} is not supported here.`))
+  })
+  return router
+}
