@@ -1,0 +1,30 @@
+import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+/** True under CI=true: a service a test needs must be there, or the test fails instead of skipping. */
+export const REQUIRED = process.env.CI === 'true'
+
+interface Services { postgres: { dir: string; port: number; url: string } | null; postgresMissing: string | null }
+
+function state(): Services {
+  return JSON.parse(readFileSync(join(process.cwd(), 'test', '.tmp', 'services.json'), 'utf8'))
+}
+
+let counter = 0
+/** A fresh database in the run's cluster, or null (with a loud warning) when PostgreSQL is missing. */
+export function freshPostgresDatabase(): string | null {
+  const { postgres, postgresMissing } = state()
+  if (!postgres) {
+    const message = `PostgreSQL is not available: ${postgresMissing}`
+    if (REQUIRED) throw new Error(`${message} (CI=true requires it)`)
+    console.warn(`\n!!! SKIPPING PostgreSQL tests: ${message}\n`)
+    return null
+  }
+  const name = `t_${process.pid}_${Date.now()}_${counter++}`
+  const bin = process.env.PG_BIN || '/usr/lib/postgresql/15/bin'
+  const args = ['-h', '127.0.0.1', '-p', String(postgres.port), '-U', 'postgres', name]
+  const result = spawnSync(join(bin, 'createdb'), args, { encoding: 'utf8' })
+  if (result.status !== 0) throw new Error(`createdb failed: ${result.stderr}`)
+  return `postgres://postgres@127.0.0.1:${postgres.port}/${name}`
+}
