@@ -1,0 +1,50 @@
+import React from 'react'
+import { Box, Link, Text, ValueGroup } from '@adminjs/design-system'
+import { useTranslation, type ShowPropertyProps } from 'adminjs'
+
+import { readCustom, storedFile } from './custom.js'
+import { formatSize } from './format.js'
+import { useResumableTranslation } from './i18n.js'
+
+/** Show page: name, size, type and a download link, or a dash. */
+const ResumableShow: React.FC<ShowPropertyProps> = ({ property, record, resource }) => {
+  const { translateProperty } = useTranslation()
+  const resourceId = resource?.id ?? property.resourceId
+  const { tm, tb } = useResumableTranslation(resourceId)
+  const custom = readCustom(property.custom)
+  const file = storedFile(custom, record?.params, resourceId, property.path, record?.id)
+  const label = translateProperty(property.label, property.resourceId)
+
+  return (
+    <ValueGroup label={label}>
+      {file ? (
+        <Box data-testid="resumable-show">
+          {file.url ? (
+            <Link data-testid="resumable-show-link" href={file.url} target="_blank" rel="noopener noreferrer">
+              {file.name}
+            </Link>
+          ) : (
+            <Text as="span">{file.name}</Text>
+          )}
+          <Text color="grey60" fontSize="sm" mt="sm">
+            {[
+              file.size !== undefined ? `${tm('resumable.size', 'Size')}: ${formatSize(file.size)}` : null,
+              file.mimeType ? `${tm('resumable.type', 'Type')}: ${file.mimeType}` : null,
+            ].filter(Boolean).join(' · ')}
+          </Text>
+          {file.url ? (
+            <Box mt="sm">
+              <Link href={file.url} download={file.name} data-testid="resumable-show-download">
+                {tb('resumable.download', 'Download')}
+              </Link>
+            </Box>
+          ) : null}
+        </Box>
+      ) : (
+        <Text as="span" data-testid="resumable-show-empty">—</Text>
+      )}
+    </ValueGroup>
+  )
+}
+
+export default ResumableShow
