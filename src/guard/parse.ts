@@ -217,7 +217,10 @@ export function parseMultipart(req: IncomingMessage, limits: ParseLimits, temp: 
     stop()
     bb.removeAllListeners('drain')
     bb.on('error', () => {})
-    bb.destroy()
+    // Never destroy busboy from inside one of its own events ('limit', 'field', 'filesLimit' fire in
+    // the middle of its parser callback): busboy 1.6 then dereferences the file stream it just
+    // nulled and throws a TypeError out of req's 'data' handler, which kills the process.
+    setImmediate(() => bb.destroy())
     reject(err)
   }
 
