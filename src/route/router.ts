@@ -1,6 +1,6 @@
 import type AdminJS from 'adminjs'
 import express, { type Router } from 'express'
-import { MethodNotAllowed } from '../errors.js'
+import { MethodNotAllowed, NotFound } from '../errors.js'
 import { cancelUpload, testChunk, uploadChunk } from './chunk-route.js'
 import { downloadFile } from './download.js'
 import { sendError } from './respond.js'
@@ -16,9 +16,14 @@ export function createResumableRouter(admin: AdminJS): Router {
   router.get('/:resourceId/:propertyPath', testChunk(admin))
   router.post('/:resourceId/:propertyPath', uploadChunk(admin))
   router.delete('/:resourceId/:propertyPath', cancelUpload(admin))
+  router.all('/:resourceId/:propertyPath', (req, res) => {
+    if (!req.complete) res.setHeader('Connection', 'close')
+    res.setHeader('Allow', 'GET, POST, DELETE')
+    sendError(res, new MethodNotAllowed(`${req.method} is not supported on the chunk route.`))
+  })
   router.all('/{*rest}', (req, res) => {
     if (!req.complete) res.setHeader('Connection', 'close')
-    sendError(res, new MethodNotAllowed(`${req.method} is not supported here.`))
+    sendError(res, new NotFound('No such resumable upload route.'))
   })
   return router
 }
