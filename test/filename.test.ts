@@ -1,5 +1,5 @@
-import { sanitizeFilename } from '../src/protocol/filename'
-import { effectiveType, typeAllowed } from '../src/protocol/file-type'
+import { sanitizeFilename } from '../src/protocol/filename.js'
+import { effectiveType, typeAllowed } from '../src/protocol/file-type.js'
 
 describe('sanitizeFilename', () => {
   it.each([

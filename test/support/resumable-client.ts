@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { chunkCount, chunkLength, chunkOffset } from '../../src/protocol/arithmetic'
+import { chunkCount, chunkLength, chunkOffset } from '../../src/protocol/arithmetic.js'
 
 /** Builds the parameters the npm `resumablejs` 1.1.0 client sends for one chunk. */
 export interface FileSpec {
@@ -56,7 +56,7 @@ export function bytes(size: number, seed = 1): Buffer {
 export const ENDPOINT = '/admin/api/resumable/Document/file'
 export const XHR = { 'X-Requested-With': 'XMLHttpRequest' }
 
-type Agent = import('./app').Agent
+type Agent = import('./app.js').Agent
 
 export function postChunk(agent: Agent, file: FileSpec, n: number, override: { params?: Record<string, string>; body?: Buffer } = {}) {
   const params = { ...chunkParams(file, n), ...override.params }
