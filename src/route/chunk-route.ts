@@ -11,6 +11,8 @@ import { assertCanUpload, assertXhr, resolveTarget, type Target } from './target
 
 /** Headroom for multipart boundaries and the Resumable.js fields around a chunk's bytes. */
 const ENVELOPE = 64 * 1024
+/** How much of a refused body we read before the route knows the chunk size (no session, ...). */
+const PRE_AUTH_DRAIN = 16 * 1024 * 1024
 
 function query(req: Request): RawParams {
   return req.query as RawParams
@@ -110,7 +112,9 @@ export function uploadChunk(admin: AdminJS) {
     } catch (error) {
       if (!req.complete) {
         res.setHeader('Connection', 'close')
-        drainRequest(req, maxBody || ENVELOPE)
+        // Read and drop the rest (bounded) so that the browser sees this answer (a 401 must reach
+        // the component as a 401, not as a connection reset that Resumable.js silently retries).
+        drainRequest(req, maxBody || PRE_AUTH_DRAIN)
       }
       sendError(res, error)
     }
