@@ -1,0 +1,322 @@
+/**
+ * LocalUploadStore: the shared UploadStore contract (test/store-contract.ts) on a temp folder, then
+ * what only the local store promises: its folder layout, leftovers after a crash, start-up recovery,
+ * stale chunk locks, and that the storage root is never left.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdir, open, readFile, readdir, stat, utimes, writeFile } from 'node:fs/promises'
+import { hostname, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
+import { ChunkBusy, InvalidRequest } from '../src/errors.js'
+import { LocalUploadStore } from '../src/store/local.js'
+import { bytes, sha256 } from './support/resumable-client.js'
+import {
+  CHUNK, chunkOf, describeUploadStore, manifestFor, newId, readAll, sliceOf, writeAll,
+} from './store-contract.js'
+
+function tempRoot(): string {
+  return mkdtempSync(join(tmpdir(), 'adminjs-resumable-store-'))
+}
+
+describeUploadStore('LocalUploadStore (staging inside the root)', async () => {
+  const root = tempRoot()
+  return {
+    store: new LocalUploadStore({ directory: join(root, 'files') }),
+    cleanup: async () => rmSync(root, { recursive: true, force: true }),
+  }
+})
+
+describeUploadStore('LocalUploadStore (separate staging folder)', async () => {
+  const root = tempRoot()
+  return {
+    store: new LocalUploadStore({ directory: join(root, 'files'), stagingDirectory: join(root, 'staging') }),
+    cleanup: async () => rmSync(root, { recursive: true, force: true }),
+  }
+})
+
+/** Sets a path's times `ms` into the past. */
+async function age(path: string, ms: number): Promise<void> {
+  const then = new Date(Date.now() - ms)
+  await utimes(path, then, then)
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false)
+}
+
+describe('LocalUploadStore specifics', () => {
+  let root: string
+  let files: string
+  let staging: string
+  let store: LocalUploadStore
+
+  beforeEach(async () => {
+    root = tempRoot()
+    files = join(root, 'files')
+    staging = join(files, '.staging')
+    store = new LocalUploadStore({ directory: files, stagingDirectory: staging, lockStaleMs: 2000 })
+    await store.init()
+  })
+  afterEach(() => {
+    rmSync(root, { recursive: true, force: true })
+  })
+
+  test('layout: manifest.json, a data file of the final size, one received byte per chunk; complete replaces data', async () => {
+    const data = bytes(4 * CHUNK + 9, 1)
+    const m = await store.open(manifestFor(data))
+    const dir = join(staging, m.id)
+    expect((await readdir(dir)).sort()).toEqual(['data', 'manifest.json', 'received'])
+    expect(JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'))).toEqual(m)
+    expect((await stat(join(dir, 'data'))).size).toBe(data.length)
+    expect([...(await readFile(join(dir, 'received')))]).toEqual([0, 0, 0, 0])
+
+    await writeAll(store, m, data, [3])
+    expect([...(await readFile(join(dir, 'received')))]).toEqual([0, 0, 1, 0])
+    const partial = await readFile(join(dir, 'data'))
+    expect(partial.subarray(2 * CHUNK, 3 * CHUNK).equals(sliceOf(m, data, 3))).toBe(true)
+
+    await writeAll(store, m, data, [1, 2, 4])
+    // No lock file is left behind, and the finished file is `complete` (data was renamed).
+    expect((await readdir(dir)).sort()).toEqual(['complete', 'manifest.json', 'received'])
+    expect(sha256(await readFile(join(dir, 'complete')))).toBe(sha256(data))
+  })
+
+  test('10 parallel opens leave one upload folder and no half-created folders', async () => {
+    const data = bytes(2 * CHUNK, 2)
+    const base = manifestFor(data)
+    await Promise.all(Array.from({ length: 10 }, (_, i) => store.open({ ...base, filename: `n${i}.bin` })))
+    expect(await readdir(staging)).toEqual([base.id])
+    expect(await readdir(join(staging, base.id))).toHaveLength(3)
+  })
+
+  test('a refused long body leaves the neighbour chunk\'s bytes in `data` untouched and releases its lock', async () => {
+    const data = bytes(3 * CHUNK, 3)
+    const m = await store.open(manifestFor(data))
+    await writeAll(store, m, data, [2])
+    const before = await readFile(join(staging, m.id, 'data'))
+    const long = Buffer.concat([sliceOf(m, data, 1), Buffer.alloc(CHUNK, 0xee)])
+    await expect(store.writeChunk(m, chunkOf(m, data, 1, long))).rejects.toBeInstanceOf(InvalidRequest)
+    const after = await readFile(join(staging, m.id, 'data'))
+    expect(after.subarray(CHUNK, 2 * CHUNK).equals(sliceOf(m, data, 2))).toBe(true)
+    expect(after.subarray(CHUNK).equals(before.subarray(CHUNK))).toBe(true)
+    expect([...(await readFile(join(staging, m.id, 'received')))]).toEqual([0, 1, 0])
+    expect((await readdir(join(staging, m.id))).filter((f) => f.startsWith('lock-'))).toEqual([])
+  })
+
+  describe('chunk locks', () => {
+    test('a fresh lock held by this process makes a second writer of the chunk fail with ChunkBusy', async () => {
+      const data = bytes(2 * CHUNK, 4)
+      const m = await store.open(manifestFor(data))
+      // A live lock of another process on another host (cannot be proven dead; fresh mtime).
+      await writeFile(join(staging, m.id, 'lock-1'), 'some-other-host:1:abcdef')
+      await expect(store.writeChunk(m, chunkOf(m, data, 1))).rejects.toBeInstanceOf(ChunkBusy)
+      expect(await store.hasChunk(m.id, 1)).toBe(false)
+    })
+
+    test('a lock not refreshed for longer than lockStaleMs is taken over', async () => {
+      const data = bytes(2 * CHUNK, 5)
+      const m = await store.open(manifestFor(data))
+      const lock = join(staging, m.id, 'lock-1')
+      await writeFile(lock, 'some-other-host:1:abcdef')
+      await age(lock, 10_000)
+      expect(await store.writeChunk(m, chunkOf(m, data, 1))).toEqual({ complete: false, written: true })
+      expect(await exists(lock)).toBe(false)
+    })
+
+    test('a lock whose owner process on this host is gone is taken over at once', async () => {
+      const data = bytes(2 * CHUNK, 6)
+      const m = await store.open(manifestFor(data))
+      const lock = join(staging, m.id, 'lock-2')
+      // pid 2^22+1 is above Linux's pid_max: that process cannot exist.
+      await writeFile(lock, `${hostname()}:4194305:deadbeef`)
+      expect(await store.writeChunk(m, chunkOf(m, data, 2))).toEqual({ complete: false, written: true })
+    })
+  })
+
+  describe('keys and the storage root', () => {
+    test('keys that point into the staging folder or outside the root are refused; nothing outside is deleted', async () => {
+      const data = bytes(CHUNK, 7)
+      const m = await store.open(manifestFor(data))
+      await writeAll(store, m, data)
+      const outside = join(root, 'outside.txt')
+      await writeFile(outside, 'keep me')
+      for (const key of [`.staging/${m.id}/complete`, `.staging/${m.id}/manifest.json`, '.staging', '../outside.txt', `${root}/outside.txt`]) {
+        expect(() => store.resolveKey(key)).toThrow(InvalidRequest)
+        await expect(store.deleteFile(key)).rejects.toBeInstanceOf(InvalidRequest)
+      }
+      expect(await readFile(outside, 'utf8')).toBe('keep me')
+      expect(await exists(join(staging, m.id, 'complete'))).toBe(true)
+      expect(store.resolveKey('documents/1/a.bin')).toBe(join(files, 'documents', '1', 'a.bin'))
+    })
+
+    test('deleteFile removes the folders the key created once empty, never the root or a non-empty folder', async () => {
+      const keys = ['documents/7/a.bin', 'documents/8/b.bin', 'documents/8/c.bin']
+      for (const [i, key] of keys.entries()) {
+        const data = bytes(CHUNK, 10 + i)
+        const m = await store.open(manifestFor(data))
+        await writeAll(store, m, data)
+        await store.commit(m.id, key)
+        await store.remove(m.id)
+      }
+      await store.deleteFile('documents/7/a.bin')
+      expect(await exists(join(files, 'documents', '7'))).toBe(false)
+      expect(await exists(join(files, 'documents'))).toBe(true)
+      await store.deleteFile('documents/8/b.bin')
+      expect(await readdir(join(files, 'documents', '8'))).toEqual(['c.bin'])
+      await store.deleteFile('documents/8/c.bin')
+      expect(await exists(join(files, 'documents'))).toBe(false)
+      expect(await exists(files)).toBe(true)
+      expect(await exists(staging)).toBe(true)
+    })
+  })
+
+  describe('commit', () => {
+    test('keeps the staged file, leaves no temp file beside the target or in staging', async () => {
+      const data = bytes(3 * CHUNK, 20)
+      const m = await store.open(manifestFor(data))
+      await writeAll(store, m, data)
+      await store.commit(m.id, 'documents/1/a.bin')
+      expect(await readdir(join(files, 'documents', '1'))).toEqual(['a.bin'])
+      expect(await readdir(staging)).toEqual([m.id])
+      expect(sha256(await readFile(join(staging, m.id, 'complete')))).toBe(sha256(data))
+      await store.remove(m.id)
+      expect(await readdir(staging)).toEqual([])
+      expect(sha256(await readFile(join(files, 'documents', '1', 'a.bin')))).toBe(sha256(data))
+    })
+
+    test('replacing a file is atomic: readers during the commit see the old or the new file, whole', async () => {
+      const key = 'documents/2/same.bin'
+      const old = bytes(40 * CHUNK, 21)
+      const fresh = bytes(30 * CHUNK + 3, 22)
+      const mo = await store.open(manifestFor(old))
+      await writeAll(store, mo, old)
+      await store.commit(mo.id, key)
+      const mn = await store.open(manifestFor(fresh))
+      await writeAll(store, mn, fresh)
+      const seen = new Set<string>()
+      let committing = true
+      const reader = (async () => {
+        while (committing) seen.add(sha256(await readFile(join(files, key))))
+      })()
+      await store.commit(mn.id, key)
+      committing = false
+      await reader
+      seen.add(sha256(await readFile(join(files, key))))
+      for (const hash of seen) expect([sha256(old), sha256(fresh)]).toContain(hash)
+      expect(sha256(await readAll(store.readFile(key)))).toBe(sha256(fresh))
+    })
+
+    test('commit of an upload that is not complete fails and creates no file', async () => {
+      const data = bytes(2 * CHUNK, 23)
+      const m = await store.open(manifestFor(data))
+      await writeAll(store, m, data, [1])
+      await expect(store.commit(m.id, 'documents/3/x.bin')).rejects.toThrow()
+      expect(await exists(join(files, 'documents', '3', 'x.bin'))).toBe(false)
+    })
+  })
+
+  describe('sweep', () => {
+    test('expires by the last activity (received/manifest mtime), not by creation alone', async () => {
+      const ttl = 60_000
+      const data = bytes(3 * CHUNK, 30)
+      const active = await store.open(manifestFor(data))
+      const idle = await store.open(manifestFor(data))
+      for (const m of [active, idle]) {
+        for (const f of ['manifest.json', 'received', 'data']) await age(join(staging, m.id, f), 10 * ttl)
+      }
+      // A chunk written now counts as activity.
+      await writeAll(store, active, data, [1])
+      const result = await store.sweep(ttl)
+      expect(result.expired).toEqual([idle.id])
+      expect(await store.state(active.id)).toBe('partial')
+      expect(await store.state(idle.id)).toBe('expired')
+      expect(await exists(join(staging, idle.id))).toBe(false)
+      expect(await exists(join(staging, `${idle.id}.expired`))).toBe(true)
+    })
+
+    test('never touches committed files, even when their staged upload expires', async () => {
+      const data = bytes(2 * CHUNK, 31)
+      const m = await store.open(manifestFor(data))
+      await writeAll(store, m, data)
+      await store.commit(m.id, 'documents/9/keep.bin')
+      const other = join(files, 'unrelated.txt')
+      await writeFile(other, 'x')
+      await age(other, 365 * 24 * 3600_000)
+      await age(join(files, 'documents', '9', 'keep.bin'), 365 * 24 * 3600_000)
+      const result = await store.sweep(1, Date.now() + 30 * 24 * 3600_000)
+      expect(result.expired).toEqual([m.id])
+      expect(sha256(await readFile(join(files, 'documents', '9', 'keep.bin')))).toBe(sha256(data))
+      expect(await readFile(other, 'utf8')).toBe('x')
+    })
+  })
+
+  describe('init after a crash', () => {
+    test('removes half-created uploads, trash, commit links and stray files past the grace; keeps young strays and live uploads', async () => {
+      const data = bytes(2 * CHUNK, 40)
+      const live = await store.open(manifestFor(data))
+      await writeAll(store, live, data, [1])
+      const creating = join(staging, `.creating-${newId()}-0011223344556677`)
+      await mkdir(creating)
+      await writeFile(join(creating, 'manifest.json'), '{')
+      const trash = join(staging, `.trash-${newId()}-0011223344556677`)
+      await mkdir(trash)
+      await writeFile(join(trash, 'data'), 'x')
+      const commitLink = join(staging, '.commit-0011223344556677')
+      await writeFile(commitLink, 'x')
+      const stray = join(staging, 'stray.tmp')
+      await writeFile(stray, 'x')
+      const orphan = join(staging, newId())
+      mkdirSync(orphan)
+      await writeFile(join(orphan, 'data'), 'x')
+      const young = join(staging, 'young.tmp')
+      await writeFile(young, 'x')
+      const staleLock = join(staging, live.id, 'lock-2')
+      await writeFile(staleLock, 'some-other-host:1:abcdef')
+      const oldTombstone = join(staging, `${newId()}.expired`)
+      await writeFile(oldTombstone, 'x')
+      const newTombstone = join(staging, `${newId()}.expired`)
+      await writeFile(newTombstone, 'x')
+
+      for (const p of [creating, commitLink, stray, orphan, staleLock]) await age(p, 5 * 60_000)
+      await age(oldTombstone, 30 * 24 * 3600_000)
+      // `.trash-*` goes whatever its age.
+
+      const restarted = new LocalUploadStore({ directory: files, stagingDirectory: staging, lockStaleMs: 2000 })
+      await restarted.init()
+      const left = (await readdir(staging)).sort()
+      expect(left).toEqual([live.id, newTombstone.split('/').pop()!, 'young.tmp'].sort())
+      expect(await exists(staleLock)).toBe(false)
+      // The live upload goes on where it was.
+      expect(await restarted.hasChunk(live.id, 1)).toBe(true)
+      expect(await restarted.writeChunk(live, chunkOf(live, data, 2))).toEqual({ complete: true, written: true })
+      expect(sha256(await readFile(join(staging, live.id, 'complete')))).toBe(sha256(data))
+    })
+
+    test('finishes an upload whose chunks are all marked but whose data was not renamed yet', async () => {
+      const data = bytes(3 * CHUNK + 1, 41)
+      const m = await store.open(manifestFor(data))
+      // The crash: every chunk's bytes written and marked, the process died before the rename.
+      const handle = await open(join(staging, m.id, 'data'), 'r+')
+      await handle.write(data, 0, data.length, 0)
+      await handle.close()
+      await writeFile(join(staging, m.id, 'received'), Buffer.alloc(m.chunkCount, 1))
+      expect(await exists(join(staging, m.id, 'complete'))).toBe(false)
+
+      const restarted = new LocalUploadStore({ directory: files, stagingDirectory: staging })
+      await restarted.init()
+      expect(await restarted.state(m.id)).toBe('complete')
+      expect(await exists(join(staging, m.id, 'data'))).toBe(false)
+      expect(sha256(await readFile(join(staging, m.id, 'complete')))).toBe(sha256(data))
+    })
+
+    test('does not finish an upload with a chunk still unmarked', async () => {
+      const data = bytes(3 * CHUNK, 42)
+      const m = await store.open(manifestFor(data))
+      await writeFile(join(staging, m.id, 'received'), Buffer.from([1, 0, 1]))
+      const restarted = new LocalUploadStore({ directory: files, stagingDirectory: staging })
+      await restarted.init()
+      expect(await restarted.state(m.id)).toBe('partial')
+    })
+  })
+})
