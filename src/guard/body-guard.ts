@@ -102,7 +102,13 @@ export function createBodyGuard(options: BodyGuardOptions): RequestHandler {
     const type = mediaType(req)
     const declared = declaredLength(req)
 
-    if (!options.isAuthenticated(req)) {
+    let authenticated = false
+    try {
+      authenticated = options.isAuthenticated(req)
+    } catch {
+      authenticated = false
+    }
+    if (!authenticated) {
       if (path !== loginPath || (type !== URLENCODED && type !== JSON_TYPE)) {
         refuse(req, res, api, 401, 'not_authenticated', 'Log in first: this request needs an AdminJS session', false)
         return
