@@ -314,6 +314,7 @@ const ResumableEdit: React.FC<EditPropertyProps> = (props) => {
         }
       }
       setFinishing(false)
+      setNotice(null)
       setError(serverError(message))
       setPhase('error')
     },
