@@ -17,6 +17,8 @@ const Resumable = ResumableJs as unknown as ResumableConstructor
 
 /** The value the server reads as "remove the saved file". */
 export const CLEAR_VALUE = '__clear__'
+/** Put into the form while a file uploads: the server refuses a Save with it ("not finished yet"). */
+export const PENDING_VALUE = '__pending__'
 
 /** Rejected with these, an upload will not get better by trying again. */
 const PERMANENT_ERRORS = [400, 401, 403, 404, 409, 410, 413, 415, 500, 501]
@@ -388,6 +390,10 @@ const ResumableEdit: React.FC<EditPropertyProps> = (props) => {
     forgetReference()
     resetUi()
     r.addFile(file)
+    // Until the reference arrives, a Save must fail on the server instead of silently saving the
+    // record without its file.
+    referenceRef.current = PENDING_VALUE
+    latest.current.onChange(latest.current.path, PENDING_VALUE)
   }, [custom, tm, phase, discardCurrent, forgetReference, resetUi])
 
   const onInputChange = (event: React.ChangeEvent<HTMLInputElement>) => {

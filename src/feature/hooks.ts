@@ -1,7 +1,7 @@
 import { ValidationError, type ActionContext, type ActionRequest, type ActionResponse, type After, type Before, type BaseRecord } from 'adminjs'
 import { ownerOf } from '../protocol/scope.js'
 import type { UploadManifest } from '../store/types.js'
-import { CLEAR_MARKER } from './options.js'
+import { CLEAR_MARKER, PENDING_MARKER } from './options.js'
 import type { RegisteredFeature } from './registry.js'
 import { buildKey } from './upload-path.js'
 
@@ -50,6 +50,8 @@ export function beforeSave(feature: RegisteredFeature): Before {
     } else if (value === CLEAR_MARKER || value === '' || value === null) {
       if (required) fail(feature, 'A file is required here; it cannot be removed, only replaced.')
       pending.clear = !!oldKey
+    } else if (value === PENDING_MARKER) {
+      fail(feature, 'The upload has not finished yet: wait until it completes, then save again.')
     } else {
       pending.manifest = await resolveReference(feature, value, context)
     }

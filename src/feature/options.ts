@@ -77,3 +77,6 @@ export interface ResumableCustom {
 
 /** The value the edit component puts into the form to remove the current file. */
 export const CLEAR_MARKER = '__clear__'
+
+/** The value the edit component puts into the form while its upload is still running. */
+export const PENDING_MARKER = '__pending__'
