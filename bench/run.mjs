@@ -1,0 +1,472 @@
+// npm run bench [-- --size 512M --rounds 3 --chunks 1M,5M --only ours,tus,plain,disk --cpu-prof --large --keep]
+//
+// Uploads one random file to: our stack (the example app: Express + AdminJS + Sequelize/SQLite +
+// adminjs-resumable) with a Resumable.js 1.1.0 protocol client; @tus/server + @tus/file-store with
+// tus-js-client (sequential, and parallelUploads: 3 as an extra row); a careful plain busboy server
+// (chunk files concatenated at the end) with the same client; and the disk ceiling (sequential
+// write + fsync). Interleaved rounds, rotating order, medians. Every assembled file is checked by
+// sha256. Server peak RSS comes from /proc/<pid>/status (VmHWM). Results: a table on stdout and
+// bench/results/latest.json (+ latest-<size>.json).
+import { spawn, spawnSync } from 'node:child_process'
+import { createHash, randomFillSync } from 'node:crypto'
+import { createReadStream, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs'
+import { mkdtemp, open, readFile, rm, writeFile, mkdir } from 'node:fs/promises'
+import { tmpdir, cpus, release, totalmem, loadavg } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import http from 'node:http'
+import { performance } from 'node:perf_hooks'
+import { randomBytes } from 'node:crypto'
+import * as tus from 'tus-js-client'
+import { uploadResumable, request } from './resumable-client.mjs'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const projectRoot = resolve(here, '..')
+const MiB = 1024 * 1024
+
+// ---------------------------------------------------------------- arguments
+function parseBytes(text) {
+  const m = /^(\d+(?:\.\d+)?)([kmg]i?b?)?$/i.exec(String(text).trim())
+  if (!m) throw new Error(`Not a size: ${text}`)
+  const unit = (m[2] || '').toLowerCase()[0]
+  const mult = unit === 'k' ? 1024 : unit === 'm' ? MiB : unit === 'g' ? 1024 * MiB : 1
+  return Math.round(Number(m[1]) * mult)
+}
+function parseArgs(argv) {
+  const opts = {
+    size: 512 * MiB, rounds: 3, chunks: [1 * MiB, 5 * MiB], only: null, cpuProf: false, keep: false,
+    tusParallel: true, out: null,
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]
+    const val = () => {
+      if (a.includes('=')) return a.slice(a.indexOf('=') + 1)
+      return argv[++i]
+    }
+    const name = a.split('=')[0]
+    if (name === '--size') opts.size = parseBytes(val())
+    else if (name === '--rounds') opts.rounds = Number(val())
+    else if (name === '--chunks') opts.chunks = val().split(',').map(parseBytes)
+    else if (name === '--only') opts.only = val().split(',')
+    else if (name === '--large') { opts.size = 2048 * MiB; opts.rounds = 1 }
+    else if (name === '--cpu-prof') opts.cpuProf = true
+    else if (name === '--keep') opts.keep = true
+    else if (name === '--no-tus-parallel') opts.tusParallel = false
+    else if (name === '--out') opts.out = val()
+    else if (name === '--help' || name === '-h') {
+      console.log('npm run bench -- [--size 512M|2G] [--rounds 3] [--chunks 1M,5M] [--only ours,tus,tus-par3,plain,disk] [--large] [--cpu-prof] [--no-tus-parallel] [--keep]')
+      process.exit(0)
+    } else throw new Error(`Unknown argument ${a}`)
+  }
+  return opts
+}
+const opts = parseArgs(process.argv.slice(2))
+
+// ---------------------------------------------------------------- children and cleanup
+const children = new Set()
+let workDir = null
+function cleanupSync() {
+  for (const child of children) {
+    try { child.kill('SIGKILL') } catch { /* gone */ }
+  }
+  children.clear()
+  if (workDir && !opts.keep) {
+    try { rmSync(workDir, { recursive: true, force: true }) } catch { /* best effort */ }
+  }
+}
+process.on('exit', cleanupSync)
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    console.error(`\n${signal}: stopping children and removing ${workDir}`)
+    cleanupSync()
+    process.exit(130)
+  })
+}
+process.on('uncaughtException', (error) => {
+  console.error(error)
+  cleanupSync()
+  process.exit(1)
+})
+process.on('unhandledRejection', (error) => {
+  console.error(error)
+  cleanupSync()
+  process.exit(1)
+})
+
+/** Spawns `node <script>` and waits for `LISTENING <port>` on stdout. */
+async function startServer(name, script, env, nodeArgs = []) {
+  const child = spawn(process.execPath, [...nodeArgs, script], {
+    cwd: projectRoot,
+    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  children.add(child)
+  const log = []
+  const keep = (stream, line) => {
+    log.push(`[${stream}] ${line}`)
+    if (log.length > 400) log.splice(0, log.length - 400)
+  }
+  const exited = new Promise((res) => child.once('exit', (code, signal) => { children.delete(child); res({ code, signal }) }))
+  const port = await new Promise((res, rej) => {
+    let buffer = ''
+    const timer = setTimeout(() => rej(new Error(`${name} did not print LISTENING within 180 s:\n${log.join('\n')}`)), 180_000)
+    child.stdout.on('data', (d) => {
+      buffer += d
+      let i
+      while ((i = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, i)
+        buffer = buffer.slice(i + 1)
+        keep('out', line)
+        const m = /^LISTENING (\d+)/.exec(line)
+        if (m) { clearTimeout(timer); res(Number(m[1])) }
+      }
+    })
+    child.stderr.on('data', (d) => { for (const line of String(d).split('\n')) if (line) keep('err', line) })
+    exited.then(({ code, signal }) => { clearTimeout(timer); rej(new Error(`${name} exited (${code ?? signal}) before listening:\n${log.join('\n')}`)) })
+  })
+  return {
+    name, child, port, log, pid: child.pid,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return exited
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+      const result = await exited
+      clearTimeout(timer)
+      return result
+    },
+  }
+}
+
+// ---------------------------------------------------------------- measurements
+async function procStatus(pid) {
+  try {
+    const text = await readFile(`/proc/${pid}/status`, 'utf8')
+    const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN)
+    return { rss: kb('VmRSS') * 1024, hwm: kb('VmHWM') * 1024 }
+  } catch {
+    return null
+  }
+}
+/** Samples RSS every 100 ms; `stop()` returns the baseline, the sampled max and VmHWM. */
+async function rssSampler(pid) {
+  const first = await procStatus(pid)
+  let max = first?.rss ?? 0
+  const timer = setInterval(async () => {
+    const s = await procStatus(pid)
+    if (s && s.rss > max) max = s.rss
+  }, 100)
+  return {
+    baseline: first?.rss ?? NaN,
+    async stop() {
+      clearInterval(timer)
+      const last = await procStatus(pid)
+      return { baselineMiB: (first?.rss ?? NaN) / MiB, sampledMaxMiB: Math.max(max, last?.rss ?? 0) / MiB, hwmMiB: (last?.hwm ?? NaN) / MiB }
+    },
+  }
+}
+async function sha256File(path) {
+  const hash = createHash('sha256')
+  for await (const piece of createReadStream(path, { highWaterMark: 4 * MiB })) hash.update(piece)
+  return hash.digest('hex')
+}
+function median(values) {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b)
+  if (!v.length) return NaN
+  const mid = Math.floor(v.length / 2)
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2
+}
+const mbps = (bytes, ms) => bytes / 1e6 / (ms / 1000)
+function syncDisk() { spawnSync('sync') }
+
+// ---------------------------------------------------------------- the source file
+async function makeSource(path, size) {
+  const block = Buffer.allocUnsafe(8 * MiB)
+  const hash = createHash('sha256')
+  const handle = await open(path, 'w')
+  let written = 0
+  while (written < size) {
+    const n = Math.min(block.length, size - written)
+    randomFillSync(block, 0, n)
+    await handle.write(block, 0, n, written)
+    hash.update(block.subarray(0, n))
+    written += n
+  }
+  await handle.close()
+  return hash.digest('hex')
+}
+
+// ---------------------------------------------------------------- peers
+async function runOurs(ctx, chunkSize) {
+  const dir = join(ctx.work, `ours-${randomBytes(4).toString('hex')}`)
+  const uploadDir = join(dir, 'uploads')
+  await mkdir(dir, { recursive: true })
+  const nodeArgs = opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${join(here, '.tmp', 'prof')}`, `--cpu-prof-name=ours-${chunkSize / MiB}M-${Date.now()}.cpuprofile`] : []
+  const server = await startServer('ours', 'example-app/server.js', {
+    UPLOAD_DIR: uploadDir,
+    DATABASE_FILE: join(dir, 'db.sqlite'),
+    CHUNK_SIZE: String(chunkSize),
+    SWEEP_INTERVAL_MS: '0',
+    MAX_UPLOAD_SIZE: String(64 * 1024 ** 3),
+  }, nodeArgs)
+  try {
+    const base = `http://127.0.0.1:${server.port}`
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+    const login = await request(agent, `${base}/admin/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: Buffer.from('email=admin%40example.com&password=password'),
+    })
+    const setCookie = [].concat(login.headers['set-cookie'] ?? [])
+    const cookie = setCookie.map((c) => c.split(';')[0]).find((c) => c.startsWith('adminjs='))
+    if (login.status !== 302 || !cookie) throw new Error(`login failed: ${login.status} ${login.text.slice(0, 200)}`)
+
+    const rss = await rssSampler(server.pid)
+    const upload = await uploadResumable({
+      target: `${base}/admin/api/resumable/Document/file`,
+      file: ctx.source, size: ctx.size, chunkSize, cookie,
+      identifier: `${ctx.size}-benchbin-${randomBytes(4).toString('hex')}`,
+    })
+    if (!upload.complete?.reference) throw new Error(`no completing answer; problems: ${JSON.stringify(upload.problems.slice(0, 5))}`)
+
+    // Save: the AdminJS form posts title + the reference to the `new` action.
+    const boundary = `----bench${randomBytes(8).toString('hex')}`
+    const form = Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="title"\r\n\r\nbench\r\n`
+      + `--${boundary}\r\nContent-Disposition: form-data; name="file"\r\n\r\n${upload.complete.reference}\r\n--${boundary}--\r\n`,
+    )
+    const save = await request(agent, `${base}/admin/api/resources/Document/actions/new`, {
+      method: 'POST',
+      headers: { Cookie: cookie, 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': String(form.length) },
+      body: form,
+    })
+    const memory = await rss.stop()
+    agent.destroy()
+    let saved = null
+    try { saved = JSON.parse(save.text) } catch { /* reported below */ }
+    const filePath = saved?.record?.params?.filePath
+    if (save.status !== 200 || !filePath) throw new Error(`save failed: ${save.status} ${save.text.slice(0, 400)}`)
+    const sha = await sha256File(join(uploadDir, filePath))
+    const plainPosts = upload.posts.filter((p) => p.answer?.status === 'partial').map((p) => p.ms)
+    return {
+      ms: upload.ms, mbps: mbps(ctx.size, upload.ms), finalizeMs: upload.complete.ms, saveMs: save.ms,
+      medianPostMs: median(plainPosts), medianTestMs: median(upload.tests.map((t) => t.ms)),
+      shaOk: sha === ctx.sha, memory, problems: upload.problems, requests: upload.posts.length + upload.tests.length,
+      serverErrors: server.log.filter((l) => /error|warn/i.test(l) && !/default password/.test(l)).slice(0, 20),
+    }
+  } finally {
+    await server.stop()
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+async function runTus(ctx, chunkSize, parallelUploads = 1) {
+  const dir = join(ctx.work, `tus-${randomBytes(4).toString('hex')}`)
+  await mkdir(dir, { recursive: true })
+  const server = await startServer('tus', join(here, 'tus-server.mjs'), { TUS_DIR: dir })
+  try {
+    const rss = await rssSampler(server.pid)
+    const patchStart = new WeakMap()
+    const patches = []
+    let lastPatch = null
+    const started = performance.now()
+    const url = await new Promise((res, rej) => {
+      const upload = new tus.Upload(createReadStream(ctx.source), {
+        endpoint: `http://127.0.0.1:${server.port}/files`,
+        chunkSize,
+        parallelUploads,
+        retryDelays: null,
+        metadata: { filename: 'bench.bin', filetype: 'application/octet-stream' },
+        storeFingerprintForResuming: false,
+        onBeforeRequest(req) {
+          if (req.getMethod() === 'PATCH') patchStart.set(req, performance.now())
+        },
+        onAfterResponse(req, res) {
+          if (req.getMethod() !== 'PATCH') return
+          const ms = performance.now() - patchStart.get(req)
+          patches.push(ms)
+          if (Number(res.getHeader('Upload-Offset')) === ctx.size || parallelUploads === 1) lastPatch = { ms, status: res.getStatus() }
+        },
+        onError: rej,
+        onSuccess: () => res(upload.url),
+      })
+      upload.start()
+    })
+    const ms = performance.now() - started
+    const memory = await rss.stop()
+    const id = url.split('/').pop()
+    const sha = await sha256File(join(dir, id))
+    return {
+      ms, mbps: mbps(ctx.size, ms), finalizeMs: lastPatch?.ms ?? NaN, saveMs: NaN, medianPostMs: median(patches.slice(0, -1)),
+      shaOk: sha === ctx.sha, memory, problems: [], requests: patches.length,
+    }
+  } finally {
+    await server.stop()
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+async function runPlain(ctx, chunkSize) {
+  const dir = join(ctx.work, `plain-${randomBytes(4).toString('hex')}`)
+  await mkdir(dir, { recursive: true })
+  const server = await startServer('plain', join(here, 'plain-server.mjs'), { PLAIN_DIR: dir, CHUNK_SIZE: String(chunkSize) })
+  try {
+    const rss = await rssSampler(server.pid)
+    const upload = await uploadResumable({
+      target: `http://127.0.0.1:${server.port}/upload`,
+      file: ctx.source, size: ctx.size, chunkSize,
+      identifier: `${ctx.size}-benchbin-${randomBytes(4).toString('hex')}`,
+    })
+    const memory = await rss.stop()
+    if (!upload.complete?.path) throw new Error(`plain: no completing answer; problems: ${JSON.stringify(upload.problems.slice(0, 5))}`)
+    const sha = await sha256File(upload.complete.path)
+    const plainPosts = upload.posts.filter((p) => p.answer?.status === 'partial').map((p) => p.ms)
+    return {
+      ms: upload.ms, mbps: mbps(ctx.size, upload.ms), finalizeMs: Number(upload.complete.headers['x-concat-ms']),
+      completingPostMs: upload.complete.ms, saveMs: NaN, medianPostMs: median(plainPosts),
+      medianTestMs: median(upload.tests.map((t) => t.ms)),
+      shaOk: sha === ctx.sha, memory, problems: upload.problems, requests: upload.posts.length + upload.tests.length,
+    }
+  } finally {
+    await server.stop()
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+async function runDisk(ctx) {
+  const file = join(ctx.work, `disk-${randomBytes(4).toString('hex')}.bin`)
+  try {
+    const out = spawnSync(process.execPath, [join(here, 'disk-writer.mjs')], {
+      env: { ...process.env, FILE: file, SIZE: String(ctx.size), BLOCK: String(MiB) }, encoding: 'utf8',
+    })
+    if (out.status !== 0) throw new Error(`disk writer failed: ${out.stderr}`)
+    const r = JSON.parse(out.stdout.trim().split('\n').pop())
+    return { ms: r.ms, mbps: mbps(ctx.size, r.ms), writeOnlyMbps: mbps(ctx.size, r.writeMs), fsyncMs: r.fsyncMs, finalizeMs: r.fsyncMs, saveMs: NaN, shaOk: null, memory: null, problems: [] }
+  } finally {
+    await rm(file, { force: true })
+  }
+}
+
+// ---------------------------------------------------------------- main
+const PEERS = {
+  ours: (ctx, cs) => runOurs(ctx, cs),
+  tus: (ctx, cs) => runTus(ctx, cs, 1),
+  'tus-par3': (ctx, cs) => runTus(ctx, cs, 3),
+  plain: (ctx, cs) => runPlain(ctx, cs),
+  disk: (ctx) => runDisk(ctx),
+}
+
+function fmt(n, digits = 0) {
+  return Number.isFinite(n) ? n.toFixed(digits) : '-'
+}
+function sizeLabel(bytes) {
+  return bytes % (1024 * MiB) === 0 ? `${bytes / 1024 / MiB} GiB` : bytes % MiB === 0 ? `${bytes / MiB} MiB` : `${bytes} B`
+}
+
+async function main() {
+  const peers = (opts.only ?? ['ours', 'tus', 'plain', 'disk', ...(opts.tusParallel ? ['tus-par3'] : [])])
+  if (!opts.only && opts.tusParallel) {
+    // tus-par3 is an extra row; keep the four main peers in the rotation and run it after them.
+  }
+  const main4 = peers.filter((p) => p !== 'tus-par3')
+  const extra = peers.filter((p) => p === 'tus-par3')
+  for (const f of ['lib/index.js', 'components/dist']) {
+    if (!existsSync(join(projectRoot, f))) throw new Error(`${f} is missing: run npm run build first`)
+  }
+  workDir = await mkdtemp(join(tmpdir(), 'adminjs-resumable-bench-'))
+  const ctx = { work: workDir, size: opts.size, source: join(workDir, 'source.bin') }
+  console.log(`bench: ${sizeLabel(opts.size)} file, chunk sizes ${opts.chunks.map(sizeLabel).join(', ')}, ${opts.rounds} round(s), peers ${peers.join(', ')}; work dir ${workDir}`)
+  ctx.sha = await makeSource(ctx.source, ctx.size)
+  console.log(`source sha256 ${ctx.sha}`)
+
+  const runs = []
+  const unsupported = {}
+  let slot = 0
+  for (let round = 1; round <= opts.rounds; round++) {
+    for (const chunkSize of opts.chunks) {
+      const shift = slot++ % main4.length
+      const order = [...main4.slice(shift), ...main4.slice(0, shift), ...extra]
+      for (const peer of order) {
+        if (unsupported[peer]) continue
+        syncDisk()
+        const label = `round ${round} ${sizeLabel(chunkSize)} ${peer}`
+        try {
+          const r = await PEERS[peer](ctx, chunkSize)
+          runs.push({ round, chunkSize, peer, load1: loadavg()[0], ...r })
+          const mem = r.memory ? ` rss base ${fmt(r.memory.baselineMiB)} peak ${fmt(r.memory.hwmMiB)} MiB` : ''
+          console.log(`${label}: ${fmt(r.mbps, 1)} MB/s (${fmt(r.ms)} ms) finalize ${fmt(r.finalizeMs, 1)} ms save ${fmt(r.saveMs, 1)} ms${mem}`
+            + `${r.shaOk === false ? ' SHA MISMATCH' : r.shaOk ? ' sha ok' : ''}${r.problems?.length ? ` problems ${r.problems.length}` : ''}`)
+          if (r.problems?.length) console.log(`  first problems: ${JSON.stringify(r.problems.slice(0, 3))}`)
+          if (r.serverErrors?.length) console.log(`  server log: ${r.serverErrors.slice(0, 5).join(' | ')}`)
+        } catch (error) {
+          console.log(`${label}: FAILED ${String(error?.message ?? error).split('\n').slice(0, 6).join(' / ')}`)
+          runs.push({ round, chunkSize, peer, error: String(error?.message ?? error).slice(0, 2000) })
+          if (peer === 'tus-par3') unsupported[peer] = String(error?.message ?? error).slice(0, 500)
+        }
+      }
+    }
+  }
+
+  // ---- summary
+  const summary = []
+  for (const chunkSize of opts.chunks) {
+    const of = (peer) => runs.filter((r) => r.peer === peer && r.chunkSize === chunkSize && !r.error)
+    const med = (peer, key) => median(of(peer).map((r) => r[key]))
+    const tusMbps = med('tus', 'mbps')
+    const diskMbps = med('disk', 'mbps')
+    for (const peer of peers) {
+      const ok = of(peer)
+      const failed = runs.filter((r) => r.peer === peer && r.chunkSize === chunkSize && r.error)
+      const m = med(peer, 'mbps')
+      const mems = ok.map((r) => r.memory).filter(Boolean)
+      summary.push({
+        server: peer, chunkSize, runs: ok.length, failed: failed.length,
+        mbps: m, ratioTus: m / tusMbps, ratioDisk: m / diskMbps,
+        peakRssMiB: mems.length ? Math.max(...mems.map((x) => x.hwmMiB)) : NaN,
+        baselineRssMiB: mems.length ? median(mems.map((x) => x.baselineMiB)) : NaN,
+        finalizeMs: med(peer, 'finalizeMs'), saveMs: med(peer, 'saveMs'), medianPostMs: med(peer, 'medianPostMs'),
+        shaOk: ok.every((r) => r.shaOk !== false), problems: ok.reduce((n, r) => n + (r.problems?.length ?? 0), 0),
+        error: failed[0]?.error?.split('\n')[0],
+      })
+    }
+  }
+  const head = ['server', 'chunk', 'MB/s (median)', 'x tus', 'x disk', 'peak RSS MiB', 'base RSS MiB', 'finalize ms', 'save ms', 'chunk req ms', 'sha256', 'runs']
+  const rows = summary.map((s) => [
+    s.server, sizeLabel(s.chunkSize), fmt(s.mbps, 1), fmt(s.ratioTus, 2), fmt(s.ratioDisk, 2), fmt(s.peakRssMiB), fmt(s.baselineRssMiB),
+    fmt(s.finalizeMs, 1), fmt(s.saveMs, 1), fmt(s.medianPostMs, 1),
+    s.runs ? (s.shaOk ? 'ok' : 'MISMATCH') : '-', s.failed ? `${s.runs} (+${s.failed} failed)` : String(s.runs),
+  ])
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
+  const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`
+  const table = [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n')
+  console.log(`\n${sizeLabel(opts.size)} file, ${opts.rounds} round(s), medians; MB/s = 10^6 bytes/s; "x tus" = / tus-js-client sequential on @tus/server+file-store`)
+  console.log(table)
+  for (const s of summary) if (s.error) console.log(`${s.server} ${sizeLabel(s.chunkSize)}: ${s.error}`)
+
+  const result = {
+    date: new Date().toISOString(),
+    command: `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim(),
+    environment: {
+      node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model, kernel: release(), memGiB: +(totalmem() / 1024 ** 3).toFixed(1),
+      commit: spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: projectRoot, encoding: 'utf8' }).stdout.trim(),
+      tusServer: JSON.parse(readFileSync(join(projectRoot, 'node_modules/@tus/server/package.json'), 'utf8')).version,
+      tusFileStore: JSON.parse(readFileSync(join(projectRoot, 'node_modules/@tus/file-store/package.json'), 'utf8')).version,
+      tusJsClient: JSON.parse(readFileSync(join(projectRoot, 'node_modules/tus-js-client/package.json'), 'utf8')).version,
+    },
+    options: { ...opts }, size: opts.size, sha256: ctx.sha, table, summary,
+    runs: runs.map(({ ...r }) => r), unsupported,
+  }
+  const outDir = join(here, 'results')
+  mkdirSync(outDir, { recursive: true })
+  const text = JSON.stringify(result, null, 2)
+  writeFileSync(opts.out ?? join(outDir, 'latest.json'), text)
+  if (!opts.out) writeFileSync(join(outDir, `latest-${sizeLabel(opts.size).replace(' ', '')}.json`), text)
+  console.log(`\nwrote ${opts.out ?? join(outDir, 'latest.json')}`)
+}
+
+try {
+  await main()
+} finally {
+  cleanupSync()
+}
+// Lingering sockets or streams of the clients must not keep the process alive.
+process.exit(0)
