@@ -1,5 +1,5 @@
 // Starts one throwaway PostgreSQL 15 cluster for the whole jest run (initdb into a temp folder,
-// a random port, fsync off) and records it in test/.tmp/services.json. Without PostgreSQL the run
+// a random port, fsync off) and records it in test/.tmp/services-<pid>.json (path in ADMINJS_RESUMABLE_SERVICES). Without PostgreSQL the run
 // goes on and the PostgreSQL tests say so loudly; under CI=true they fail.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
@@ -39,5 +39,8 @@ export default async function globalSetup() {
     }
   }
   if (state.postgresMissing) console.warn(`\n!!! PostgreSQL tests cannot run: ${state.postgresMissing}\n`)
-  writeFileSync(join(stateDir, 'services.json'), JSON.stringify(state))
+  // One file per run (concurrent runs must not read each other's cluster); workers inherit the env.
+  const file = join(stateDir, `services-${process.pid}.json`)
+  writeFileSync(file, JSON.stringify(state))
+  process.env.ADMINJS_RESUMABLE_SERVICES = file
 }

@@ -1,11 +1,11 @@
 import { readFileSync, rmSync } from 'node:fs'
-import { join } from 'node:path'
 import { asPostgres } from './global-setup.mjs'
 
 export default async function globalTeardown() {
   let state
   try {
-    state = JSON.parse(readFileSync(join(process.cwd(), 'test', '.tmp', 'services.json'), 'utf8'))
+    state = JSON.parse(readFileSync(process.env.ADMINJS_RESUMABLE_SERVICES, 'utf8'))
+    rmSync(process.env.ADMINJS_RESUMABLE_SERVICES, { force: true })
   } catch {
     return
   }

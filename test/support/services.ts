@@ -8,7 +8,9 @@ export const REQUIRED = process.env.CI === 'true'
 interface Services { postgres: { dir: string; port: number; url: string } | null; postgresMissing: string | null }
 
 function state(): Services {
-  return JSON.parse(readFileSync(join(process.cwd(), 'test', '.tmp', 'services.json'), 'utf8'))
+  const file = process.env.ADMINJS_RESUMABLE_SERVICES
+  if (!file) return { postgres: null, postgresMissing: 'the jest global set-up did not run' }
+  return JSON.parse(readFileSync(file, 'utf8'))
 }
 
 let counter = 0
