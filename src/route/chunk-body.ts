@@ -72,6 +72,9 @@ export function readChunkBody<T>(req: Request, maxBytes: number, onFile: (body: 
         return fail(new InvalidRequest(fileStream ? 'The part "file" was sent more than once.' : `Unexpected file part "${name.slice(0, 64)}"; the chunk goes in the part "file".`))
       }
       fileStream = stream
+      // `fail` destroys this stream with the error; when onFile refused before reading it (bad
+      // parameters, 409, 503...), nobody else listens and an unhandled 'error' would kill the process.
+      stream.on('error', () => undefined)
       onFile({ fields, stream }).then(
         (value) => {
           result = { value }
