@@ -73,6 +73,17 @@ export async function createApp(env = process.env) {
     checkExpirationInterval: 15 * 60 * 1000,
     expiration: Number(env.SESSION_MAX_AGE_MS || 8 * 3600 * 1000),
   })
+  // connect-session-sequelize never checks `expires` when reading a session (only a sweep every
+  // checkExpirationInterval deletes expired rows): without this, a replayed cookie outlives
+  // SESSION_MAX_AGE_MS on the server. Expiry slides with activity (the store's touch()).
+  sessionStore.get = (sid, fn) => sessionStore.sessionModel.findOne({ where: { sid } }).then(async (row) => {
+    if (!row) return null
+    if (row.expires && row.expires <= new Date()) {
+      await row.destroy()
+      return null
+    }
+    return JSON.parse(row.data)
+  }).then((sess) => fn(null, sess), (error) => fn(error))
   await sequelize.sync()
   await sessionStore.sync()
 

@@ -47,9 +47,13 @@ export async function acquireFileLock(path: string, staleMs: number, busyMessage
       const handle = await open(path, 'wx')
       try {
         await handle.writeFile(INSTANCE)
-      } finally {
-        await handle.close()
+      } catch (error) {
+        // E.g. ENOSPC: an ownerless lock file left here would refuse every retry until it went stale.
+        await handle.close().catch(() => undefined)
+        await unlink(path).catch(() => undefined)
+        throw error
       }
+      await handle.close()
       break
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) {

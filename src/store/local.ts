@@ -133,7 +133,8 @@ export class LocalUploadStore implements UploadStore {
       `Chunk ${chunk.chunkNumber} is being received by another request; retry shortly.`,
     ).catch((error) => {
       if (isMissing(error)) throw new UploadExpired('This upload no longer exists on the server; start it again.')
-      throw error
+      // A lock file that cannot be created or written (ENOSPC, EROFS...) is a retryable 507, not a 500.
+      throw storageError(error, 'lock the chunk')
     })
     try {
       // Checked under the lock: once held, a chunk's bytes are never rewritten, so a duplicate
