@@ -35,7 +35,7 @@ function parseBytes(text) {
 function parseArgs(argv) {
   const opts = {
     size: 512 * MiB, rounds: 3, chunks: [1 * MiB, 5 * MiB], only: null, cpuProf: false, keep: false,
-    tusParallel: true, out: null,
+    tusParallel: true, out: null, oursServer: 'example-app/server.js', oursEnv: {}, protoServer: null, protoEnv: {},
   }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
@@ -53,6 +53,10 @@ function parseArgs(argv) {
     else if (name === '--keep') opts.keep = true
     else if (name === '--no-tus-parallel') opts.tusParallel = false
     else if (name === '--out') opts.out = val()
+    else if (name === '--ours-server') opts.oursServer = val()
+    else if (name === '--proto-server') opts.protoServer = val()
+    else if (name === '--proto-env') { const [k, ...v] = val().split('='); opts.protoEnv[k] = v.join('=') }
+    else if (name === '--ours-env') { const [k, ...v] = val().split('='); opts.oursEnv[k] = v.join('=') }
     else if (name === '--help' || name === '-h') {
       console.log('npm run bench -- [--size 512M|2G] [--rounds 3] [--chunks 1M,5M] [--only ours,tus,tus-par3,plain,disk] [--large] [--cpu-prof] [--no-tus-parallel] [--keep]')
       process.exit(0)
@@ -196,12 +200,13 @@ async function makeSource(path, size) {
 }
 
 // ---------------------------------------------------------------- peers
-async function runOurs(ctx, chunkSize) {
+async function runOurs(ctx, chunkSize, script = opts.oursServer, extraEnv = opts.oursEnv) {
   const dir = join(ctx.work, `ours-${randomBytes(4).toString('hex')}`)
   const uploadDir = join(dir, 'uploads')
   await mkdir(dir, { recursive: true })
   const nodeArgs = opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${join(here, '.tmp', 'prof')}`, `--cpu-prof-name=ours-${chunkSize / MiB}M-${Date.now()}.cpuprofile`] : []
-  const server = await startServer('ours', 'example-app/server.js', {
+  const server = await startServer('ours', script, {
+    ...extraEnv,
     UPLOAD_DIR: uploadDir,
     DATABASE_FILE: join(dir, 'db.sqlite'),
     CHUNK_SIZE: String(chunkSize),
@@ -349,6 +354,8 @@ async function runDisk(ctx) {
 // ---------------------------------------------------------------- main
 const PEERS = {
   ours: (ctx, cs) => runOurs(ctx, cs),
+  // A prototype of a change (e.g. a patched copy of the example app under bench/.tmp): --proto-server.
+  'ours-proto': (ctx, cs) => runOurs(ctx, cs, opts.protoServer, opts.protoEnv),
   tus: (ctx, cs) => runTus(ctx, cs, 1),
   'tus-par3': (ctx, cs) => runTus(ctx, cs, 3),
   plain: (ctx, cs) => runPlain(ctx, cs),
@@ -363,12 +370,10 @@ function sizeLabel(bytes) {
 }
 
 async function main() {
-  const peers = (opts.only ?? ['ours', 'tus', 'plain', 'disk', ...(opts.tusParallel ? ['tus-par3'] : [])])
-  if (!opts.only && opts.tusParallel) {
-    // tus-par3 is an extra row; keep the four main peers in the rotation and run it after them.
-  }
+  const peers = (opts.only ?? ['ours', 'tus', 'plain', 'disk', ...(opts.protoServer ? ['ours-proto'] : []), ...(opts.tusParallel ? ['tus-par3'] : [])])
   const main4 = peers.filter((p) => p !== 'tus-par3')
   const extra = peers.filter((p) => p === 'tus-par3')
+  if (peers.includes('ours-proto') && !opts.protoServer) throw new Error('ours-proto needs --proto-server <script>')
   for (const f of ['lib/index.js', 'components/dist']) {
     if (!existsSync(join(projectRoot, f))) throw new Error(`${f} is missing: run npm run build first`)
   }
