@@ -1,6 +1,6 @@
 import busboy from 'busboy'
 import type { Request } from 'express'
-import type { Readable } from 'node:stream'
+import { Readable } from 'node:stream'
 import { InvalidRequest, TooLarge } from '../errors.js'
 import type { RawParams } from '../protocol/params.js'
 
@@ -107,12 +107,17 @@ export function readChunkBody<T>(req: Request, maxBytes: number, onFile: (body: 
 
 /** A raw body as a stream that errors once it passes `maxBytes`. */
 function limitBody(req: Request, maxBytes: number): Readable {
-  let seen = 0
-  req.on('data', (piece: Buffer) => {
-    seen += piece.length
-    if (seen > maxBytes) req.destroy(new TooLarge(`A chunk request may carry at most ${maxBytes} bytes.`))
-  })
-  return req
+  // Pulled only when the store reads it: a 'data' listener here would start the flow at once and
+  // lose every byte that arrives before the store's first read. Not destroying `req` when the
+  // store stops early (a longer body) leaves it to `drainRequest`, so the client gets the answer.
+  return Readable.from((async function* limited() {
+    let seen = 0
+    for await (const piece of req.iterator({ destroyOnReturn: false })) {
+      seen += (piece as Buffer).length
+      if (seen > maxBytes) throw new TooLarge(`A chunk request may carry at most ${maxBytes} bytes.`)
+      yield piece as Buffer
+    }
+  })())
 }
 
 /**

@@ -114,7 +114,9 @@ export function uploadChunk(admin: AdminJS) {
         res.setHeader('Connection', 'close')
         // Read and drop the rest (bounded) so that the browser sees this answer (a 401 must reach
         // the component as a 401, not as a connection reset that Resumable.js silently retries).
-        drainRequest(req, maxBody || PRE_AUTH_DRAIN)
+        // Never less than PRE_AUTH_DRAIN: a 413 for a Content-Length just over maxBody would
+        // otherwise always end in a reset instead of the 413.
+        drainRequest(req, Math.max(maxBody, PRE_AUTH_DRAIN))
       }
       sendError(res, error)
     }
