@@ -22,10 +22,13 @@ function columns(feature: RegisteredFeature): string[] {
 function stripPayload(payload: Record<string, unknown>, feature: RegisteredFeature): unknown {
   const file = feature.mapping.file
   const value = payload[file]
+  let nested = false
   for (const name of Object.keys(payload)) {
+    if (name.startsWith(`${file}.`)) nested = true
     if (name === file || name.startsWith(`${file}.`) || columns(feature).includes(name)) delete payload[name]
   }
-  return value
+  // AdminJS's flattened object syntax (`file.path=...`) is no reference: refuse it, do not ignore it.
+  return value === undefined && nested ? {} : value
 }
 
 function fail(feature: RegisteredFeature, message: string): never {

@@ -3,6 +3,7 @@ import type { Request } from 'express'
 import { Readable } from 'node:stream'
 import { InvalidRequest, TooLarge } from '../errors.js'
 import type { RawParams } from '../protocol/params.js'
+import { PassThrough } from 'node:stream'
 
 export interface ChunkBody {
   /** Multipart fields that arrived before the file part (Resumable.js sends them first). */
@@ -34,8 +35,11 @@ export function readChunkBody<T>(req: Request, maxBytes: number, onFile: (body: 
   return new Promise<T>((resolve, reject) => {
     let settled = false
     let closed = false
+    let partEnded = false
     let fileStream: Readable | null = null
     let result: { value: T } | null = null
+    /** onFile's promise once the chunk was handed over; a refusal is answered only after it settles. */
+    let writing: Promise<unknown> | null = null
     const fields: RawParams = {}
     const fail = (error: unknown) => {
       if (settled) return
@@ -43,10 +47,15 @@ export function readChunkBody<T>(req: Request, maxBytes: number, onFile: (body: 
       req.unpipe(parser)
       // A stream left waiting would hold the chunk's lock forever: end it with the error.
       if (fileStream && !fileStream.readableEnded) fileStream.destroy(error as Error)
-      reject(error)
+      // Wait for the store to give the chunk's lock back, so an immediate retry is not told "busy".
+      if (writing) writing.then(() => reject(error), () => reject(error))
+      else reject(error)
     }
     // Answer only after the parser saw the end of the body, so a trailing second file part or
     // garbage after the chunk is still refused.
+    const endBody = () => {
+      if (!settled && closed && partEnded && fileStream) (fileStream as PassThrough).end()
+    }
     const finish = () => {
       if (!settled && closed && result) {
         settled = true
@@ -66,22 +75,36 @@ export function readChunkBody<T>(req: Request, maxBytes: number, onFile: (body: 
       const existing = fields[name]
       fields[name] = existing === undefined ? value : ([] as string[]).concat(existing, value)
     })
-    parser.on('file', (name, stream) => {
+    parser.on('file', (name, part) => {
       if (name !== 'file' || fileStream || settled) {
-        stream.resume()
+        part.resume()
         return fail(new InvalidRequest(fileStream ? 'The part "file" was sent more than once.' : `Unexpected file part "${name.slice(0, 64)}"; the chunk goes in the part "file".`))
       }
+      // The store reads the chunk from `stream`, whose end is held back until the parser has seen the
+      // whole body: a second file part or garbage after the chunk then fails the write before the
+      // chunk is marked as held (a 400 must not leave a stored chunk behind).
+      const stream = new PassThrough()
       fileStream = stream
       // `fail` destroys this stream with the error; when onFile refused before reading it (bad
       // parameters, 409, 503...), nobody else listens and an unhandled 'error' would kill the process.
       stream.on('error', () => undefined)
-      onFile({ fields, stream }).then(
+      part.on('data', (piece: Buffer) => {
+        if (!stream.destroyed && !stream.write(piece)) part.pause()
+      })
+      stream.on('drain', () => part.resume())
+      part.on('error', (error: Error) => stream.destroy(error))
+      part.on('end', () => {
+        partEnded = true
+        endBody()
+      })
+      writing = onFile({ fields, stream })
+      writing.then(
         (value) => {
-          result = { value }
+          result = { value: value as T }
           finish()
         },
         (error) => {
-          stream.resume()
+          part.resume()
           fail(error)
         },
       )
@@ -93,7 +116,10 @@ export function readChunkBody<T>(req: Request, maxBytes: number, onFile: (body: 
     parser.on('close', () => {
       closed = true
       if (!fileStream) fail(new InvalidRequest('The chunk is missing: no part named "file".'))
-      else finish()
+      else {
+        endBody()
+        finish()
+      }
     })
     const aborted = () => fail(new InvalidRequest('The request was aborted before the whole chunk arrived.'))
     req.on('aborted', aborted)
