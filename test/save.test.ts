@@ -316,7 +316,7 @@ describe.each(DATABASES)('Save on %s', (kind) => {
     // Requests that pass our Save hook, so that AdminJS's own access check is what refuses them.
     const created = await submit(viewer, NEW, { title: 'viewer' })
     expect(created.body.record.baseError?.type).toBe('ForbiddenError')
-    for (const fields of [{ title: 'viewer edit', file: '__clear__' }, { title: 'viewer edit' }]) {
+    for (const fields of [{ title: 'viewer edit', file: '__clear__' }, { title: 'viewer edit' }] as Array<Record<string, string>>) {
       const res = await submit(viewer, edit(existing.id), fields)
       expect(res.body.record.baseError?.type).toBe('ForbiddenError')
     }
