@@ -9,9 +9,9 @@ const LOCK = /(^|\/)lock-\d+$/
 
 /**
  * Every path under `root` (relative, '/'-separated) with a description of what is there. Symlinks are
- * listed as such (never followed). `skipTop` leaves out top-level names (e.g. '.staging'); chunk
- * locks are transient by design (released right after a request) and are listed separately by
- * `lockFiles`, so a listing taken right after an answer is stable.
+ * listed as such (never followed). `skipTop` leaves out top-level names (e.g. '.staging'). Chunk
+ * locks are listed too: the route answers only after the store released its lock, so a listing
+ * taken right after an answer is stable, and a lock a refused request left behind shows up.
  */
 export async function listTree(root: string, options: { skipTop?: string[] } = {}): Promise<Tree> {
   const out: Tree = {}
@@ -26,7 +26,6 @@ export async function listTree(root: string, options: { skipTop?: string[] } = {
       if (!rel && options.skipTop?.includes(name)) continue
       const path = join(dir, name)
       const relPath = rel ? `${rel}/${name}` : name
-      if (LOCK.test(relPath)) continue
       const info = await lstat(path).catch(() => null)
       if (!info) continue
       if (info.isSymbolicLink()) out[relPath] = 'symlink'
