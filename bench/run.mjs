@@ -155,16 +155,21 @@ async function procStatus(pid) {
 async function rssSampler(pid) {
   const first = await procStatus(pid)
   let max = first?.rss ?? 0
+  const t0 = performance.now()
+  const timeline = []
   const timer = setInterval(async () => {
     const s = await procStatus(pid)
     if (s && s.rss > max) max = s.rss
+    if (s) timeline.push([Math.round(performance.now() - t0), Math.round(s.rss / MiB)])
   }, 100)
   return {
     baseline: first?.rss ?? NaN,
     async stop() {
       clearInterval(timer)
       const last = await procStatus(pid)
-      return { baselineMiB: (first?.rss ?? NaN) / MiB, sampledMaxMiB: Math.max(max, last?.rss ?? 0) / MiB, hwmMiB: (last?.hwm ?? NaN) / MiB }
+      // RSS at each tenth of the run, to tell growth with the file size from a one-off plateau.
+      const tenths = timeline.length ? Array.from({ length: 10 }, (_, i) => timeline[Math.min(timeline.length - 1, Math.floor(((i + 1) * timeline.length) / 10) - 1)]?.[1]) : []
+      return { baselineMiB: (first?.rss ?? NaN) / MiB, sampledMaxMiB: Math.max(max, last?.rss ?? 0) / MiB, hwmMiB: (last?.hwm ?? NaN) / MiB, rssByTenthMiB: tenths }
     },
   }
 }
