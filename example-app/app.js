@@ -133,6 +133,8 @@ export async function createApp(env = process.env) {
     store: sessionStore,
     resave: false,
     saveUninitialized: false,
+    // The cookie's lifetime restarts with every request, so a long upload keeps its session alive.
+    rolling: true,
     cookie: { httpOnly: true, sameSite: 'lax', maxAge: Number(env.SESSION_MAX_AGE_MS || 8 * 3600 * 1000) },
   })
 

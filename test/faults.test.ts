@@ -64,11 +64,8 @@ function fileSpec(name: string, size: number, seed: number): FileSpec {
   return { identifier: `${size}-${name.replace(/[^0-9A-Za-z_-]/g, '')}`, filename: name, data: bytes(size, seed), chunkSize: CHUNK }
 }
 
-/**
- * The scope's resource id is `resource.id()` of the @adminjs/sequelize adapter: the table name
- * ('Documents'), not the AdminJS `options.id` ('Document') used in URLs.
- */
-const RESOURCE_ID = 'Documents'
+/** The scope's resource id is the AdminJS resource id, the one in URLs. */
+const RESOURCE_ID = 'Document'
 
 function idOf(owner: string, file: FileSpec): string {
   return uploadId({ owner, resourceId: RESOURCE_ID, propertyPath: 'file' }, file.identifier)

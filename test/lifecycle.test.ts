@@ -53,7 +53,7 @@ function spec(name: string, chunks: number, seed: number, extra = 0): FileSpec {
 
 /** The upload id; the scope's resource id is the adapter's `resource.id()`, i.e. the table name. */
 function idOf(owner: string, file: FileSpec): string {
-  return uploadId({ owner, resourceId: 'Documents', propertyPath: 'file' }, file.identifier)
+  return uploadId({ owner, resourceId: 'Document', propertyPath: 'file' }, file.identifier)
 }
 
 function staging(app: TestApp): string {

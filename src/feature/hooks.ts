@@ -72,7 +72,7 @@ async function resolveReference(feature: RegisteredFeature, value: unknown, cont
   if (
     !manifest
     || manifest.owner !== ownerOf(context.currentAdmin)
-    || manifest.resourceId !== context.resource.id()
+    || manifest.resourceId !== context.resource.decorate().id()
     || manifest.propertyPath !== feature.mapping.file
   ) {
     fail(feature, unknown)
@@ -104,7 +104,7 @@ export function afterSave(feature: RegisteredFeature): After<ActionResponse> {
     let newKey: string | null = null
     const params: Record<string, unknown> = {}
     if (manifest) {
-      newKey = buildKey(feature.options.uploadPath, context.resource.id(), record, manifest.filename)
+      newKey = buildKey(feature.options.uploadPath, context.resource.decorate().id(), record, manifest.filename)
       await store.commit(manifest.id, newKey)
       params[mapping.key] = newKey
       if (mapping.filename) params[mapping.filename] = manifest.filename

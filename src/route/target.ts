@@ -35,7 +35,7 @@ export function resolveTarget(admin: AdminJS, req: Request): Target {
   if (!feature || feature.mapping.file !== propertyPath) {
     throw new NotFound(`Resource "${resourceId}" has no resumable file property "${propertyPath}".`)
   }
-  return { feature, resource, currentAdmin, scope: { owner, resourceId: resource.id(), propertyPath } }
+  return { feature, resource, currentAdmin, scope: { owner, resourceId: resource.decorate().id(), propertyPath } }
 }
 
 export function assertCanUpload(target: Target): void {

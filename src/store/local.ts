@@ -264,6 +264,8 @@ export class LocalUploadStore implements UploadStore {
   }
 
   async sweep(ttlMs: number, now = Date.now()): Promise<SweepResult> {
+    // Leftovers first: tombstones written by this very sweep must survive it whatever `now` is.
+    const removedLeftovers = await this.cleanLeftovers(now, false, ttlMs * 7)
     const expired: string[] = []
     for (const name of await this.listStaging()) {
       if (!ID.test(name)) continue
@@ -274,7 +276,6 @@ export class LocalUploadStore implements UploadStore {
         expired.push(name)
       }
     }
-    const removedLeftovers = await this.cleanLeftovers(now, false, ttlMs * 7)
     return { expired, removedLeftovers }
   }
 
