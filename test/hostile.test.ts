@@ -18,7 +18,6 @@ import { readFile, readdir, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
 import request from 'supertest'
 import { findFeature } from '../src/feature/registry.js'
-import { uploadId } from '../src/protocol/scope.js'
 import { login, startTestApp, type Agent, type TestApp } from './support/app.js'
 import { listTree, lockFiles, treeDiff, uploadFingerprint, type Tree } from './support/hostile-fs.js'
 import { fromSupertest, loginCookie, multipartBody, rawRequest, type Part, type Reply } from './support/hostile-http.js'
@@ -41,9 +40,7 @@ const cancelledFile: FileSpec = { identifier: 'cancelled-upload', filename: 'gon
 const adminDoneFile: FileSpec = { identifier: 'admin-done', filename: 'admin-done.pdf', type: 'application/pdf', data: bytes(5000, 13), chunkSize: CHUNK }
 const editorDoneFile: FileSpec = { identifier: 'editor-done', filename: 'editor-done.pdf', type: 'application/pdf', data: bytes(4000, 14), chunkSize: CHUNK }
 
-/** The upload scope the server computes (the adapter's resource id is the table name). */
-let resourceId = ''
-const scope = (owner: string) => ({ owner, resourceId, propertyPath: 'file' })
+/** Upload ids (= references), as the server reports or stores them; never recomputed here. */
 let adminRef = ''
 let editorRef = ''
 let expiredRef = ''
@@ -425,7 +422,8 @@ const CASES: Case[] = [
     send: () => post('editor', A, 4, { bytes: junk(CHUNK - 1) }),
     check: async () => {
       // The editor's request opened an upload of the editor's own, never the admin's.
-      const own = uploadId(scope('editor'), A.identifier)
+      const own = await findUpload('editor', A.filename)
+      expect(own).not.toBe(adminRef)
       expect(JSON.parse(await readFile(join(staging, own, 'manifest.json'), 'utf8'))).toMatchObject({ owner: 'editor', id: own })
       expect(await readFile(join(staging, own, 'received'))).toEqual(Buffer.alloc(5))
     },
@@ -509,6 +507,18 @@ function forge(cookie: string): string {
 // ---------------------------------------------------------------------------------------------
 // Set-up
 
+/** The one staged upload of `owner` with this (sanitised) file name, found by its manifest. */
+async function findUpload(owner: string, filename: string): Promise<string> {
+  const found: string[] = []
+  for (const name of await readdir(staging)) {
+    const manifest = await readFile(join(staging, name, 'manifest.json'), 'utf8').then(JSON.parse, () => null)
+    if (manifest?.owner === owner && manifest.filename === filename) found.push(name)
+  }
+  if (found.length !== 1) throw new Error(`expected one upload of ${owner} named ${filename}, found ${found.length}`)
+  expect(found[0]).toMatch(HEX40)
+  return found[0]
+}
+
 async function uploadChunks(who: keyof typeof agents, file: FileSpec, numbers: number[]): Promise<Reply[]> {
   const replies: Reply[] = []
   for (const n of numbers) {
@@ -522,13 +532,6 @@ async function uploadChunks(who: keyof typeof agents, file: FileSpec, numbers: n
 beforeAll(async () => {
   t = await startTestApp({ env: { MAX_UPLOAD_SIZE: String(MAX), ALLOWED_TYPES: ALLOWED, CHUNK_SIZE: String(CHUNK) } })
   staging = join(t.uploadDir, '.staging')
-  resourceId = t.admin.findResource('Document').id()
-  adminRef = uploadId(scope('admin'), adminFile.identifier)
-  editorRef = uploadId(scope('editor'), editorFile.identifier)
-  expiredRef = uploadId(scope('admin'), expiredFile.identifier)
-  cancelledRef = uploadId(scope('admin'), cancelledFile.identifier)
-  adminDoneRef = uploadId(scope('admin'), adminDoneFile.identifier)
-  editorDoneRef = uploadId(scope('editor'), editorDoneFile.identifier)
   agents.admin = await login(t.app, 'admin@example.com')
   agents.editor = await login(t.app, 'editor@example.com')
   agents.viewer = await login(t.app, 'viewer@example.com')
@@ -542,9 +545,12 @@ beforeAll(async () => {
 
   await uploadChunks('admin', adminFile, [1, 2, 3])
   await uploadChunks('editor', editorFile, [1, 2])
+  adminRef = await findUpload('admin', adminFile.filename)
+  editorRef = await findUpload('editor', editorFile.filename)
 
   // An upload swept by expiry: its files are aged past the TTL, then the store's own sweep runs.
   await uploadChunks('admin', expiredFile, [1])
+  expiredRef = await findUpload('admin', expiredFile.filename)
   const featureId = (t.admin.findResource('Document').decorate().getPropertyByKey('file')?.options.custom as { featureId: string }).featureId
   const feature = findFeature(featureId)!
   const old = new Date(Date.now() - 3 * 24 * 3600_000)
@@ -554,12 +560,16 @@ beforeAll(async () => {
 
   // A finished upload, cancelled.
   const [done] = await uploadChunks('admin', cancelledFile, [1])
-  expect(done.body).toEqual({ status: 'complete', reference: cancelledRef })
+  expect(done.body).toEqual({ status: 'complete', reference: expect.stringMatching(HEX40) })
+  cancelledRef = done.body.reference
   expect((await del('admin', { resumableIdentifier: cancelledFile.identifier })).status).toBe(200)
 
   // Finished uploads that belong to one admin each.
-  expect((await uploadChunks('admin', adminDoneFile, [1]))[0].body.reference).toBe(adminDoneRef)
-  expect((await uploadChunks('editor', editorDoneFile, [1]))[0].body.reference).toBe(editorDoneRef)
+  adminDoneRef = (await uploadChunks('admin', adminDoneFile, [1]))[0].body.reference
+  editorDoneRef = (await uploadChunks('editor', editorDoneFile, [1]))[0].body.reference
+  expect(adminDoneRef).toMatch(HEX40)
+  expect(editorDoneRef).toMatch(HEX40)
+  expect(await findUpload('admin', adminDoneFile.filename)).toBe(adminDoneRef)
 
   // Both held uploads hold exactly what was sent.
   expect(await readFile(join(staging, adminRef, 'received'))).toEqual(Buffer.from([1, 1, 1, 0, 0]))
