@@ -35,7 +35,7 @@ function parseBytes(text) {
 function parseArgs(argv) {
   const opts = {
     size: 512 * MiB, rounds: 3, chunks: [1 * MiB, 5 * MiB], only: null, cpuProf: false, keep: false,
-    tusParallel: true, out: null, oursServer: 'example-app/server.js', oursEnv: {}, protoServer: null, protoEnv: {},
+    tusParallel: true, out: null, oursServer: 'example-app/server.js', oursEnv: {}, protos: [],
   }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
@@ -54,8 +54,15 @@ function parseArgs(argv) {
     else if (name === '--no-tus-parallel') opts.tusParallel = false
     else if (name === '--out') opts.out = val()
     else if (name === '--ours-server') opts.oursServer = val()
-    else if (name === '--proto-server') opts.protoServer = val()
-    else if (name === '--proto-env') { const [k, ...v] = val().split('='); opts.protoEnv[k] = v.join('=') }
+    else if (name === '--proto') opts.protos.push({ name: `ours-${val()}`, script: null, env: {} })
+    else if (name === '--proto-server') {
+      if (!opts.protos.length) opts.protos.push({ name: 'ours-proto', script: null, env: {} })
+      opts.protos.at(-1).script = val()
+    } else if (name === '--proto-env') {
+      if (!opts.protos.length) opts.protos.push({ name: 'ours-proto', script: null, env: {} })
+      const [k, ...v] = val().split('=')
+      opts.protos.at(-1).env[k] = v.join('=')
+    }
     else if (name === '--ours-env') { const [k, ...v] = val().split('='); opts.oursEnv[k] = v.join('=') }
     else if (name === '--help' || name === '-h') {
       console.log('npm run bench -- [--size 512M|2G] [--rounds 3] [--chunks 1M,5M] [--only ours,tus,tus-par3,plain,disk] [--large] [--cpu-prof] [--no-tus-parallel] [--keep]')
@@ -261,6 +268,7 @@ async function runOurs(ctx, chunkSize, script = opts.oursServer, extraEnv = opts
       ms: upload.ms, mbps: mbps(ctx.size, upload.ms), finalizeMs: upload.complete.ms, saveMs: save.ms,
       medianPostMs: median(plainPosts), medianTestMs: median(upload.tests.map((t) => t.ms)),
       shaOk: sha === ctx.sha, memory, problems: upload.problems, requests: upload.posts.length + upload.tests.length,
+      memLog: server.log.filter((l) => l.startsWith('[out] MEM ')).map((l) => l.slice(10)),
       serverErrors: server.log.filter((l) => /error|warn/i.test(l) && !/default password/.test(l)).slice(0, 20),
     }
   } finally {
@@ -359,8 +367,6 @@ async function runDisk(ctx) {
 // ---------------------------------------------------------------- main
 const PEERS = {
   ours: (ctx, cs) => runOurs(ctx, cs),
-  // A prototype of a change (e.g. a patched copy of the example app under bench/.tmp): --proto-server.
-  'ours-proto': (ctx, cs) => runOurs(ctx, cs, opts.protoServer, opts.protoEnv),
   tus: (ctx, cs) => runTus(ctx, cs, 1),
   'tus-par3': (ctx, cs) => runTus(ctx, cs, 3),
   plain: (ctx, cs) => runPlain(ctx, cs),
@@ -375,10 +381,15 @@ function sizeLabel(bytes) {
 }
 
 async function main() {
-  const peers = (opts.only ?? ['ours', 'tus', 'plain', 'disk', ...(opts.protoServer ? ['ours-proto'] : []), ...(opts.tusParallel ? ['tus-par3'] : [])])
+  // Prototypes of changes (a patched copy of the example app / lib under bench/.tmp, never src):
+  // --proto NAME --proto-server SCRIPT --proto-env K=V ... adds a row "ours-NAME".
+  for (const proto of opts.protos) {
+    if (!proto.script) throw new Error(`${proto.name} needs --proto-server <script>`)
+    PEERS[proto.name] = (ctx, cs) => runOurs(ctx, cs, proto.script, proto.env)
+  }
+  const peers = (opts.only ?? ['ours', 'tus', 'plain', 'disk', ...opts.protos.map((p) => p.name), ...(opts.tusParallel ? ['tus-par3'] : [])])
   const main4 = peers.filter((p) => p !== 'tus-par3')
   const extra = peers.filter((p) => p === 'tus-par3')
-  if (peers.includes('ours-proto') && !opts.protoServer) throw new Error('ours-proto needs --proto-server <script>')
   for (const f of ['lib/index.js', 'components/dist']) {
     if (!existsSync(join(projectRoot, f))) throw new Error(`${f} is missing: run npm run build first`)
   }
