@@ -243,7 +243,8 @@ describeBrowser('Document form in Chromium with the real resumablejs (issue 2)',
     const traffic = new ChunkTraffic(page)
     await throttleUploads(context, page, 2 * MiB)
     await logIn(page, main.base)
-    const title = `Big upload ${Date.now()}`
+    // A fresh database per run: fixed titles are unique.
+    const title = 'Site survey footage'
     await openNewForm(page, main.base, title)
 
     expect(await state(page)).toBe('idle')
@@ -281,7 +282,7 @@ describeBrowser('Document form in Chromium with the real resumablejs (issue 2)',
     expect(await percent(page)).toBe(100)
 
     const chunkCount = big.size / CHUNK_SIZE
-    expect(heldBeforeReload.size).toBeGreaterThanOrEqual(Math.floor(chunkCount * 0.3))
+    expect(heldBeforeReload.size).toBeGreaterThanOrEqual(4)
     expect(heldBeforeReload.size).toBeLessThan(chunkCount)
     const afterReload = traffic.all().filter((e) => e.phase === 'reloaded')
     for (const n of heldBeforeReload) {
@@ -299,7 +300,12 @@ describeBrowser('Document form in Chromium with the real resumablejs (issue 2)',
       expect([n, held]).toEqual([n, true])
     }
     expect(traffic.all().every((e) => e.chunk >= 1 && e.chunk <= chunkCount)).toBe(true)
-    expect(traffic.posts({ phase: 'reloaded' }).length).toBeLessThan(chunkCount - heldBeforeReload.size + 4)
+    // After the reload, a chunk is either reported held by its test GET or sent (once, successfully).
+    const heldAfterReload = new Set(afterReload.filter((e) => e.method === 'GET' && e.status === 200).map((e) => e.chunk))
+    const sentAfterReload = new Set(traffic.succeededPosts('reloaded').map((e) => e.chunk))
+    expect([...sentAfterReload].filter((n) => heldAfterReload.has(n))).toEqual([])
+    expect(heldAfterReload.size + sentAfterReload.size).toBe(chunkCount)
+    expect(sentAfterReload.size).toBeLessThanOrEqual(chunkCount - heldBeforeReload.size)
 
     await save(page)
     const saved = await eventually(
@@ -338,8 +344,14 @@ describeBrowser('Document form in Chromium with the real resumablejs (issue 2)',
     await waitForState(page, 'paused')
     await eventually(async () => traffic.inFlightPosts() === 0, 'no chunk POST in flight after pause')
     // The README's screenshot: the edit page mid-upload, paused, with the current file above.
-    mkdirSync(join(process.cwd(), 'docs'), { recursive: true })
-    await page.screenshot({ path: SCREENSHOT, fullPage: false })
+    // Rewritten only when missing or with UPDATE_SCREENSHOTS=1, so test runs leave the tree clean.
+    await page.waitForTimeout(400) // let the progress bar's 0.3 s width transition settle
+    const png = await page.screenshot({ fullPage: false })
+    expect(png.subarray(1, 4).toString()).toBe('PNG')
+    if (process.env.UPDATE_SCREENSHOTS === '1' || !existsSync(SCREENSHOT)) {
+      mkdirSync(join(process.cwd(), 'docs'), { recursive: true })
+      writeFileSync(SCREENSHOT, png)
+    }
     await page.click('[data-testid=resumable-resume]')
     await waitForState(page, 'complete')
 
@@ -374,7 +386,7 @@ describeBrowser('Document form in Chromium with the real resumablejs (issue 2)',
     const traffic = new ChunkTraffic(page)
     await throttleUploads(context, page, 2 * MiB)
     await logIn(page, main.base)
-    const title = `Expiry ${Date.now()}`
+    const title = 'Uploaded across a session expiry'
     await openNewForm(page, main.base, title)
     await page.setInputFiles('[data-testid=resumable-input]', big.path)
     await waitForPercent(page, 15)
