@@ -528,6 +528,11 @@ const ResumableEdit: React.FC<EditPropertyProps> = (props) => {
               {tb('resumable.clear', 'Remove')}
             </Button>
           ) : null}
+          {phase !== 'idle' && !cleared ? (
+            <Text as="span" color="grey60" data-testid="resumable-will-replace">
+              {tm('resumable.willBeReplaced', 'It will be replaced by the new file when you press Save.')}
+            </Text>
+          ) : null}
           {cleared ? (
             <>
               <Text as="span" color="grey60">

@@ -1,6 +1,7 @@
 /** Human-readable sizes, speeds and durations for the upload UI. */
 
-const UNITS = ['B', 'KB', 'MB', 'GB', 'TB', 'PB']
+// Binary units, labelled as such: the server's limits are configured in powers of 1024.
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB']
 
 export function formatSize(bytes: number | undefined | null): string {
   if (bytes === undefined || bytes === null || !Number.isFinite(bytes) || bytes < 0) return '—'

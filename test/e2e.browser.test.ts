@@ -430,7 +430,7 @@ describeBrowser('Document form in Chromium with the real resumablejs (issue 2)',
       // Same host as the main app: this login replaces its cookie, so this test runs last.
       await logIn(page, small.base)
       await openNewForm(page, small.base, 'Too large')
-      await expect(page.locator('[data-testid=resumable-dropzone]').innerText()).resolves.toMatch(/1\.00 MB/)
+      await expect(page.locator('[data-testid=resumable-dropzone]').innerText()).resolves.toMatch(/1\.00 MiB/)
       const tooBig = join(files, 'too-big.bin')
       writeFileSync(tooBig, bytes(MiB + 1, 3))
       await page.setInputFiles('[data-testid=resumable-input]', tooBig)
