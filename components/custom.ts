@@ -23,6 +23,8 @@ export interface ResumableCustom {
   mimeTypes: string[]
   /** lower case without dot; empty = any */
   extensions: string[]
+  /** The server's type guesses by extension, for files the browser gives no type. */
+  typeByExtension: Record<string, string>
   required: boolean
   /** record.params column names */
   properties: ResumableCustomProperties
@@ -49,6 +51,9 @@ export function readCustom(custom: unknown): ResumableCustom {
     maxSize: num(c.maxSize, 0),
     mimeTypes: strings(c.mimeTypes).map((m) => m.toLowerCase()),
     extensions: strings(c.extensions).map((e) => e.replace(/^\./, '').toLowerCase()),
+    typeByExtension: c.typeByExtension && typeof c.typeByExtension === 'object'
+      ? Object.fromEntries(Object.entries(c.typeByExtension).filter(([, v]) => typeof v === 'string')) as Record<string, string>
+      : {},
     required: Boolean(c.required),
     properties: {
       key: opt(props.key) ?? 'key',

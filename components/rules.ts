@@ -4,16 +4,6 @@
  */
 import type { ResumableCustom } from './custom.js'
 
-const BY_EXTENSION: Record<string, string> = {
-  pdf: 'application/pdf', zip: 'application/zip', gz: 'application/gzip', tgz: 'application/gzip',
-  tar: 'application/x-tar', json: 'application/json', csv: 'text/csv', txt: 'text/plain',
-  mp4: 'video/mp4', m4v: 'video/mp4', mov: 'video/quicktime', mkv: 'video/x-matroska', webm: 'video/webm',
-  avi: 'video/x-msvideo', mp3: 'audio/mpeg', wav: 'audio/wav', ogg: 'audio/ogg', flac: 'audio/flac',
-  png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp',
-  svg: 'image/svg+xml', iso: 'application/x-iso9660-image', bin: 'application/octet-stream',
-  parquet: 'application/vnd.apache.parquet', sql: 'application/sql', xml: 'application/xml',
-}
-
 const MIME = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/
 
 export function extensionOf(name: string): string {
@@ -44,7 +34,7 @@ export type FileProblem =
 /** Returns why the file would be refused, or null when it may be sent. */
 export function checkFile(
   file: { name: string; size: number; type: string },
-  custom: Pick<ResumableCustom, 'maxSize' | 'mimeTypes' | 'extensions'>,
+  custom: Pick<ResumableCustom, 'maxSize' | 'mimeTypes' | 'extensions' | 'typeByExtension'>,
 ): FileProblem | null {
   if (file.size <= 0) return { code: 'empty' }
   if (custom.maxSize > 0 && file.size > custom.maxSize) return { code: 'too_large', maxSize: custom.maxSize }
@@ -60,7 +50,7 @@ export function checkFile(
     } else {
       // The browser gave no type: guess it from the extension as the server does, and accept a
       // file whose extension is explicitly allowed.
-      const guessed = BY_EXTENSION[ext]
+      const guessed = custom.typeByExtension[ext]
       if (!extensionAllowed && !(guessed && mimeMatches(guessed, custom.mimeTypes))) {
         return { code: 'type', allowed: custom.mimeTypes, type: guessed ?? '' }
       }

@@ -1,5 +1,6 @@
 import { buildFeature, type FeatureType, type PropertyOptions, type ResourceOptions } from 'adminjs'
 import { fileURLToPath } from 'node:url'
+import { BY_EXTENSION } from '../protocol/file-type.js'
 import { LocalUploadStore } from '../store/local.js'
 import type { UploadStore } from '../store/types.js'
 import { afterDelete, afterSave, beforeSave } from './hooks.js'
@@ -76,6 +77,7 @@ export function resumableUploadFeature(options: ResumableUploadFeatureOptions): 
       maxSize: feature.rules.maxSize,
       mimeTypes: validation.mimeTypes ?? [],
       extensions: (validation.extensions ?? []).map((e) => e.replace(/^\./, '').toLowerCase()),
+      typeByExtension: validation.mimeTypes?.length ? { ...BY_EXTENSION } : {},
       required: !!validation.required,
       properties: mapping,
     }

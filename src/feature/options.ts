@@ -71,6 +71,8 @@ export interface ResumableCustom {
   maxSize: number
   mimeTypes: string[]
   extensions: string[]
+  /** The server's guesses for files the browser gives no type; only sent when types are limited. */
+  typeByExtension: Record<string, string>
   required: boolean
   properties: Required<Pick<ResumablePropertyMapping, 'key' | 'file'>> & Omit<ResumablePropertyMapping, 'key' | 'file'>
 }

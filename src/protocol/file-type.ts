@@ -5,7 +5,8 @@ import { extensionOf } from './filename.js'
  * `File.type` is often empty (unknown extensions, some OSes), so an empty type is guessed from the
  * extension before it is matched.
  */
-const BY_EXTENSION: Record<string, string> = {
+/** Sent to the edit component too (property.custom.typeByExtension): one table for both checks. */
+export const BY_EXTENSION: Readonly<Record<string, string>> = {
   pdf: 'application/pdf', zip: 'application/zip', gz: 'application/gzip', tgz: 'application/gzip',
   tar: 'application/x-tar', json: 'application/json', csv: 'text/csv', txt: 'text/plain',
   mp4: 'video/mp4', m4v: 'video/mp4', mov: 'video/quicktime', mkv: 'video/x-matroska', webm: 'video/webm',
