@@ -84,6 +84,7 @@ function multipart(fields, fileField, filename, contentType) {
 export async function uploadResumable({
   target, file, size, chunkSize, filename = 'bench.bin', type = 'application/octet-stream',
   identifier, cookie, simultaneousUploads = 3, headers: extraHeaders = {}, maxRetries = 5, testChunks = true,
+  method = 'multipart',
 }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: simultaneousUploads })
   const chunks = chunkLayout(size, chunkSize)
@@ -123,14 +124,17 @@ export async function uploadResumable({
         }
         if (t.status !== 204) problems.push({ n: chunk.n, kind: 'test', status: t.status, body: t.text.slice(0, 300) })
       }
-      const mp = multipart(params, 'file', 'blob', 'application/octet-stream')
+      // method 'octet' (Resumable.js option): the raw chunk as the body, parameters in the URL only.
+      const mp = method === 'octet'
+        ? { head: Buffer.alloc(0), tail: Buffer.alloc(0), contentType: 'application/octet-stream' }
+        : multipart(params, 'file', 'blob', 'application/octet-stream')
       const length = mp.head.length + (chunk.end - chunk.start) + mp.tail.length
       const sentAt = performance.now()
       const r = await request(agent, url, {
         method: 'POST',
         headers: {
           ...baseHeaders,
-          'Content-Type': `multipart/form-data; boundary=${mp.boundary}`,
+          'Content-Type': mp.contentType ?? `multipart/form-data; boundary=${mp.boundary}`,
           'Content-Length': String(length),
         },
         body: { head: mp.head, tail: mp.tail, file, start: chunk.start, end: chunk.end },

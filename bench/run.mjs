@@ -242,6 +242,7 @@ async function runOurs(ctx, chunkSize, script = opts.oursServer, extraEnv = opts
       target: `${base}/admin/api/resumable/Document/file`,
       file: ctx.source, size: ctx.size, chunkSize, cookie,
       identifier: `${ctx.size}-benchbin-${randomBytes(4).toString('hex')}`,
+      method: extraEnv.BENCH_CLIENT_METHOD || 'multipart',
     })
     if (!upload.complete?.reference) throw new Error(`no completing answer; problems: ${JSON.stringify(upload.problems.slice(0, 5))}`)
 
