@@ -216,7 +216,7 @@ async function runOurs(ctx, chunkSize, script = opts.oursServer, extraEnv = opts
   const dir = join(ctx.work, `ours-${randomBytes(4).toString('hex')}`)
   const uploadDir = join(dir, 'uploads')
   await mkdir(dir, { recursive: true })
-  const nodeArgs = opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${join(here, '.tmp', 'prof')}`, `--cpu-prof-name=ours-${chunkSize / MiB}M-${Date.now()}.cpuprofile`] : []
+  const nodeArgs = [...(extraEnv.BENCH_NODE_ARGS ? extraEnv.BENCH_NODE_ARGS.split(' ') : []), ...(opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${join(here, '.tmp', 'prof')}`, `--cpu-prof-name=ours-${chunkSize / MiB}M-${Date.now()}.cpuprofile`] : [])]
   const server = await startServer('ours', script, {
     ...extraEnv,
     UPLOAD_DIR: uploadDir,
