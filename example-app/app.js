@@ -84,6 +84,12 @@ export async function createApp(env = process.env) {
     }
     return JSON.parse(row.data)
   }).then((sess) => fn(null, sess), (error) => fn(error))
+  if (sequelize.getDialect() === 'sqlite') {
+    // WAL: readers never wait for the writer, several processes can share the file, and a commit
+    // does not fsync the whole journal.
+    await sequelize.query('PRAGMA journal_mode=WAL')
+    await sequelize.query('PRAGMA synchronous=NORMAL')
+  }
   await sequelize.sync()
   await sessionStore.sync()
 
@@ -136,6 +142,10 @@ export async function createApp(env = process.env) {
     // The cookie's lifetime restarts with every request, so a long upload keeps its session alive.
     rolling: true,
     cookie: { httpOnly: true, sameSite: 'lax', maxAge: Number(env.SESSION_MAX_AGE_MS || 8 * 3600 * 1000) },
+  }, undefined, {
+    // Sessions are read from the database at most every SESSION_CACHE_MS (default 2 s) and their
+    // expiry rewritten at most once a minute: chunk uploads send two requests per chunk.
+    sessionCache: { readCacheMs: Number(env.SESSION_CACHE_MS ?? 2000) },
   })
 
   const app = express()

@@ -629,7 +629,9 @@ describe('session expiring mid-upload', () => {
   }
 
   test('chunks get 401 JSON once the session row is gone; after logging in again the upload resumes where it stopped', async () => {
-    const env = baseEnv()
+    // Without the session read cache a deleted row is seen by the very next request; with it, within
+    // SESSION_CACHE_MS (test/session-cache.test.ts covers that delay).
+    const env = baseEnv({ SESSION_CACHE_MS: '0' })
     const server = await startServer(env)
     const client = await HttpClient.login(server.url, 'admin@example.com')
     const oldCookie = client.cookie

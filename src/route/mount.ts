@@ -4,6 +4,7 @@ import express, { type Router } from 'express'
 import session from 'express-session'
 import { createBodyGuard, type BodyLimits } from '../guard/body-guard.js'
 import { createResumableRouter } from './router.js'
+import { cacheSessionStore, type SessionCacheOptions } from './session-cache.js'
 
 type AuthOptions = Parameters<typeof AdminJSExpress.buildAuthenticatedRouter>[1]
 type FormidableOptions = Parameters<typeof AdminJSExpress.buildAuthenticatedRouter>[4]
@@ -11,6 +12,12 @@ type FormidableOptions = Parameters<typeof AdminJSExpress.buildAuthenticatedRout
 export interface ResumableRouterOptions {
   /** Body limits on every admin URL except the chunk route (which has its own, from chunkSize). */
   limits?: Partial<BodyLimits>
+  /**
+   * How the session is read and touched (see session-cache.ts): by default each session is read
+   * from the store at most every 2 s and its expiry rewritten at most once a minute, instead of a
+   * read and a write per request (two requests per chunk). `false` uses the store as it is.
+   */
+  sessionCache?: SessionCacheOptions | false
 }
 
 /**
@@ -35,7 +42,9 @@ export function buildAuthenticatedRouter(
     resave: false,
     saveUninitialized: false,
     ...sessionOptions,
-    store: sessionOptions?.store ?? new session.MemoryStore(),
+    store: options.sessionCache === false
+      ? sessionOptions?.store ?? new session.MemoryStore()
+      : cacheSessionStore(sessionOptions?.store ?? new session.MemoryStore(), options.sessionCache),
     secret: auth.cookiePassword,
     name: auth.cookieName || 'adminjs',
   }
