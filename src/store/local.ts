@@ -4,6 +4,7 @@ import {
   copyFile, link, mkdir, open, readFile, readdir, rename, rm, rmdir, stat, unlink, writeFile,
 } from 'node:fs/promises'
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
+import type { FileHandle } from 'node:fs/promises'
 import type { Readable } from 'node:stream'
 import { InvalidRequest, StorageFailure, UploadExpired } from '../errors.js'
 import { acquireFileLock, isStaleLock } from './local-lock.js'
@@ -113,9 +114,7 @@ export class LocalUploadStore implements UploadStore {
       throw storageError(error, 'read the upload state')
     }
     try {
-      const byte = Buffer.alloc(1)
-      const { bytesRead } = await handle.read(byte, 0, 1, chunkNumber - 1)
-      return bytesRead === 1 && byte[0] === 1
+      return await readMark(handle, chunkNumber)
     } finally {
       await handle.close()
     }
@@ -123,10 +122,6 @@ export class LocalUploadStore implements UploadStore {
 
   async writeChunk(manifest: UploadManifest, chunk: ChunkWrite): Promise<WriteResult> {
     const dir = this.uploadDir(manifest.id)
-    if (await exists(join(dir, 'complete'))) {
-      await discard(chunk.body)
-      return { complete: true, written: false }
-    }
     const release = await acquireFileLock(
       join(dir, `lock-${chunk.chunkNumber}`),
       this.lockStaleMs,
@@ -136,21 +131,28 @@ export class LocalUploadStore implements UploadStore {
       // A lock file that cannot be created or written (ENOSPC, EROFS...) is a retryable 507, not a 500.
       throw storageError(error, 'lock the chunk')
     })
+    // One handle on `received` serves the whole request: the held check, the mark and the
+    // completion check (system calls per chunk are a visible share of the route's time).
+    let received
     try {
+      try {
+        received = await open(join(dir, 'received'), 'r+')
+      } catch (error) {
+        if (isMissing(error)) throw new UploadExpired('This upload no longer exists on the server; start it again.')
+        throw storageError(error, 'read the upload state')
+      }
       // Checked under the lock: once held, a chunk's bytes are never rewritten, so a duplicate
-      // (a retry whose first answer was lost, or a racing copy) cannot mix its bytes in.
-      if (await this.hasChunk(manifest.id, chunk.chunkNumber)) {
+      // (a retry whose first answer was lost, a racing copy, a chunk after completion) cannot mix
+      // its bytes in.
+      if (await readMark(received, chunk.chunkNumber)) {
         await discard(chunk.body)
-        return { complete: await this.finishIfReady(manifest), written: false }
+        return { complete: await this.finishIfAllHeld(manifest, received), written: false }
       }
       let data
       try {
         data = await open(join(dir, 'data'), 'r+')
       } catch (error) {
-        if (isMissing(error) && (await exists(join(dir, 'complete')))) {
-          await discard(chunk.body)
-          return { complete: true, written: false }
-        }
+        if (isMissing(error)) throw new UploadExpired('This upload no longer exists on the server; start it again.')
         throw storageError(error, 'open the upload')
       }
       try {
@@ -158,24 +160,44 @@ export class LocalUploadStore implements UploadStore {
       } finally {
         await data.close()
       }
-      await this.mark(dir, chunk.chunkNumber)
+      try {
+        await received.write(ONE, 0, 1, chunk.chunkNumber - 1)
+      } catch (error) {
+        throw storageError(error, 'record the chunk')
+      }
+      return { complete: await this.finishIfAllHeld(manifest, received), written: true }
     } finally {
+      await received?.close()
       await release()
     }
-    return { complete: await this.finishIfReady(manifest), written: true }
   }
 
   async finishIfReady(manifest: UploadManifest): Promise<boolean> {
-    const dir = this.uploadDir(manifest.id)
-    let received: Buffer
+    let received
     try {
-      received = await readFile(join(dir, 'received'))
+      received = await open(join(this.uploadDir(manifest.id), 'received'), 'r')
     } catch (error) {
-      if (isMissing(error)) return exists(join(dir, 'complete'))
+      if (isMissing(error)) return false
       throw storageError(error, 'read the upload state')
     }
-    if (received.length < manifest.chunkCount || received.subarray(0, manifest.chunkCount).includes(0)) {
-      return exists(join(dir, 'complete'))
+    try {
+      return await this.finishIfAllHeld(manifest, received)
+    } finally {
+      await received.close()
+    }
+  }
+
+  /** Renames `data` to `complete` once every chunk is marked; exactly one caller's rename wins. */
+  private async finishIfAllHeld(manifest: UploadManifest, received: FileHandle): Promise<boolean> {
+    const dir = this.uploadDir(manifest.id)
+    const marks = Buffer.alloc(manifest.chunkCount)
+    try {
+      const { bytesRead } = await received.read(marks, 0, marks.length, 0)
+      // `complete` appears only after every mark is set and marks are never cleared, so an
+      // unmarked chunk means there is nothing to look for.
+      if (bytesRead < marks.length || marks.includes(0)) return false
+    } catch (error) {
+      throw storageError(error, 'read the upload state')
     }
     try {
       await rename(join(dir, 'data'), join(dir, 'complete'))
@@ -304,18 +326,6 @@ export class LocalUploadStore implements UploadStore {
     return `${this.uploadDir(id)}.expired`
   }
 
-  private async mark(dir: string, chunkNumber: number): Promise<void> {
-    let handle
-    try {
-      handle = await open(join(dir, 'received'), 'r+')
-      await handle.write(ONE, 0, 1, chunkNumber - 1)
-    } catch (error) {
-      throw storageError(error, 'record the chunk')
-    } finally {
-      await handle?.close()
-    }
-  }
-
   private async listStaging(): Promise<string[]> {
     try {
       return await readdir(this.stagingDirectory)
@@ -364,11 +374,17 @@ const ONE = Buffer.from([1])
 /** Writes are batched to about this many bytes to keep system calls few without holding much memory. */
 const WRITE_BATCH = 256 * 1024
 
+async function readMark(received: FileHandle, chunkNumber: number): Promise<boolean> {
+  const byte = Buffer.alloc(1)
+  const { bytesRead } = await received.read(byte, 0, 1, chunkNumber - 1)
+  return bytesRead === 1 && byte[0] === 1
+}
+
 function nonce(): string {
   return randomBytes(8).toString('hex')
 }
 
-async function writeExactly(data: import('node:fs/promises').FileHandle, chunk: ChunkWrite): Promise<void> {
+async function writeExactly(data: FileHandle, chunk: ChunkWrite): Promise<void> {
   let position = chunk.offset
   let received = 0
   let pending: Buffer[] = []
