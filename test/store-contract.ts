@@ -185,6 +185,19 @@ export function describeUploadStore(name: string, makeStore: () => Promise<Store
         expect(await heldChunks(store, m)).toEqual([2])
       })
 
+      test('chunkState tells a missing chunk from an upload that does not exist', async () => {
+        const data = bytes(3 * CHUNK, 55)
+        const m = manifestFor(data)
+        expect(await store.chunkState(m.id, 1)).toBe('no-upload')
+        await store.open(m)
+        expect(await store.chunkState(m.id, 1)).toBe('missing')
+        await store.writeChunk(m, chunkOf(m, data, 1))
+        expect(await store.chunkState(m.id, 1)).toBe('held')
+        expect(await store.chunkState(m.id, 2)).toBe('missing')
+        await store.remove(m.id)
+        expect(await store.chunkState(m.id, 1)).toBe('no-upload')
+      })
+
       test('a body that fails half way leaves the chunk missing, and a retry then succeeds', async () => {
         const data = bytes(3 * CHUNK, 6)
         const m = await store.open(manifestFor(data))

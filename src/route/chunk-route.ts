@@ -56,6 +56,23 @@ function assertSameUpload(stored: UploadManifest, wanted: UploadManifest): void 
   }
 }
 
+/**
+ * Manifests never change while their upload exists, so test requests may check a recent copy.
+ * Bounded; the oldest entries go first.
+ */
+const recentManifests = new Map<string, UploadManifest>()
+const RECENT_LIMIT = 4096
+
+function remember(manifest: UploadManifest): void {
+  recentManifests.delete(manifest.id)
+  recentManifests.set(manifest.id, manifest)
+  if (recentManifests.size > RECENT_LIMIT) recentManifests.delete(recentManifests.keys().next().value as string)
+}
+
+function forget(id: string): void {
+  recentManifests.delete(id)
+}
+
 /** GET: Resumable.js asks whether the server already holds a chunk (200) or wants it (204). */
 export function testChunk(admin: AdminJS) {
   return async (req: Request, res: Response) => {
@@ -64,19 +81,32 @@ export function testChunk(admin: AdminJS) {
       const chunk = parseChunkRequest(query(req), target.feature.rules)
       const wanted = newManifest(target, chunk)
       const { store } = target.feature
-      const stored = await store.get(wanted.id)
-      if (!stored) {
+      const held = await store.chunkState(wanted.id, chunk.chunkNumber)
+      if (held === 'no-upload') {
+        forget(wanted.id)
         if ((await store.state(wanted.id)) === 'expired') {
           throw new UploadExpired('This upload expired on the server and was removed; start it again.')
         }
         res.status(204).end()
         return
       }
-      assertSameUpload(stored, wanted)
-      if (!(await store.hasChunk(stored.id, chunk.chunkNumber))) {
+      if (held === 'missing') {
+        // Most test requests are for chunks not held yet: a copy of the manifest seen by this
+        // process is enough to refuse a conflict (the POST that follows checks the stored one).
+        const known = recentManifests.get(wanted.id) ?? await store.get(wanted.id)
+        if (known) {
+          remember(known)
+          assertSameUpload(known, wanted)
+        }
         res.status(204).end()
         return
       }
+      const stored = await store.get(wanted.id)
+      if (!stored) {
+        res.status(204).end()
+        return
+      }
+      assertSameUpload(stored, wanted)
       const complete = await store.finishIfReady(stored)
       res.status(200).json(complete ? { status: 'held', complete, reference: stored.id } : { status: 'held', complete })
     } catch (error) {
@@ -97,6 +127,7 @@ export function uploadChunk(admin: AdminJS) {
         const chunk = parseChunkRequest(mergeParams(query(req), fields), rules)
         const wanted = newManifest(target, chunk)
         const manifest = await store.open(wanted)
+        remember(manifest)
         assertSameUpload(manifest, wanted)
         const written = await store.writeChunk(manifest, {
           chunkNumber: chunk.chunkNumber,
@@ -148,6 +179,7 @@ export function cancelUpload(admin: AdminJS) {
       } else {
         throw new InvalidRequest(`Send ${PARAM.identifier} (or reference) to cancel an upload.`)
       }
+      forget(id)
       const state = await store.state(id)
       if (state === 'missing') throw new NotFound('There is no such upload in progress.')
       if (state === 'expired') await store.forget(id)

@@ -99,22 +99,25 @@ export class LocalUploadStore implements UploadStore {
 
   async state(id: string): Promise<UploadState> {
     const dir = this.uploadDir(id)
-    if (await exists(join(dir, 'complete'))) return 'complete'
-    if (await exists(join(dir, 'manifest.json'))) return 'partial'
+    if (await exists(join(dir, 'manifest.json'))) return (await exists(join(dir, 'complete'))) ? 'complete' : 'partial'
     if (await exists(this.tombstone(id))) return 'expired'
     return 'missing'
   }
 
   async hasChunk(id: string, chunkNumber: number): Promise<boolean> {
+    return (await this.chunkState(id, chunkNumber)) === 'held'
+  }
+
+  async chunkState(id: string, chunkNumber: number): Promise<'held' | 'missing' | 'no-upload'> {
     let handle
     try {
       handle = await open(join(this.uploadDir(id), 'received'), 'r')
     } catch (error) {
-      if (isMissing(error)) return false
+      if (isMissing(error)) return 'no-upload'
       throw storageError(error, 'read the upload state')
     }
     try {
-      return await readMark(handle, chunkNumber)
+      return (await readMark(handle, chunkNumber)) ? 'held' : 'missing'
     } finally {
       await handle.close()
     }

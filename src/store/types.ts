@@ -73,6 +73,8 @@ export interface UploadStore {
   get(id: string): Promise<UploadManifest | null>
   state(id: string): Promise<UploadState>
   hasChunk(id: string, chunkNumber: number): Promise<boolean>
+  /** Like hasChunk, but tells a chunk not held apart from an upload that does not exist. */
+  chunkState(id: string, chunkNumber: number): Promise<'held' | 'missing' | 'no-upload'>
   writeChunk(manifest: UploadManifest, chunk: ChunkWrite): Promise<WriteResult>
   /** Finishes the upload if every chunk is held (e.g. after a crash right before finishing). */
   finishIfReady(manifest: UploadManifest): Promise<boolean>
