@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { open, readFile, stat, unlink, utimes } from 'node:fs/promises'
+import { lstat, lutimes, readFile, readlink, symlink, unlink } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { ChunkBusy } from '../errors.js'
 
@@ -29,7 +29,9 @@ function ownerIsGone(owner: LockOwner | null): boolean {
 
 export async function isStaleLock(path: string, staleMs: number, now = Date.now()): Promise<boolean> {
   try {
-    const [info, text] = await Promise.all([stat(path), readFile(path, 'utf8')])
+    const info = await lstat(path)
+    // Our locks are symbolic links whose target names the owner; a plain file is read instead.
+    const text = info.isSymbolicLink() ? await readlink(path) : await readFile(path, 'utf8')
     return now - info.mtimeMs > staleMs || ownerIsGone(parseOwner(text))
   } catch {
     return false
@@ -37,23 +39,15 @@ export async function isStaleLock(path: string, staleMs: number, now = Date.now(
 }
 
 /**
- * An exclusive lock as a file created with O_EXCL, which works across processes sharing a
- * directory. The holder refreshes its mtime while it works, so a lock is only taken over when its
- * owner has died (same host) or stopped refreshing for `staleMs` (another host).
+ * An exclusive lock that works across processes sharing a directory: a symbolic link whose target
+ * names the owner, created in one atomic system call (EEXIST when taken) and removed in one. The
+ * holder refreshes its mtime while it works, so a lock is only taken over when its owner has died
+ * (same host) or stopped refreshing for `staleMs` (another host).
  */
 export async function acquireFileLock(path: string, staleMs: number, busyMessage: string): Promise<() => Promise<void>> {
   for (let attempt = 0; ; attempt++) {
     try {
-      const handle = await open(path, 'wx')
-      try {
-        await handle.writeFile(INSTANCE)
-      } catch (error) {
-        // E.g. ENOSPC: an ownerless lock file left here would refuse every retry until it went stale.
-        await handle.close().catch(() => undefined)
-        await unlink(path).catch(() => undefined)
-        throw error
-      }
-      await handle.close()
+      await symlink(INSTANCE, path)
       break
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) {
@@ -66,7 +60,7 @@ export async function acquireFileLock(path: string, staleMs: number, busyMessage
   }
   const heartbeat = setInterval(() => {
     const now = new Date()
-    utimes(path, now, now).catch(() => undefined)
+    lutimes(path, now, now).catch(() => undefined)
   }, Math.max(staleMs / 3, 50))
   heartbeat.unref()
   return async () => {

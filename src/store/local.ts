@@ -29,7 +29,7 @@ export interface LocalStoreOptions {
  * - `received`: one byte per chunk, set to 1 only after that chunk's bytes are all written. Test
  *   requests read one byte of it; it survives restarts and is safe across processes because every
  *   chunk owns a distinct offset;
- * - `lock-<n>`: present while one request writes chunk n;
+ * - `lock-<n>`: a symbolic link naming its owner, present while one request writes chunk n;
  * - `complete`: `data`, renamed once every chunk is held. The rename is atomic, so exactly one
  *   request finishes the upload and nobody ever sees a half-written finished file.
  * An expired upload leaves `<staging>/<id>.expired` so later requests get a clear 410.
