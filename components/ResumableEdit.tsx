@@ -488,7 +488,8 @@ const ResumableEdit: React.FC<EditPropertyProps> = (props) => {
   const recordError = record?.errors?.[property.path]
   const active = phase === 'uploading' || phase === 'paused'
   const hasFile = Boolean(selected) && phase !== 'idle'
-  const showDropArea = !active && phase !== 'complete'
+  // After a session expiry the same upload is retried, not replaced: no invitation to drop another.
+  const showDropArea = !active && phase !== 'complete' && !(phase === 'error' && error?.kind === 'auth')
   const accept = acceptAttribute(custom)
   const constraints = constraintsText(custom, tm)
 
