@@ -6,11 +6,11 @@
  * Every refused request must answer JSON with a message, and must leave the staging folder
  * byte-for-byte as it was (checked on an upload that already holds some chunks).
  */
-import { createHash } from 'node:crypto'
 import { readdir, readFile, stat } from 'node:fs/promises'
-import { join, relative } from 'node:path'
+import { join } from 'node:path'
 import request from 'supertest'
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
+import { listTree } from './support/tree.js'
 import { login, startTestApp, type Agent, type TestApp } from './support/app.js'
 import {
   bytes, chunkBytes, chunkParams, countOf, ENDPOINT, postChunk, sha256, testChunk, uploadAll, XHR, type FileSpec,
@@ -29,23 +29,8 @@ function spec(data: Buffer, overrides: Partial<FileSpec> = {}): FileSpec {
   return { identifier: `${data.length}-route-${process.pid}-${seq}`, filename: `file-${seq}.bin`, data, chunkSize: CHUNK, ...overrides }
 }
 
-/** Every file under `dir` with its sha256: the staging folder's `received`, `data`, locks, manifests. */
-async function snapshot(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {}
-  async function walk(d: string): Promise<void> {
-    for (const entry of await readdir(d, { withFileTypes: true }).catch(() => [])) {
-      const path = join(d, entry.name)
-      if (entry.isDirectory()) {
-        out[`${relative(dir, path)}/`] = 'dir'
-        await walk(path)
-      } else {
-        out[relative(dir, path)] = createHash('sha256').update(await readFile(path)).digest('hex')
-      }
-    }
-  }
-  await walk(dir)
-  return out
-}
+/** Every path under `dir` with its kind, size and content hash (see support/tree.ts). */
+const snapshot = (dir: string) => listTree(dir)
 
 /** A multipart body built by hand, so that every byte (and Content-Length) is under the test's control. */
 function multipart(fields: Record<string, string>, file?: { name?: string; data: Buffer }): { body: Buffer; type: string } {

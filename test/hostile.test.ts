@@ -19,7 +19,7 @@ import { join } from 'node:path'
 import request from 'supertest'
 import { findFeature } from '../src/feature/registry.js'
 import { login, startTestApp, type Agent, type TestApp } from './support/app.js'
-import { listTree, lockFiles, treeDiff, uploadFingerprint, type Tree } from './support/hostile-fs.js'
+import { listTree, lockFiles, treeDiff, uploadFingerprint, type Tree } from './support/tree.js'
 import { fromSupertest, loginCookie, multipartBody, rawRequest, type Part, type Reply } from './support/hostile-http.js'
 import {
   bytes, chunkBytes, chunkParams, ENDPOINT, sha256, testChunk, XHR, type FileSpec,

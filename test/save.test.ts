@@ -4,10 +4,10 @@
  * `documents/<id>/<name>` and the record's columns; every bad reference is a validation error on
  * `file` that changes no row and moves no file; replace, clear and delete clean up after themselves.
  */
-import { createHash } from 'node:crypto'
 import { readdir, readFile, stat } from 'node:fs/promises'
-import { join, relative } from 'node:path'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
+import { listTree } from './support/tree.js'
 import { login, startTestApp, type Agent, type TestApp } from './support/app.js'
 import { bytes, postChunk, sha256, uploadAll, type FileSpec } from './support/resumable-client.js'
 import { freshPostgresDatabase, REQUIRED } from './support/services.js'
@@ -23,22 +23,8 @@ function spec(data: Buffer, filename = `doc-${++seq}.pdf`, type = 'application/p
   return { identifier: `${data.length}-save-${process.pid}-${seq}`, filename, type, data, chunkSize: CHUNK }
 }
 
-async function snapshot(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {}
-  async function walk(d: string): Promise<void> {
-    for (const entry of await readdir(d, { withFileTypes: true }).catch(() => [])) {
-      const path = join(d, entry.name)
-      if (entry.isDirectory()) {
-        out[`${relative(dir, path)}/`] = 'dir'
-        await walk(path)
-      } else {
-        out[relative(dir, path)] = createHash('sha256').update(await readFile(path)).digest('hex')
-      }
-    }
-  }
-  await walk(dir)
-  return out
-}
+/** Every path under `dir` with its kind, size and content hash (see support/tree.ts). */
+const snapshot = (dir: string) => listTree(dir)
 
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false)
