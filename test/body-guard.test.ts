@@ -286,8 +286,8 @@ async function login(server: Server): Promise<string> {
   return cookie
 }
 
-/** A multipart upload that sends `firstBytes`, waits for the server's temp file, then drops the connection. */
-async function abortMidBody(server: Server, cookie: string, firstBytes = 256 * KiB): Promise<void> {
+/** Starts a logged-in multipart upload and sends its first `firstBytes`; the caller drops it. */
+function startUpload(server: Server, cookie: string, firstBytes: number): http.ClientRequest {
   const { body, total } = multipart(900 * KiB)
   const req = http.request({
     host: '127.0.0.1',
@@ -304,6 +304,12 @@ async function abortMidBody(server: Server, cookie: string, firstBytes = 256 * K
     written += chunk.length
     if (written >= firstBytes) break
   }
+  return req
+}
+
+/** A multipart upload that sends `firstBytes`, gives the server a moment, then drops the connection. */
+async function abortMidBody(server: Server, cookie: string, firstBytes = 256 * KiB): Promise<void> {
+  const req = startUpload(server, cookie, firstBytes)
   await sleep(150)
   req.destroy()
 }
@@ -488,22 +494,7 @@ describe('body guard against a real AdminJS stack', () => {
     const server = await startServer()
     const cookie = await login(server)
     const before = listing(server.tmp)
-    const { body, total } = multipart(900 * KiB)
-    const req = http.request({
-      host: '127.0.0.1',
-      port: server.port,
-      method: 'POST',
-      path: ACTION_URL,
-      headers: { cookie, 'content-type': multipartType, 'content-length': total },
-      agent: false,
-    })
-    req.on('error', () => {})
-    let written = 0
-    for (const chunk of body) {
-      req.write(chunk)
-      written += chunk.length
-      if (written >= 300 * KiB) break
-    }
+    const req = startUpload(server, cookie, 300 * KiB)
     // The server really is streaming the file part to a temp file before we drop the connection.
     const deadline = Date.now() + 5_000
     while (!listing(server.tmp).some((f) => f.startsWith('upload_')) && Date.now() < deadline) await sleep(10)

@@ -1,5 +1,5 @@
 import { ValidationError, type ActionContext, type ActionRequest, type ActionResponse, type After, type Before, type BaseRecord } from 'adminjs'
-import { ownerOf } from '../protocol/scope.js'
+import { belongsTo, isUploadId, ownerOf } from '../protocol/scope.js'
 import type { UploadManifest } from '../store/types.js'
 import { CLEAR_MARKER, PENDING_MARKER } from './options.js'
 import type { RegisteredFeature } from './registry.js'
@@ -22,14 +22,17 @@ function columns(feature: RegisteredFeature): string[] {
 function stripPayload(payload: Record<string, unknown>, feature: RegisteredFeature): unknown {
   const file = feature.mapping.file
   const value = payload[file]
+  const owned = columns(feature)
   let nested = false
   for (const name of Object.keys(payload)) {
     if (name.startsWith(`${file}.`)) nested = true
-    if (name === file || name.startsWith(`${file}.`) || columns(feature).includes(name)) delete payload[name]
+    if (name === file || name.startsWith(`${file}.`) || owned.includes(name)) delete payload[name]
   }
   // AdminJS's flattened object syntax (`file.path=...`) is no reference: refuse it, do not ignore it.
   return value === undefined && nested ? {} : value
 }
+
+const UNFINISHED = 'The upload has not finished yet: wait until it completes, then save again.'
 
 function fail(feature: RegisteredFeature, message: string): never {
   throw new ValidationError({ [feature.mapping.file]: { message, type: 'resumable' } }, { message })
@@ -54,7 +57,7 @@ export function beforeSave(feature: RegisteredFeature): Before {
       if (required) fail(feature, 'A file is required here; it cannot be removed, only replaced.')
       pending.clear = !!oldKey
     } else if (value === PENDING_MARKER) {
-      fail(feature, 'The upload has not finished yet: wait until it completes, then save again.')
+      fail(feature, UNFINISHED)
     } else {
       pending.manifest = await resolveReference(feature, value, context)
     }
@@ -65,21 +68,17 @@ export function beforeSave(feature: RegisteredFeature): Before {
 
 async function resolveReference(feature: RegisteredFeature, value: unknown, context: ActionContext): Promise<UploadManifest> {
   const unknown = 'This upload is unknown or has expired: upload the file again.'
-  if (typeof value !== 'string' || !/^[a-f0-9]{40}$/.test(value)) fail(feature, unknown)
+  if (!isUploadId(value)) fail(feature, unknown)
   await feature.ready
   const manifest = await feature.store.get(value)
+  const scope = {
+    owner: ownerOf(context.currentAdmin) ?? '',
+    resourceId: context.resource.decorate().id(),
+    propertyPath: feature.mapping.file,
+  }
   // Someone else's upload is reported exactly like a missing one: its existence is not revealed.
-  if (
-    !manifest
-    || manifest.owner !== ownerOf(context.currentAdmin)
-    || manifest.resourceId !== context.resource.decorate().id()
-    || manifest.propertyPath !== feature.mapping.file
-  ) {
-    fail(feature, unknown)
-  }
-  if ((await feature.store.state(value)) !== 'complete') {
-    fail(feature, 'The upload has not finished yet: wait until it completes, then save again.')
-  }
+  if (!manifest || !belongsTo(manifest, scope)) fail(feature, unknown)
+  if ((await feature.store.state(value)) !== 'complete') fail(feature, UNFINISHED)
   return manifest
 }
 

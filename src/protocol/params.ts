@@ -42,7 +42,7 @@ export interface ChunkRequest {
   type: string
 }
 
-const MAX_IDENTIFIER = 256
+export const MAX_IDENTIFIER = 256
 const MAX_FILENAME = 1024
 const MAX_TYPE = 255
 

@@ -19,6 +19,16 @@ export function uploadId(scope: UploadScope, identifier: string): string {
     .slice(0, 40)
 }
 
+/** Upload ids (and so references) are 40 hex digits; anything else names no upload. */
+export function isUploadId(value: unknown): value is string {
+  return typeof value === 'string' && /^[a-f0-9]{40}$/.test(value)
+}
+
+/** Whether an upload was started by this admin, on this resource and property. */
+export function belongsTo(upload: UploadScope, scope: UploadScope): boolean {
+  return upload.owner === scope.owner && upload.resourceId === scope.resourceId && upload.propertyPath === scope.propertyPath
+}
+
 export function hashText(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 32)
 }

@@ -1,9 +1,8 @@
 import busboy from 'busboy'
 import type { Request } from 'express'
-import { Readable } from 'node:stream'
+import { PassThrough, Readable } from 'node:stream'
 import { InvalidRequest, TooLarge } from '../errors.js'
 import type { RawParams } from '../protocol/params.js'
-import { PassThrough } from 'node:stream'
 
 export interface ChunkBody {
   /** Multipart fields that arrived before the file part (Resumable.js sends them first). */
@@ -36,7 +35,7 @@ export function readChunkBody<T>(req: Request, maxBytes: number, onFile: (body: 
     let settled = false
     let closed = false
     let partEnded = false
-    let fileStream: Readable | null = null
+    let fileStream: PassThrough | null = null
     let result: { value: T } | null = null
     /** onFile's promise once the chunk was handed over; a refusal is answered only after it settles. */
     let writing: Promise<unknown> | null = null
@@ -54,7 +53,7 @@ export function readChunkBody<T>(req: Request, maxBytes: number, onFile: (body: 
     // Answer only after the parser saw the end of the body, so a trailing second file part or
     // garbage after the chunk is still refused.
     const endBody = () => {
-      if (!settled && closed && partEnded && fileStream) (fileStream as PassThrough).end()
+      if (!settled && closed && partEnded && fileStream) fileStream.end()
     }
     const finish = () => {
       if (!settled && closed && result) {

@@ -1,8 +1,8 @@
 import type AdminJS from 'adminjs'
 import type { Request, Response } from 'express'
 import { Forbidden, InvalidRequest, NotFound, UploadConflict, UploadExpired } from '../errors.js'
-import { mergeParams, parseChunkRequest, PARAM, type ChunkRequest, type RawParams } from '../protocol/params.js'
-import { hashText, uploadId } from '../protocol/scope.js'
+import { MAX_IDENTIFIER, mergeParams, parseChunkRequest, PARAM, type ChunkRequest, type RawParams } from '../protocol/params.js'
+import { belongsTo, hashText, isUploadId, uploadId } from '../protocol/scope.js'
 import { chunkOffset } from '../protocol/arithmetic.js'
 import type { UploadManifest } from '../store/types.js'
 import { drainRequest, readChunkBody } from './chunk-body.js'
@@ -63,13 +63,13 @@ function assertSameUpload(stored: UploadManifest, wanted: UploadManifest): void 
 const recentManifests = new Map<string, UploadManifest>()
 const RECENT_LIMIT = 4096
 
-function remember(manifest: UploadManifest): void {
+function rememberManifest(manifest: UploadManifest): void {
   recentManifests.delete(manifest.id)
   recentManifests.set(manifest.id, manifest)
   if (recentManifests.size > RECENT_LIMIT) recentManifests.delete(recentManifests.keys().next().value as string)
 }
 
-function forget(id: string): void {
+function forgetManifest(id: string): void {
   recentManifests.delete(id)
 }
 
@@ -83,7 +83,7 @@ export function testChunk(admin: AdminJS) {
       const { store } = target.feature
       const held = await store.chunkState(wanted.id, chunk.chunkNumber)
       if (held === 'no-upload') {
-        forget(wanted.id)
+        forgetManifest(wanted.id)
         if ((await store.state(wanted.id)) === 'expired') {
           throw new UploadExpired('This upload expired on the server and was removed; start it again.')
         }
@@ -95,7 +95,7 @@ export function testChunk(admin: AdminJS) {
         // process is enough to refuse a conflict (the POST that follows checks the stored one).
         const known = recentManifests.get(wanted.id) ?? await store.get(wanted.id)
         if (known) {
-          remember(known)
+          rememberManifest(known)
           assertSameUpload(known, wanted)
         }
         res.status(204).end()
@@ -127,7 +127,7 @@ export function uploadChunk(admin: AdminJS) {
         const chunk = parseChunkRequest(mergeParams(query(req), fields), rules)
         const wanted = newManifest(target, chunk)
         const manifest = await store.open(wanted)
-        remember(manifest)
+        rememberManifest(manifest)
         assertSameUpload(manifest, wanted)
         const written = await store.writeChunk(manifest, {
           chunkNumber: chunk.chunkNumber,
@@ -167,19 +167,16 @@ export function cancelUpload(admin: AdminJS) {
       const identifier = params[PARAM.identifier]
       const reference = params.reference
       let id: string
-      if (typeof identifier === 'string' && identifier && identifier.length <= 256) {
+      if (typeof identifier === 'string' && identifier && identifier.length <= MAX_IDENTIFIER) {
         id = uploadId(target.scope, identifier)
-      } else if (typeof reference === 'string' && /^[a-f0-9]{40}$/.test(reference)) {
+      } else if (isUploadId(reference)) {
         id = reference
         const manifest = await store.get(id)
-        if (manifest && (manifest.owner !== target.scope.owner || manifest.resourceId !== target.scope.resourceId
-          || manifest.propertyPath !== target.scope.propertyPath)) {
-          throw new Forbidden('This upload belongs to someone else.')
-        }
+        if (manifest && !belongsTo(manifest, target.scope)) throw new Forbidden('This upload belongs to someone else.')
       } else {
         throw new InvalidRequest(`Send ${PARAM.identifier} (or reference) to cancel an upload.`)
       }
-      forget(id)
+      forgetManifest(id)
       const state = await store.state(id)
       if (state === 'missing') throw new NotFound('There is no such upload in progress.')
       if (state === 'expired') await store.forget(id)

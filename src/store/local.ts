@@ -130,7 +130,7 @@ export class LocalUploadStore implements UploadStore {
       this.lockStaleMs,
       `Chunk ${chunk.chunkNumber} is being received by another request; retry shortly.`,
     ).catch((error) => {
-      if (isMissing(error)) throw new UploadExpired('This upload no longer exists on the server; start it again.')
+      if (isMissing(error)) throw uploadGone()
       // A lock file that cannot be created or written (ENOSPC, EROFS...) is a retryable 507, not a 500.
       throw storageError(error, 'lock the chunk')
     })
@@ -141,7 +141,7 @@ export class LocalUploadStore implements UploadStore {
       try {
         received = await open(join(dir, 'received'), 'r+')
       } catch (error) {
-        if (isMissing(error)) throw new UploadExpired('This upload no longer exists on the server; start it again.')
+        if (isMissing(error)) throw uploadGone()
         throw storageError(error, 'read the upload state')
       }
       // Checked under the lock: once held, a chunk's bytes are never rewritten, so a duplicate
@@ -155,7 +155,7 @@ export class LocalUploadStore implements UploadStore {
       try {
         data = await open(join(dir, 'data'), 'r+')
       } catch (error) {
-        if (isMissing(error)) throw new UploadExpired('This upload no longer exists on the server; start it again.')
+        if (isMissing(error)) throw uploadGone()
         throw storageError(error, 'open the upload')
       }
       try {
@@ -464,6 +464,11 @@ async function lastActivity(dir: string): Promise<number | null> {
 async function removePath(path: string): Promise<number> {
   await rm(path, { recursive: true, force: true }).catch(() => undefined)
   return 1
+}
+
+/** The upload was removed (cancelled or expired) while a request for it was under way. */
+function uploadGone(): UploadExpired {
+  return new UploadExpired('This upload no longer exists on the server; start it again.')
 }
 
 function isMissing(error: unknown): boolean {
