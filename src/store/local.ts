@@ -375,7 +375,7 @@ export class LocalUploadStore implements UploadStore {
 const ID = /^[a-f0-9]{32,64}$/
 const ONE = Buffer.from([1])
 /** Writes are batched to about this many bytes to keep system calls few without holding much memory. */
-const WRITE_BATCH = 256 * 1024
+const WRITE_BATCH = 1024 * 1024
 
 async function readMark(received: FileHandle, chunkNumber: number): Promise<boolean> {
   const byte = Buffer.alloc(1)
@@ -392,38 +392,54 @@ async function writeExactly(data: FileHandle, chunk: ChunkWrite): Promise<void> 
   let received = 0
   let pending: Buffer[] = []
   let pendingBytes = 0
+  // One batch is written while the next one is received: waiting for each write before reading on
+  // would stall the socket for every batch.
+  let writing: Promise<void> | null = null
   const flush = async () => {
     if (!pendingBytes) return
     const buffers = pending
     const bytes = pendingBytes
+    const at = position
     pending = []
     pendingBytes = 0
+    position += bytes
     try {
       let written = 0
       while (written < bytes) {
-        const { bytesWritten } = await data.writev(written ? sliceBuffers(buffers, written) : buffers, position + written)
+        const { bytesWritten } = await data.writev(written ? sliceBuffers(buffers, written) : buffers, at + written)
         written += bytesWritten
       }
     } catch (error) {
       throw storageError(error, 'write the chunk')
     }
-    position += bytes
   }
-  for await (const piece of chunk.body) {
-    const buffer = piece as Buffer
-    // Refused before writing: a longer body must never spill into the next chunk's bytes.
-    if (received + buffer.length > chunk.length) {
-      throw new InvalidRequest(`Chunk ${chunk.chunkNumber} carries more than the ${chunk.length} bytes declared.`)
+  const startFlush = async () => {
+    if (writing) await writing
+    writing = flush()
+    // Observed here so that a failing write is not reported as unhandled before it is awaited.
+    writing.catch(() => undefined)
+  }
+  try {
+    for await (const piece of chunk.body) {
+      const buffer = piece as Buffer
+      // Refused before writing: a longer body must never spill into the next chunk's bytes.
+      if (received + buffer.length > chunk.length) {
+        throw new InvalidRequest(`Chunk ${chunk.chunkNumber} carries more than the ${chunk.length} bytes declared.`)
+      }
+      received += buffer.length
+      pending.push(buffer)
+      pendingBytes += buffer.length
+      if (pendingBytes >= WRITE_BATCH) await startFlush()
     }
-    received += buffer.length
-    pending.push(buffer)
-    pendingBytes += buffer.length
-    if (pendingBytes >= WRITE_BATCH) await flush()
+    if (received !== chunk.length) {
+      throw new InvalidRequest(`Chunk ${chunk.chunkNumber} carried ${received} bytes, but ${chunk.length} were declared.`)
+    }
+    await startFlush()
+  } finally {
+    // Never return (nor close the handle) while a write is still running.
+    if (writing) await (writing as Promise<void>).catch(() => undefined)
   }
-  if (received !== chunk.length) {
-    throw new InvalidRequest(`Chunk ${chunk.chunkNumber} carried ${received} bytes, but ${chunk.length} were declared.`)
-  }
-  await flush()
+  await writing
 }
 
 function sliceBuffers(buffers: Buffer[], skip: number): Buffer[] {
