@@ -1,11 +1,13 @@
-// npm run bench [-- --size 512M --rounds 3 --chunks 1M,5M --only ours,tus,plain,disk --cpu-prof --large --keep]
+// npm run bench [-- --size 512M --rounds 3 --chunks 1M,5M --only ours,ours-lowmem,tus,plain,disk --cpu-prof --large --keep]
 //
 // Uploads one random file to: our stack (the example app: Express + AdminJS + Sequelize/SQLite +
 // adminjs-resumable) with a Resumable.js 1.1.0 protocol client; @tus/server + @tus/file-store with
 // tus-js-client (sequential, and parallelUploads: 3 as an extra row); a careful plain busboy server
 // (chunk files concatenated at the end) with the same client; and the disk ceiling (sequential
 // write + fsync). Interleaved rounds, rotating order, medians. Every assembled file is checked by
-// sha256. Server peak RSS comes from /proc/<pid>/status (VmHWM). Results: a table on stdout and
+// sha256. Server peak RSS comes from /proc/<pid>/status (VmHWM, reset right before the upload);
+// server CPU from /proc/<pid>/stat, client CPU from this process. "ours-lowmem" is the example app
+// started with MALLOC_ARENA_MAX=1 and --max-semi-space-size=1. Results: a table on stdout and
 // bench/results/latest.json (+ latest-<size>.json).
 import { spawn, spawnSync } from 'node:child_process'
 import { createHash, randomFillSync } from 'node:crypto'
@@ -65,7 +67,7 @@ function parseArgs(argv) {
     }
     else if (name === '--ours-env') { const [k, ...v] = val().split('='); opts.oursEnv[k] = v.join('=') }
     else if (name === '--help' || name === '-h') {
-      console.log('npm run bench -- [--size 512M|2G] [--rounds 3] [--chunks 1M,5M] [--only ours,tus,tus-par3,plain,disk] [--large] [--cpu-prof] [--no-tus-parallel] [--keep]')
+      console.log('npm run bench -- [--size 512M|2G] [--rounds 3] [--chunks 1M,5M] [--only ours,ours-lowmem,tus,tus-par3,plain,disk] [--large] [--cpu-prof] [--no-tus-parallel] [--keep]')
       process.exit(0)
     } else throw new Error(`Unknown argument ${a}`)
   }
@@ -158,9 +160,27 @@ async function procStatus(pid) {
     return null
   }
 }
-/** Samples RSS every 100 ms; `stop()` returns the baseline, the sampled max and VmHWM. */
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat. */
+async function cpuSeconds(pid) {
+  try {
+    const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ').pop().split(' ')
+    // Fields 14 and 15 of stat(5), counted after "pid (comm) ": utime and stime in clock ticks.
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
+  } catch {
+    return NaN
+  }
+}
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100
+/**
+ * Samples RSS every 100 ms and resets the kernel's peak (VmHWM, via clear_refs) first, so that the
+ * peak is the upload's and not the start-up's; `stop()` returns the baseline, the sampled max,
+ * VmHWM, and the CPU time the server and this process (the client) used meanwhile.
+ */
 async function rssSampler(pid) {
+  const hwmReset = await writeFile(`/proc/${pid}/clear_refs`, '5').then(() => true, () => false)
   const first = await procStatus(pid)
+  const cpu0 = await cpuSeconds(pid)
+  const client0 = process.cpuUsage()
   let max = first?.rss ?? 0
   const t0 = performance.now()
   const timeline = []
@@ -174,9 +194,17 @@ async function rssSampler(pid) {
     async stop() {
       clearInterval(timer)
       const last = await procStatus(pid)
+      const serverCpuS = (await cpuSeconds(pid)) - cpu0
+      const client = process.cpuUsage(client0)
       // RSS at each tenth of the run, to tell growth with the file size from a one-off plateau.
       const tenths = timeline.length ? Array.from({ length: 10 }, (_, i) => timeline[Math.min(timeline.length - 1, Math.floor(((i + 1) * timeline.length) / 10) - 1)]?.[1]) : []
-      return { baselineMiB: (first?.rss ?? NaN) / MiB, sampledMaxMiB: Math.max(max, last?.rss ?? 0) / MiB, hwmMiB: (last?.hwm ?? NaN) / MiB, rssByTenthMiB: tenths }
+      const sampledMax = Math.max(max, last?.rss ?? 0)
+      return {
+        baselineMiB: (first?.rss ?? NaN) / MiB, sampledMaxMiB: sampledMax / MiB,
+        // Without the reset (an old kernel), VmHWM would include start-up: the samples are the peak then.
+        hwmMiB: (hwmReset ? (last?.hwm ?? NaN) : sampledMax) / MiB, hwmReset, rssByTenthMiB: tenths,
+        serverCpuS, clientCpuS: (client.user + client.system) / 1e6,
+      }
     },
   }
 }
@@ -366,8 +394,12 @@ async function runDisk(ctx) {
 }
 
 // ---------------------------------------------------------------- main
+/** One malloc arena and a 1 MiB young generation (README, Performance). */
+const LOW_MEMORY = { MALLOC_ARENA_MAX: '1', BENCH_NODE_ARGS: '--max-semi-space-size=1' }
 const PEERS = {
   ours: (ctx, cs) => runOurs(ctx, cs),
+  // The same app started with the memory settings the README suggests for small machines.
+  'ours-lowmem': (ctx, cs) => runOurs(ctx, cs, opts.oursServer, { ...opts.oursEnv, ...LOW_MEMORY }),
   tus: (ctx, cs) => runTus(ctx, cs, 1),
   'tus-par3': (ctx, cs) => runTus(ctx, cs, 3),
   plain: (ctx, cs) => runPlain(ctx, cs),
@@ -388,7 +420,7 @@ async function main() {
     if (!proto.script) throw new Error(`${proto.name} needs --proto-server <script>`)
     PEERS[proto.name] = (ctx, cs) => runOurs(ctx, cs, proto.script, proto.env)
   }
-  const peers = (opts.only ?? ['ours', 'tus', 'plain', 'disk', ...opts.protos.map((p) => p.name), ...(opts.tusParallel ? ['tus-par3'] : [])])
+  const peers = (opts.only ?? ['ours', 'ours-lowmem', 'tus', 'plain', 'disk', ...opts.protos.map((p) => p.name), ...(opts.tusParallel ? ['tus-par3'] : [])])
   const main4 = peers.filter((p) => p !== 'tus-par3')
   const extra = peers.filter((p) => p === 'tus-par3')
   for (const f of ['lib/index.js', 'components/dist']) {
@@ -414,7 +446,7 @@ async function main() {
         try {
           const r = await PEERS[peer](ctx, chunkSize)
           runs.push({ round, chunkSize, peer, load1: loadavg()[0], ...r })
-          const mem = r.memory ? ` rss base ${fmt(r.memory.baselineMiB)} peak ${fmt(r.memory.hwmMiB)} MiB` : ''
+          const mem = r.memory ? ` rss base ${fmt(r.memory.baselineMiB)} peak ${fmt(r.memory.hwmMiB)} MiB cpu server ${fmt(r.memory.serverCpuS, 2)} s client ${fmt(r.memory.clientCpuS, 2)} s` : ''
           console.log(`${label}: ${fmt(r.mbps, 1)} MB/s (${fmt(r.ms)} ms) finalize ${fmt(r.finalizeMs, 1)} ms save ${fmt(r.saveMs, 1)} ms${mem}`
             + `${r.shaOk === false ? ' SHA MISMATCH' : r.shaOk ? ' sha ok' : ''}${r.problems?.length ? ` problems ${r.problems.length}` : ''}`)
           if (r.problems?.length) console.log(`  first problems: ${JSON.stringify(r.problems.slice(0, 3))}`)
@@ -445,15 +477,17 @@ async function main() {
         mbps: m, ratioTus: m / tusMbps, ratioDisk: m / diskMbps,
         peakRssMiB: mems.length ? Math.max(...mems.map((x) => x.hwmMiB)) : NaN,
         baselineRssMiB: mems.length ? median(mems.map((x) => x.baselineMiB)) : NaN,
+        serverCpuS: mems.length ? median(mems.map((x) => x.serverCpuS)) : NaN,
+        clientCpuS: mems.length ? median(mems.map((x) => x.clientCpuS)) : NaN,
         finalizeMs: med(peer, 'finalizeMs'), saveMs: med(peer, 'saveMs'), medianPostMs: med(peer, 'medianPostMs'),
         shaOk: ok.every((r) => r.shaOk !== false), problems: ok.reduce((n, r) => n + (r.problems?.length ?? 0), 0),
         error: failed[0]?.error?.split('\n')[0],
       })
     }
   }
-  const head = ['server', 'chunk', 'MB/s (median)', 'x tus', 'x disk', 'peak RSS MiB', 'base RSS MiB', 'finalize ms', 'save ms', 'chunk req ms', 'sha256', 'runs']
+  const head = ['server', 'chunk', 'MB/s (median)', 'x tus', 'x disk', 'peak RSS MiB', 'base RSS MiB', 'server CPU s', 'client CPU s', 'finalize ms', 'save ms', 'chunk req ms', 'sha256', 'runs']
   const rows = summary.map((s) => [
-    s.server, sizeLabel(s.chunkSize), fmt(s.mbps, 1), fmt(s.ratioTus, 2), fmt(s.ratioDisk, 2), fmt(s.peakRssMiB), fmt(s.baselineRssMiB),
+    s.server, sizeLabel(s.chunkSize), fmt(s.mbps, 1), fmt(s.ratioTus, 2), fmt(s.ratioDisk, 2), fmt(s.peakRssMiB), fmt(s.baselineRssMiB), fmt(s.serverCpuS, 2), fmt(s.clientCpuS, 2),
     fmt(s.finalizeMs, 1), fmt(s.saveMs, 1), fmt(s.medianPostMs, 1),
     s.runs ? (s.shaOk ? 'ok' : 'MISMATCH') : '-', s.failed ? `${s.runs} (+${s.failed} failed)` : String(s.runs),
   ])

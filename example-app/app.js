@@ -47,14 +47,17 @@ export function defineDocument(sequelize) {
 /**
  * In development AdminJS serves `.adminjs/bundle.js` as it finds it, even when components changed:
  * rebuild it when it is older than the compiled components, before the first page is served.
+ * The bundler (rollup and its plugins) is imported only then: loaded, it stays in memory for good.
  */
 async function ensureComponentsBundle(admin) {
-  const { componentsBundler, generateUserComponentEntry, ADMIN_JS_TMP_DIR, COMPONENTS_OUTPUT_PATH } = await import('adminjs/bundler')
   if (process.env.NODE_ENV === 'production') return admin.initialize()
+  // The same path as adminjs/bundler's COMPONENTS_OUTPUT_PATH.
+  const output = join(process.env.ADMIN_JS_TMP_DIR || '.adminjs', 'bundle.js')
   const distDir = resolve(here, '..', 'components', 'dist')
   const newest = Math.max(0, ...await Promise.all((await readdir(distDir)).map((f) => stat(join(distDir, f)).then((s) => s.mtimeMs))))
-  const bundle = await stat(COMPONENTS_OUTPUT_PATH).catch(() => null)
+  const bundle = await stat(output).catch(() => null)
   if (bundle && bundle.mtimeMs > newest && !process.env.FORCE_BUNDLE) return
+  const { componentsBundler, generateUserComponentEntry, ADMIN_JS_TMP_DIR, COMPONENTS_OUTPUT_PATH } = await import('adminjs/bundler')
   await rm(COMPONENTS_OUTPUT_PATH, { force: true })
   await componentsBundler.createEntry({ content: generateUserComponentEntry(admin, ADMIN_JS_TMP_DIR) })
   await componentsBundler.build()
