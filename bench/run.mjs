@@ -176,7 +176,7 @@ const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' 
  * peak is the upload's and not the start-up's; `stop()` returns the baseline, the sampled max,
  * VmHWM, and the CPU time the server and this process (the client) used meanwhile.
  */
-async function rssSampler(pid) {
+async function usageSampler(pid) {
   const hwmReset = await writeFile(`/proc/${pid}/clear_refs`, '5').then(() => true, () => false)
   const first = await procStatus(pid)
   const cpu0 = await cpuSeconds(pid)
@@ -265,7 +265,7 @@ async function runOurs(ctx, chunkSize, script = opts.oursServer, extraEnv = opts
     const cookie = setCookie.map((c) => c.split(';')[0]).find((c) => c.startsWith('adminjs='))
     if (login.status !== 302 || !cookie) throw new Error(`login failed: ${login.status} ${login.text.slice(0, 200)}`)
 
-    const rss = await rssSampler(server.pid)
+    const sampler = await usageSampler(server.pid)
     const upload = await uploadResumable({
       target: `${base}/admin/api/resumable/Document/file`,
       file: ctx.source, size: ctx.size, chunkSize, cookie,
@@ -285,7 +285,7 @@ async function runOurs(ctx, chunkSize, script = opts.oursServer, extraEnv = opts
       headers: { Cookie: cookie, 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': String(form.length) },
       body: form,
     })
-    const memory = await rss.stop()
+    const usage = await sampler.stop()
     agent.destroy()
     let saved = null
     try { saved = JSON.parse(save.text) } catch { /* reported below */ }
@@ -296,7 +296,7 @@ async function runOurs(ctx, chunkSize, script = opts.oursServer, extraEnv = opts
     return {
       ms: upload.ms, mbps: mbps(ctx.size, upload.ms), finalizeMs: upload.complete.ms, saveMs: save.ms,
       medianPostMs: median(plainPosts), medianTestMs: median(upload.tests.map((t) => t.ms)),
-      shaOk: sha === ctx.sha, memory, problems: upload.problems, requests: upload.posts.length + upload.tests.length,
+      shaOk: sha === ctx.sha, usage, problems: upload.problems, requests: upload.posts.length + upload.tests.length,
       memLog: server.log.filter((l) => l.startsWith('[out] MEM ')).map((l) => l.slice(10)),
       serverErrors: server.log.filter((l) => /error|warn/i.test(l) && !/default password/.test(l)).slice(0, 20),
     }
@@ -311,7 +311,7 @@ async function runTus(ctx, chunkSize, parallelUploads = 1) {
   await mkdir(dir, { recursive: true })
   const server = await startServer('tus', join(here, 'tus-server.mjs'), { TUS_DIR: dir })
   try {
-    const rss = await rssSampler(server.pid)
+    const sampler = await usageSampler(server.pid)
     const patchStart = new WeakMap()
     const patches = []
     let lastPatch = null
@@ -339,12 +339,12 @@ async function runTus(ctx, chunkSize, parallelUploads = 1) {
       upload.start()
     })
     const ms = performance.now() - started
-    const memory = await rss.stop()
+    const usage = await sampler.stop()
     const id = url.split('/').pop()
     const sha = await sha256File(join(dir, id))
     return {
       ms, mbps: mbps(ctx.size, ms), finalizeMs: lastPatch?.ms ?? NaN, saveMs: NaN, medianPostMs: median(patches.slice(0, -1)),
-      shaOk: sha === ctx.sha, memory, problems: [], requests: patches.length,
+      shaOk: sha === ctx.sha, usage, problems: [], requests: patches.length,
     }
   } finally {
     await server.stop()
@@ -357,13 +357,13 @@ async function runPlain(ctx, chunkSize) {
   await mkdir(dir, { recursive: true })
   const server = await startServer('plain', join(here, 'plain-server.mjs'), { PLAIN_DIR: dir, CHUNK_SIZE: String(chunkSize) })
   try {
-    const rss = await rssSampler(server.pid)
+    const sampler = await usageSampler(server.pid)
     const upload = await uploadResumable({
       target: `http://127.0.0.1:${server.port}/upload`,
       file: ctx.source, size: ctx.size, chunkSize,
       identifier: `${ctx.size}-benchbin-${randomBytes(4).toString('hex')}`,
     })
-    const memory = await rss.stop()
+    const usage = await sampler.stop()
     if (!upload.complete?.path) throw new Error(`plain: no completing answer; problems: ${JSON.stringify(upload.problems.slice(0, 5))}`)
     const sha = await sha256File(upload.complete.path)
     const plainPosts = upload.posts.filter((p) => p.answer?.status === 'partial').map((p) => p.ms)
@@ -371,7 +371,7 @@ async function runPlain(ctx, chunkSize) {
       ms: upload.ms, mbps: mbps(ctx.size, upload.ms), finalizeMs: Number(upload.complete.headers['x-concat-ms']),
       completingPostMs: upload.complete.ms, saveMs: NaN, medianPostMs: median(plainPosts),
       medianTestMs: median(upload.tests.map((t) => t.ms)),
-      shaOk: sha === ctx.sha, memory, problems: upload.problems, requests: upload.posts.length + upload.tests.length,
+      shaOk: sha === ctx.sha, usage, problems: upload.problems, requests: upload.posts.length + upload.tests.length,
     }
   } finally {
     await server.stop()
@@ -387,7 +387,7 @@ async function runDisk(ctx) {
     })
     if (out.status !== 0) throw new Error(`disk writer failed: ${out.stderr}`)
     const r = JSON.parse(out.stdout.trim().split('\n').pop())
-    return { ms: r.ms, mbps: mbps(ctx.size, r.ms), writeOnlyMbps: mbps(ctx.size, r.writeMs), fsyncMs: r.fsyncMs, finalizeMs: r.fsyncMs, saveMs: NaN, shaOk: null, memory: null, problems: [] }
+    return { ms: r.ms, mbps: mbps(ctx.size, r.ms), writeOnlyMbps: mbps(ctx.size, r.writeMs), fsyncMs: r.fsyncMs, finalizeMs: r.fsyncMs, saveMs: NaN, shaOk: null, usage: null, problems: [] }
   } finally {
     await rm(file, { force: true })
   }
@@ -446,7 +446,7 @@ async function main() {
         try {
           const r = await PEERS[peer](ctx, chunkSize)
           runs.push({ round, chunkSize, peer, load1: loadavg()[0], ...r })
-          const mem = r.memory ? ` rss base ${fmt(r.memory.baselineMiB)} peak ${fmt(r.memory.hwmMiB)} MiB cpu server ${fmt(r.memory.serverCpuS, 2)} s client ${fmt(r.memory.clientCpuS, 2)} s` : ''
+          const mem = r.usage ? ` rss base ${fmt(r.usage.baselineMiB)} peak ${fmt(r.usage.hwmMiB)} MiB cpu server ${fmt(r.usage.serverCpuS, 2)} s client ${fmt(r.usage.clientCpuS, 2)} s` : ''
           console.log(`${label}: ${fmt(r.mbps, 1)} MB/s (${fmt(r.ms)} ms) finalize ${fmt(r.finalizeMs, 1)} ms save ${fmt(r.saveMs, 1)} ms${mem}`
             + `${r.shaOk === false ? ' SHA MISMATCH' : r.shaOk ? ' sha ok' : ''}${r.problems?.length ? ` problems ${r.problems.length}` : ''}`)
           if (r.problems?.length) console.log(`  first problems: ${JSON.stringify(r.problems.slice(0, 3))}`)
@@ -471,14 +471,14 @@ async function main() {
       const ok = of(peer)
       const failed = runs.filter((r) => r.peer === peer && r.chunkSize === chunkSize && r.error)
       const m = med(peer, 'mbps')
-      const mems = ok.map((r) => r.memory).filter(Boolean)
+      const usages = ok.map((r) => r.usage).filter(Boolean)
       summary.push({
         server: peer, chunkSize, runs: ok.length, failed: failed.length,
         mbps: m, ratioTus: m / tusMbps, ratioDisk: m / diskMbps,
-        peakRssMiB: mems.length ? Math.max(...mems.map((x) => x.hwmMiB)) : NaN,
-        baselineRssMiB: mems.length ? median(mems.map((x) => x.baselineMiB)) : NaN,
-        serverCpuS: mems.length ? median(mems.map((x) => x.serverCpuS)) : NaN,
-        clientCpuS: mems.length ? median(mems.map((x) => x.clientCpuS)) : NaN,
+        peakRssMiB: usages.length ? Math.max(...usages.map((x) => x.hwmMiB)) : NaN,
+        baselineRssMiB: usages.length ? median(usages.map((x) => x.baselineMiB)) : NaN,
+        serverCpuS: usages.length ? median(usages.map((x) => x.serverCpuS)) : NaN,
+        clientCpuS: usages.length ? median(usages.map((x) => x.clientCpuS)) : NaN,
         finalizeMs: med(peer, 'finalizeMs'), saveMs: med(peer, 'saveMs'), medianPostMs: med(peer, 'medianPostMs'),
         shaOk: ok.every((r) => r.shaOk !== false), problems: ok.reduce((n, r) => n + (r.problems?.length ?? 0), 0),
         error: failed[0]?.error?.split('\n')[0],

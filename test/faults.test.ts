@@ -23,6 +23,7 @@ import {
 } from './support/processes.js'
 import { bytes, chunkBytes, countOf, sha256, type FileSpec } from './support/resumable-client.js'
 import { freshPostgresDatabase, REQUIRED } from './support/services.js'
+import { writeAndMarkChunk } from './support/tree.js'
 
 jest.setTimeout(180_000)
 
@@ -213,12 +214,7 @@ describe('killed during finalization', () => {
     expect(run.references).toEqual([])
     const dir = stagingOf(server.env.UPLOAD_DIR, 'admin', file)
     // The crash: chunk `count` fully written and marked, the `data` → `complete` rename not done.
-    const fd = openSync(join(dir, 'data'), 'r+')
-    writeSync(fd, chunkBytes(file, count), 0, chunkBytes(file, count).length, (count - 1) * CHUNK)
-    closeSync(fd)
-    const marks = openSync(join(dir, 'received'), 'r+')
-    writeSync(marks, Buffer.from([1]), 0, 1, count - 1)
-    closeSync(marks)
+    writeAndMarkChunk(dir, file, count)
     expect(heldOnDisk(dir)).toEqual(range(1, count))
     expect(existsSync(join(dir, 'complete'))).toBe(false)
     return dir

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, jest, test } from '@jest/globals'
 import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import {
-  closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync, writeSync,
+  existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync,
 } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -16,8 +16,9 @@ import { findFeature, type RegisteredFeature } from '../src/feature/registry.js'
 import { uploadId } from '../src/protocol/scope.js'
 import { login, startTestApp, type Agent, type TestApp } from './support/app.js'
 import {
-  bytes, chunkBytes, countOf, ENDPOINT, postChunk, sha256, testChunk, uploadAll, XHR, type FileSpec,
+  bytes, countOf, ENDPOINT, postChunk, sha256, testChunk, uploadAll, XHR, type FileSpec,
 } from './support/resumable-client.js'
+import { writeAndMarkChunk } from './support/tree.js'
 
 jest.setTimeout(120_000)
 
@@ -238,12 +239,7 @@ describe('start-up recovery', () => {
     // The crash between the last chunk's mark and the `data` → `complete` rename.
     const almostDir = join(stage, idOf('admin', almost))
     const last = countOf(almost)
-    const fd = openSync(join(almostDir, 'data'), 'r+')
-    writeSync(fd, chunkBytes(almost, last), 0, chunkBytes(almost, last).length, (last - 1) * CHUNK)
-    closeSync(fd)
-    const marks = openSync(join(almostDir, 'received'), 'r+')
-    writeSync(marks, Buffer.from([1]), 0, 1, last - 1)
-    closeSync(marks)
+    writeAndMarkChunk(almostDir, almost, last)
     // Locks: one of a dead process on this host, one of a live process (pid 1) refreshed just now.
     const partialDir = join(stage, idOf('admin', partial))
     const deadPid = spawnSync(process.execPath, ['-e', '']).pid!

@@ -393,31 +393,17 @@ async function writeExactly(data: FileHandle, chunk: ChunkWrite): Promise<void> 
   let pending: Buffer[] = []
   let pendingBytes = 0
   // One batch is written while the next one is received: waiting for each write before reading on
-  // would stall the socket for every batch.
-  let writing: Promise<void> | null = null
-  const flush = async () => {
+  // would stall the socket for every batch (5 MiB chunks: about a fifth slower).
+  let writing: Promise<void> = Promise.resolve()
+  const startWrite = async () => {
+    await writing
     if (!pendingBytes) return
-    const buffers = pending
-    const bytes = pendingBytes
-    const at = position
-    pending = []
-    pendingBytes = 0
-    position += bytes
-    try {
-      let written = 0
-      while (written < bytes) {
-        const { bytesWritten } = await data.writev(written ? sliceBuffers(buffers, written) : buffers, at + written)
-        written += bytesWritten
-      }
-    } catch (error) {
-      throw storageError(error, 'write the chunk')
-    }
-  }
-  const startFlush = async () => {
-    if (writing) await writing
-    writing = flush()
+    writing = writeAt(data, pending, pendingBytes, position)
     // Observed here so that a failing write is not reported as unhandled before it is awaited.
     writing.catch(() => undefined)
+    position += pendingBytes
+    pending = []
+    pendingBytes = 0
   }
   try {
     for await (const piece of chunk.body) {
@@ -429,17 +415,31 @@ async function writeExactly(data: FileHandle, chunk: ChunkWrite): Promise<void> 
       received += buffer.length
       pending.push(buffer)
       pendingBytes += buffer.length
-      if (pendingBytes >= WRITE_BATCH) await startFlush()
+      if (pendingBytes >= WRITE_BATCH) await startWrite()
     }
     if (received !== chunk.length) {
       throw new InvalidRequest(`Chunk ${chunk.chunkNumber} carried ${received} bytes, but ${chunk.length} were declared.`)
     }
-    await startFlush()
-  } finally {
-    // Never return (nor close the handle) while a write is still running.
-    if (writing) await (writing as Promise<void>).catch(() => undefined)
+    await startWrite()
+    await writing
+  } catch (error) {
+    // Never give up (and let the handle be closed) while a write is still running.
+    await writing.catch(() => undefined)
+    throw error
   }
-  await writing
+}
+
+/** Writes `bytes` bytes of `buffers` at `position`, however many system calls that takes. */
+async function writeAt(data: FileHandle, buffers: Buffer[], bytes: number, position: number): Promise<void> {
+  try {
+    let written = 0
+    while (written < bytes) {
+      const { bytesWritten } = await data.writev(written ? sliceBuffers(buffers, written) : buffers, position + written)
+      written += bytesWritten
+    }
+  } catch (error) {
+    throw storageError(error, 'write the chunk')
+  }
 }
 
 function sliceBuffers(buffers: Buffer[], skip: number): Buffer[] {

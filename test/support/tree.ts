@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto'
+import { closeSync, openSync, writeSync } from 'node:fs'
 import { lstat, readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
+import { chunkBytes, type FileSpec } from './resumable-client.js'
 
 /** One entry of a recursive listing: directories by kind, files by size and content hash. */
 export type Tree = Record<string, string>
@@ -78,4 +80,19 @@ export function treeDiff(before: Tree, after: Tree): string[] {
   }
   for (const path of Object.keys(before)) if (!(path in after)) diff.push(`- ${path}`)
   return diff
+}
+
+/**
+ * Writes chunk `n` of `file` into its upload's staging folder `dir` and marks it held, behind the
+ * route's back: with the last chunk, what a process killed between that mark and the `data` →
+ * `complete` rename leaves behind.
+ */
+export function writeAndMarkChunk(dir: string, file: FileSpec, n: number): void {
+  const bytes = chunkBytes(file, n)
+  const data = openSync(join(dir, 'data'), 'r+')
+  writeSync(data, bytes, 0, bytes.length, (n - 1) * file.chunkSize)
+  closeSync(data)
+  const marks = openSync(join(dir, 'received'), 'r+')
+  writeSync(marks, Buffer.from([1]), 0, 1, n - 1)
+  closeSync(marks)
 }
