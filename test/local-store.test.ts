@@ -104,6 +104,41 @@ describe('LocalUploadStore specifics', () => {
     expect((await readdir(join(staging, m.id))).filter((f) => f.startsWith('lock-'))).toEqual([])
   })
 
+  describe('a copy in memory of an upload another process changed', () => {
+    test('cancelled there: the next chunk here is a retryable 503, and the retry starts the upload afresh', async () => {
+      const other = new LocalUploadStore({ directory: files, stagingDirectory: staging })
+      const data = bytes(3 * CHUNK, 21)
+      const m = await store.open(manifestFor(data))
+      await writeAll(store, m, data, [1])
+      await other.remove(m.id)
+
+      // Answered from memory (from the disk, it would have been created afresh and taken the chunk).
+      const again = await store.open({ ...m })
+      expect(again).toEqual(m)
+      await expect(store.writeChunk(again, chunkOf(m, data, 2))).rejects.toBeInstanceOf(ChunkBusy)
+      const fresh = await store.open({ ...m })
+      await writeAll(store, fresh, data, [2])
+      expect([...(await readFile(join(staging, m.id, 'received')))]).toEqual([0, 1, 0])
+    })
+
+    test('started again there with another size: refused with 503 before a byte is written, then the disk decides', async () => {
+      const other = new LocalUploadStore({ directory: files, stagingDirectory: staging })
+      const data = bytes(3 * CHUNK, 22)
+      const m = await store.open(manifestFor(data))
+      await writeAll(store, m, data, [1])
+      await other.remove(m.id)
+      const bigger = bytes(5 * CHUNK, 23)
+      const replaced = await other.open(manifestFor(bigger, { id: m.id }))
+      const before = await readFile(join(staging, m.id, 'data'))
+
+      await expect(store.writeChunk(m, chunkOf(m, data, 2))).rejects.toBeInstanceOf(ChunkBusy)
+      expect((await readFile(join(staging, m.id, 'data'))).equals(before)).toBe(true)
+      expect([...(await readFile(join(staging, m.id, 'received')))]).toEqual([0, 0, 0, 0, 0])
+      // What the route checks the request against is now the manifest on disk.
+      expect(await store.open({ ...m })).toEqual(replaced)
+    })
+  })
+
   describe('chunk locks', () => {
     test('a fresh lock held by this process makes a second writer of the chunk fail with ChunkBusy', async () => {
       const data = bytes(2 * CHUNK, 4)

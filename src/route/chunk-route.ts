@@ -4,6 +4,7 @@ import { Forbidden, InvalidRequest, NotFound, UploadConflict, UploadExpired } fr
 import { MAX_IDENTIFIER, mergeParams, parseChunkRequest, PARAM, type ChunkRequest, type RawParams } from '../protocol/params.js'
 import { belongsTo, hashText, isUploadId, uploadId } from '../protocol/scope.js'
 import { chunkOffset } from '../protocol/arithmetic.js'
+import { manifestDifferences } from '../store/manifest.js'
 import type { UploadManifest } from '../store/types.js'
 import { drainRequest, readChunkBody } from './chunk-body.js'
 import { sendError } from './respond.js'
@@ -46,8 +47,7 @@ function newManifest(target: Target, chunk: ChunkRequest): UploadManifest {
 
 /** One identifier is one file: a different size, chunking or name under it is refused. */
 function assertSameUpload(stored: UploadManifest, wanted: UploadManifest): void {
-  const differs = (['owner', 'resourceId', 'propertyPath', 'totalSize', 'chunkSize', 'forceChunkSize', 'rawFilenameHash'] as const)
-    .filter((field) => stored[field] !== wanted[field])
+  const differs = manifestDifferences(stored, wanted)
   if (differs.length) {
     throw new UploadConflict(
       `This upload was started with another ${differs.includes('rawFilenameHash') ? 'file name' : 'size or chunking'}; `

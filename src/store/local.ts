@@ -6,8 +6,11 @@ import {
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import type { FileHandle } from 'node:fs/promises'
 import type { Readable } from 'node:stream'
-import { InvalidRequest, StorageFailure, UploadExpired } from '../errors.js'
+import { ChunkBusy, InvalidRequest, StorageFailure, UploadExpired } from '../errors.js'
+import { isMissing } from './fs-errors.js'
 import { acquireFileLock, isStaleLock } from './local-lock.js'
+import { OpenUploads } from './local-open-uploads.js'
+import { manifestDifferences } from './manifest.js'
 import type {
   ChunkWrite, FileStat, SweepResult, UploadManifest, UploadState, UploadStore, WriteResult,
 } from './types.js'
@@ -33,6 +36,8 @@ export interface LocalStoreOptions {
  * - `complete`: `data`, renamed once every chunk is held. The rename is atomic, so exactly one
  *   request finishes the upload and nobody ever sees a half-written finished file.
  * An expired upload leaves `<staging>/<id>.expired` so later requests get a clear 410.
+ * Each process keeps the manifests of the uploads it works on, with a read-only handle on their marks
+ * (local-open-uploads.ts): a chunk request then checks one inode instead of reading the manifest.
  */
 export class LocalUploadStore implements UploadStore {
   readonly directory: string
@@ -40,6 +45,7 @@ export class LocalUploadStore implements UploadStore {
   private readonly lockStaleMs: number
   /** Leftovers younger than this may belong to an operation in progress in another process. */
   private readonly leftoverGraceMs = 60_000
+  private readonly openUploads = new OpenUploads()
 
   constructor(options: LocalStoreOptions) {
     this.directory = resolve(options.directory)
@@ -54,6 +60,10 @@ export class LocalUploadStore implements UploadStore {
   }
 
   async open(manifest: UploadManifest): Promise<UploadManifest> {
+    // A copy from memory that describes the same file is confirmed under the chunk's lock by
+    // writeChunk; one that differs may be stale, so a conflict is only ever decided from the disk.
+    const known = this.openUploads.peek(manifest.id)
+    if (known && !manifestDifferences(known, manifest).length) return known
     const existing = await this.get(manifest.id)
     if (existing) return existing
     if (await exists(this.tombstone(manifest.id))) {
@@ -109,47 +119,53 @@ export class LocalUploadStore implements UploadStore {
   }
 
   async chunkState(id: string, chunkNumber: number): Promise<'held' | 'missing' | 'no-upload'> {
-    let handle
-    try {
-      handle = await open(join(this.uploadDir(id), 'received'), 'r')
-    } catch (error) {
-      if (isMissing(error)) return 'no-upload'
+    const upload = await this.openUploads.acquire(id, this.uploadDir(id)).catch((error) => {
       throw storageError(error, 'read the upload state')
-    }
+    })
+    if (!upload) return 'no-upload'
     try {
-      return (await readMark(handle, chunkNumber)) ? 'held' : 'missing'
+      return (await readMark(upload.marks, chunkNumber)) ? 'held' : 'missing'
     } finally {
-      await handle.close()
+      this.openUploads.release(upload)
     }
   }
 
   async writeChunk(manifest: UploadManifest, chunk: ChunkWrite): Promise<WriteResult> {
     const dir = this.uploadDir(manifest.id)
+    // A manifest from memory may describe an upload that another process removed since: then the
+    // retry goes through open() again, which restarts it or answers 410 as the disk says.
+    const fromMemory = this.openUploads.peek(manifest.id) === manifest
+    const gone = () => {
+      if (!fromMemory) return uploadGone()
+      this.openUploads.drop(manifest.id)
+      return new ChunkBusy('This upload changed on the server while the chunk arrived; retry.')
+    }
     const release = await acquireFileLock(
       join(dir, `lock-${chunk.chunkNumber}`),
       this.lockStaleMs,
       `Chunk ${chunk.chunkNumber} is being received by another request; retry shortly.`,
     ).catch((error) => {
-      if (isMissing(error)) throw uploadGone()
+      if (isMissing(error)) throw gone()
       // A lock file that cannot be created or written (ENOSPC, EROFS...) is a retryable 507, not a 500.
       throw storageError(error, 'lock the chunk')
     })
-    // One handle on `received` serves the whole request: the held check, the mark and the
-    // completion check (system calls per chunk are a visible share of the route's time).
-    let received
+    let upload
     try {
-      try {
-        received = await open(join(dir, 'received'), 'r+')
-      } catch (error) {
-        if (isMissing(error)) throw uploadGone()
+      upload = await this.openUploads.acquire(manifest.id, dir).catch((error) => {
         throw storageError(error, 'read the upload state')
+      })
+      if (!upload) throw gone()
+      // The route may have checked a copy from memory: under the lock, the upload on disk decides.
+      if (upload.manifest !== manifest && manifestDifferences(upload.manifest, manifest).length) {
+        this.openUploads.drop(manifest.id)
+        throw new ChunkBusy('This upload changed on the server while the chunk arrived; retry.')
       }
       // Checked under the lock: once held, a chunk's bytes are never rewritten, so a duplicate
       // (a retry whose first answer was lost, a racing copy, a chunk after completion) cannot mix
       // its bytes in.
-      if (await readMark(received, chunk.chunkNumber)) {
+      if (await readMark(upload.marks, chunk.chunkNumber)) {
         await discard(chunk.body)
-        return { complete: await this.finishIfAllHeld(manifest, received), written: false }
+        return { complete: await this.finishIfAllHeld(manifest, upload.marks), written: false }
       }
       let data
       try {
@@ -163,14 +179,10 @@ export class LocalUploadStore implements UploadStore {
       } finally {
         await data.close()
       }
-      try {
-        await received.write(ONE, 0, 1, chunk.chunkNumber - 1)
-      } catch (error) {
-        throw storageError(error, 'record the chunk')
-      }
-      return { complete: await this.finishIfAllHeld(manifest, received), written: true }
+      await writeMark(dir, chunk.chunkNumber)
+      return { complete: await this.finishIfAllHeld(manifest, upload.marks), written: true }
     } finally {
-      await received?.close()
+      if (upload) this.openUploads.release(upload)
       await release()
     }
   }
@@ -212,6 +224,7 @@ export class LocalUploadStore implements UploadStore {
   }
 
   async remove(id: string, options: { expired?: boolean } = {}): Promise<void> {
+    this.openUploads.drop(id)
     if (options.expired) await writeFile(this.tombstone(id), new Date().toISOString())
     const trash = join(this.stagingDirectory, `.trash-${id}-${nonce()}`)
     try {
@@ -383,6 +396,24 @@ async function readMark(received: FileHandle, chunkNumber: number): Promise<bool
   return bytesRead === 1 && byte[0] === 1
 }
 
+/** Marks a chunk as held: the last step of receiving it. */
+async function writeMark(dir: string, chunkNumber: number): Promise<void> {
+  let received
+  try {
+    received = await open(join(dir, 'received'), 'r+')
+  } catch (error) {
+    if (isMissing(error)) throw uploadGone()
+    throw storageError(error, 'record the chunk')
+  }
+  try {
+    await received.write(ONE, 0, 1, chunkNumber - 1)
+  } catch (error) {
+    throw storageError(error, 'record the chunk')
+  } finally {
+    await received.close()
+  }
+}
+
 function nonce(): string {
   return randomBytes(8).toString('hex')
 }
@@ -487,9 +518,6 @@ function uploadGone(): UploadExpired {
   return new UploadExpired('This upload no longer exists on the server; start it again.')
 }
 
-function isMissing(error: unknown): boolean {
-  return (error as NodeJS.ErrnoException)?.code === 'ENOENT'
-}
 
 const STORAGE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS', 'EIO', 'EMFILE', 'ENFILE', 'EBUSY'])
 

@@ -1,0 +1,148 @@
+/**
+ * OpenUploads: the per-process copy of each upload's manifest and a read-only handle on its marks.
+ * What it must never do is answer with an upload that is no longer the one on disk.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
+import { OpenUploads } from '../src/store/local-open-uploads.js'
+import type { UploadManifest } from '../src/store/types.js'
+
+const ID = 'a'.repeat(40)
+
+function manifest(totalSize: number): UploadManifest {
+  return {
+    version: 1, id: ID, owner: 'admin', resourceId: 'Document', propertyPath: 'file', filename: 'f.bin',
+    rawFilenameHash: 'h', type: 'application/octet-stream', totalSize, chunkSize: 10, forceChunkSize: false,
+    chunkCount: Math.max(1, Math.floor(totalSize / 10)), createdAt: new Date(0).toISOString(),
+  }
+}
+
+describe('OpenUploads', () => {
+  let root: string
+  let dir: string
+
+  /** Creates the upload the way the store does: a folder renamed into place with both files. */
+  async function create(totalSize: number, marks = Buffer.alloc(Math.max(1, Math.floor(totalSize / 10)))): Promise<void> {
+    const temp = join(root, `.creating-${Math.random()}`)
+    await mkdir(temp)
+    await writeFile(join(temp, 'manifest.json'), JSON.stringify(manifest(totalSize)))
+    await writeFile(join(temp, 'received'), marks)
+    await rename(temp, dir)
+  }
+
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'adminjs-resumable-open-'))
+    dir = join(root, ID)
+  })
+  afterEach(() => {
+    rmSync(root, { recursive: true, force: true })
+  })
+
+  test('no upload: null, and nothing kept', async () => {
+    const uploads = new OpenUploads()
+    expect(await uploads.acquire(ID, dir)).toBeNull()
+    expect(uploads.peek(ID)).toBeNull()
+  })
+
+  test('reads the manifest once and the marks through its handle as they change', async () => {
+    await create(30)
+    const uploads = new OpenUploads()
+    const first = await uploads.acquire(ID, dir)
+    expect(first?.manifest.totalSize).toBe(30)
+    uploads.release(first!)
+    // Manifests never change while their upload exists: the copy in memory is used.
+    await writeFile(join(dir, 'manifest.json'), JSON.stringify({ ...manifest(30), filename: 'edited.bin' }))
+    await writeFile(join(dir, 'received'), Buffer.from([1, 0, 1]), { flag: 'r+' })
+    const second = await uploads.acquire(ID, dir)
+    expect(second).toBe(first)
+    expect(second?.manifest.filename).toBe('f.bin')
+    const marks = Buffer.alloc(3)
+    await second!.marks.read(marks, 0, 3, 0)
+    expect([...marks]).toEqual([1, 0, 1])
+    uploads.release(second!)
+  })
+
+  test('an upload removed and started again (new files at the same path) is read afresh', async () => {
+    await create(30)
+    const uploads = new OpenUploads()
+    const old = await uploads.acquire(ID, dir)
+    uploads.release(old!)
+    await rm(dir, { recursive: true })
+    await create(50)
+    const now = await uploads.acquire(ID, dir)
+    expect(now?.manifest.totalSize).toBe(50)
+    expect(uploads.peek(ID)?.totalSize).toBe(50)
+    // The old handle is closed once nobody uses it.
+    expect(old!.marks.fd).toBe(-1)
+    uploads.release(now!)
+  })
+
+  test('an upload moved away (cancelled) is gone; its handle closes only after its last user', async () => {
+    await create(30)
+    const uploads = new OpenUploads()
+    const inUse = await uploads.acquire(ID, dir)
+    await rename(dir, join(root, '.trash'))
+    expect(await uploads.acquire(ID, dir)).toBeNull()
+    expect(uploads.peek(ID)).toBeNull()
+    expect(inUse!.marks.fd).not.toBe(-1)
+    const marks = Buffer.alloc(3)
+    await inUse!.marks.read(marks, 0, 3, 0)
+    uploads.release(inUse!)
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(inUse!.marks.fd).toBe(-1)
+  })
+
+  test('drop() forgets an upload at once and closes its handle after the last release', async () => {
+    await create(30)
+    const uploads = new OpenUploads()
+    const a = await uploads.acquire(ID, dir)
+    const b = await uploads.acquire(ID, dir)
+    expect(b).toBe(a)
+    uploads.drop(ID)
+    expect(uploads.peek(ID)).toBeNull()
+    uploads.release(a!)
+    expect(a!.marks.fd).not.toBe(-1)
+    uploads.release(b!)
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(a!.marks.fd).toBe(-1)
+  })
+
+  test('bounded: past the limit an idle upload is closed, and with none idle the new one is served but not kept', async () => {
+    const other = 'b'.repeat(40)
+    const otherDir = join(root, other)
+    await create(30)
+    await mkdir(otherDir)
+    await writeFile(join(otherDir, 'manifest.json'), JSON.stringify({ ...manifest(20), id: other }))
+    await writeFile(join(otherDir, 'received'), Buffer.alloc(2))
+    const uploads = new OpenUploads(1)
+
+    const first = await uploads.acquire(ID, dir)
+    const second = await uploads.acquire(other, otherDir)
+    expect(second?.manifest.id).toBe(other)
+    expect(uploads.peek(other)).toBeNull()
+    uploads.release(second!)
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(second!.marks.fd).toBe(-1)
+
+    uploads.release(first!)
+    const third = await uploads.acquire(other, otherDir)
+    expect(uploads.peek(other)?.id).toBe(other)
+    expect(uploads.peek(ID)).toBeNull()
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(first!.marks.fd).toBe(-1)
+    uploads.release(third!)
+  })
+
+  test('idle uploads are closed after idleMs', async () => {
+    await create(30)
+    const uploads = new OpenUploads(8, 50)
+    const upload = await uploads.acquire(ID, dir)
+    uploads.release(upload!)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(uploads.peek(ID)).toBeNull()
+    expect(upload!.marks.fd).toBe(-1)
+  })
+})
