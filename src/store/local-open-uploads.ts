@@ -11,12 +11,20 @@ export interface OpenUpload {
   readonly marks: FileHandle
 }
 
+/** Writable handles on an upload's bytes and marks. */
+export interface UploadWriter {
+  readonly data: FileHandle
+  readonly received: FileHandle
+}
+
 interface Entry extends OpenUpload {
   readonly dev: number
   readonly ino: number
   users: number
   dropped: boolean
   lastUsed: number
+  writer: Promise<UploadWriter> | null
+  writers: number
 }
 
 /**
@@ -92,8 +100,38 @@ export class OpenUploads {
     if (entry.users === 0) closeQuietly(entry)
   }
 
-  private keep(id: string, loaded: Omit<Entry, 'users' | 'dropped' | 'lastUsed'>): Entry {
-    const entry: Entry = { ...loaded, users: 1, dropped: false, lastUsed: Date.now() }
+  /**
+   * Writable handles on the upload's `data` and `received`, shared by the requests that write to it
+   * at the same time and closed when the last of them is done: between requests no file stays open
+   * for writing (which would, among other things, keep the file system from being remounted
+   * read-only). Pair with `closeWriter`.
+   */
+  async openWriter(upload: OpenUpload, dir: string): Promise<UploadWriter> {
+    const entry = upload as Entry
+    entry.writers++
+    entry.writer ??= openWriter(dir)
+    const opening = entry.writer
+    try {
+      return await opening
+    } catch (error) {
+      entry.writers--
+      if (entry.writer === opening) entry.writer = null
+      throw error
+    }
+  }
+
+  async closeWriter(upload: OpenUpload): Promise<void> {
+    const entry = upload as Entry
+    entry.writers--
+    if (entry.writers > 0 || !entry.writer) return
+    const writer = await entry.writer
+    entry.writer = null
+    // Bytes reach the file system at write(); a close error adds nothing to report here.
+    await Promise.all([writer.data.close(), writer.received.close()]).catch(() => undefined)
+  }
+
+  private keep(id: string, loaded: Omit<Entry, 'users' | 'dropped' | 'lastUsed' | 'writer' | 'writers'>): Entry {
+    const entry: Entry = { ...loaded, users: 1, dropped: false, lastUsed: Date.now(), writer: null, writers: 0 }
     this.drop(id)
     if (this.entries.size >= this.limit) {
       const idle = [...this.entries].find(([, e]) => e.users === 0)
@@ -126,7 +164,14 @@ export class OpenUploads {
   }
 }
 
-async function load(dir: string): Promise<Omit<Entry, 'users' | 'dropped' | 'lastUsed'> | 'gone' | 'changed'> {
+async function openWriter(dir: string): Promise<UploadWriter> {
+  const [data, received] = await Promise.allSettled([open(join(dir, 'data'), 'r+'), open(join(dir, 'received'), 'r+')])
+  if (data.status === 'fulfilled' && received.status === 'fulfilled') return { data: data.value, received: received.value }
+  for (const opened of [data, received]) if (opened.status === 'fulfilled') await opened.value.close().catch(() => undefined)
+  throw (data.status === 'rejected' ? data.reason : (received as PromiseRejectedResult).reason)
+}
+
+async function load(dir: string): Promise<Omit<Entry, 'users' | 'dropped' | 'lastUsed' | 'writer' | 'writers'> | 'gone' | 'changed'> {
   let marks: FileHandle
   try {
     marks = await open(join(dir, 'received'), 'r')

@@ -167,19 +167,18 @@ export class LocalUploadStore implements UploadStore {
         await discard(chunk.body)
         return { complete: await this.finishIfAllHeld(manifest, upload.marks), written: false }
       }
-      let data
-      try {
-        data = await open(join(dir, 'data'), 'r+')
-      } catch (error) {
+      const writer = await this.openUploads.openWriter(upload, dir).catch((error) => {
         if (isMissing(error)) throw uploadGone()
         throw storageError(error, 'open the upload')
-      }
+      })
       try {
-        await writeExactly(data, chunk)
+        await writeExactly(writer.data, chunk)
+        await writer.received.write(ONE, 0, 1, chunk.chunkNumber - 1).catch((error) => {
+          throw storageError(error, 'record the chunk')
+        })
       } finally {
-        await data.close()
+        await this.openUploads.closeWriter(upload)
       }
-      await writeMark(dir, chunk.chunkNumber)
       return { complete: await this.finishIfAllHeld(manifest, upload.marks), written: true }
     } finally {
       if (upload) this.openUploads.release(upload)
@@ -394,24 +393,6 @@ async function readMark(received: FileHandle, chunkNumber: number): Promise<bool
   const byte = Buffer.alloc(1)
   const { bytesRead } = await received.read(byte, 0, 1, chunkNumber - 1)
   return bytesRead === 1 && byte[0] === 1
-}
-
-/** Marks a chunk as held: the last step of receiving it. */
-async function writeMark(dir: string, chunkNumber: number): Promise<void> {
-  let received
-  try {
-    received = await open(join(dir, 'received'), 'r+')
-  } catch (error) {
-    if (isMissing(error)) throw uploadGone()
-    throw storageError(error, 'record the chunk')
-  }
-  try {
-    await received.write(ONE, 0, 1, chunkNumber - 1)
-  } catch (error) {
-    throw storageError(error, 'record the chunk')
-  } finally {
-    await received.close()
-  }
 }
 
 function nonce(): string {
