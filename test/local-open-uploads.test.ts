@@ -7,6 +7,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
+import { directIo, pooledIo } from '../src/store/local-io.js'
 import { OpenUploads } from '../src/store/local-open-uploads.js'
 import type { UploadManifest } from '../src/store/types.js'
 
@@ -20,7 +21,7 @@ function manifest(totalSize: number): UploadManifest {
   }
 }
 
-describe('OpenUploads', () => {
+describe.each([['direct', directIo], ['pooled', pooledIo]] as const)('OpenUploads (%s metadata calls)', (_name, io) => {
   let root: string
   let dir: string
 
@@ -42,14 +43,14 @@ describe('OpenUploads', () => {
   })
 
   test('no upload: null, and nothing kept', async () => {
-    const uploads = new OpenUploads()
+    const uploads = new OpenUploads({ io })
     expect(await uploads.acquire(ID, dir)).toBeNull()
     expect(uploads.peek(ID)).toBeNull()
   })
 
   test('reads the manifest once and the marks through its handle as they change', async () => {
     await create(30)
-    const uploads = new OpenUploads()
+    const uploads = new OpenUploads({ io })
     const first = await uploads.acquire(ID, dir)
     expect(first?.manifest.totalSize).toBe(30)
     uploads.release(first!)
@@ -67,7 +68,7 @@ describe('OpenUploads', () => {
 
   test('an upload removed and started again (new files at the same path) is read afresh', async () => {
     await create(30)
-    const uploads = new OpenUploads()
+    const uploads = new OpenUploads({ io })
     const old = await uploads.acquire(ID, dir)
     uploads.release(old!)
     await rm(dir, { recursive: true })
@@ -82,7 +83,7 @@ describe('OpenUploads', () => {
 
   test('an upload moved away (cancelled) is gone; its handle closes only after its last user', async () => {
     await create(30)
-    const uploads = new OpenUploads()
+    const uploads = new OpenUploads({ io })
     const inUse = await uploads.acquire(ID, dir)
     await rename(dir, join(root, '.trash'))
     expect(await uploads.acquire(ID, dir)).toBeNull()
@@ -97,7 +98,7 @@ describe('OpenUploads', () => {
 
   test('drop() forgets an upload at once and closes its handle after the last release', async () => {
     await create(30)
-    const uploads = new OpenUploads()
+    const uploads = new OpenUploads({ io })
     const a = await uploads.acquire(ID, dir)
     const b = await uploads.acquire(ID, dir)
     expect(b).toBe(a)
@@ -117,7 +118,7 @@ describe('OpenUploads', () => {
     await mkdir(otherDir)
     await writeFile(join(otherDir, 'manifest.json'), JSON.stringify({ ...manifest(20), id: other }))
     await writeFile(join(otherDir, 'received'), Buffer.alloc(2))
-    const uploads = new OpenUploads(1)
+    const uploads = new OpenUploads({ io, limit: 1 })
 
     const first = await uploads.acquire(ID, dir)
     const second = await uploads.acquire(other, otherDir)
@@ -138,7 +139,7 @@ describe('OpenUploads', () => {
 
   test('idle uploads are closed after idleMs', async () => {
     await create(30)
-    const uploads = new OpenUploads(8, 50)
+    const uploads = new OpenUploads({ io, limit: 8, idleMs: 50 })
     const upload = await uploads.acquire(ID, dir)
     uploads.release(upload!)
     await new Promise((resolve) => setTimeout(resolve, 200))
@@ -149,7 +150,7 @@ describe('OpenUploads', () => {
   test('writers share one pair of writable handles, closed as soon as the last writer is done', async () => {
     await create(30)
     await writeFile(join(dir, 'data'), Buffer.alloc(30))
-    const uploads = new OpenUploads()
+    const uploads = new OpenUploads({ io })
     const upload = await uploads.acquire(ID, dir)
     const [a, b] = await Promise.all([uploads.openWriter(upload!, dir), uploads.openWriter(upload!, dir)])
     expect(b).toBe(a)
@@ -170,7 +171,7 @@ describe('OpenUploads', () => {
 
   test('a writer that cannot open (no data file) fails and leaves nothing open', async () => {
     await create(30)
-    const uploads = new OpenUploads()
+    const uploads = new OpenUploads({ io })
     const upload = await uploads.acquire(ID, dir)
     await expect(uploads.openWriter(upload!, dir)).rejects.toMatchObject({ code: 'ENOENT' })
     await writeFile(join(dir, 'data'), Buffer.alloc(30))

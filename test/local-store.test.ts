@@ -35,6 +35,14 @@ describeUploadStore('LocalUploadStore (separate staging folder)', async () => {
   }
 })
 
+describeUploadStore('LocalUploadStore (metadata through the thread pool)', async () => {
+  const root = tempRoot()
+  return {
+    store: new LocalUploadStore({ directory: join(root, 'files'), directMetadata: false }),
+    cleanup: async () => rmSync(root, { recursive: true, force: true }),
+  }
+})
+
 /** Sets a path's times `ms` into the past. */
 async function age(path: string, ms: number): Promise<void> {
   const then = new Date(Date.now() - ms)

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { lstat, lutimes, readFile, readlink, symlink, unlink } from 'node:fs/promises'
+import { lstat, lutimes, readFile, readlink } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { ChunkBusy } from '../errors.js'
+import type { MetadataIo } from './local-io.js'
 
 /** Identifies this process across restarts that reuse its pid (containers often run as pid 1). */
 const INSTANCE = `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`
@@ -44,10 +45,10 @@ export async function isStaleLock(path: string, staleMs: number, now = Date.now(
  * holder refreshes its mtime while it works, so a lock is only taken over when its owner has died
  * (same host) or stopped refreshing for `staleMs` (another host).
  */
-export async function acquireFileLock(path: string, staleMs: number, busyMessage: string): Promise<() => Promise<void>> {
+export async function acquireFileLock(path: string, staleMs: number, busyMessage: string, io: MetadataIo): Promise<() => Promise<void>> {
   for (let attempt = 0; ; attempt++) {
     try {
-      await symlink(INSTANCE, path)
+      await io.symlink(INSTANCE, path)
       break
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) {
@@ -55,7 +56,7 @@ export async function acquireFileLock(path: string, staleMs: number, busyMessage
         throw error
       }
       if (!(await isStaleLock(path, staleMs))) throw new ChunkBusy(busyMessage)
-      await unlink(path).catch(() => undefined)
+      await io.unlink(path).catch(() => undefined)
     }
   }
   const heartbeat = setInterval(() => {
@@ -65,6 +66,6 @@ export async function acquireFileLock(path: string, staleMs: number, busyMessage
   heartbeat.unref()
   return async () => {
     clearInterval(heartbeat)
-    await unlink(path).catch(() => undefined)
+    await io.unlink(path).catch(() => undefined)
   }
 }

@@ -1,4 +1,6 @@
 import { open, readFile, stat } from 'node:fs/promises'
+import type { MetadataIo } from './local-io.js'
+import { pooledIo } from './local-io.js'
 import type { FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isMissing } from './fs-errors.js'
@@ -39,7 +41,15 @@ export class OpenUploads {
   private readonly entries = new Map<string, Entry>()
   private sweeper: NodeJS.Timeout | null = null
 
-  constructor(private readonly limit = 128, private readonly idleMs = 15_000) {}
+  private readonly io: MetadataIo
+  private readonly limit: number
+  private readonly idleMs: number
+
+  constructor(options: { io?: MetadataIo; limit?: number; idleMs?: number } = {}) {
+    this.io = options.io ?? pooledIo
+    this.limit = options.limit ?? 128
+    this.idleMs = options.idleMs ?? 15_000
+  }
 
   /** The manifest last seen for `id`, unchecked: a hint that `acquire` confirms or corrects. */
   peek(id: string): UploadManifest | null {
@@ -55,7 +65,7 @@ export class OpenUploads {
     if (cached) {
       let now
       try {
-        now = await stat(join(dir, 'received'))
+        now = await this.io.stat(join(dir, 'received'))
       } catch (error) {
         if (isMissing(error)) {
           this.forget(id, cached)

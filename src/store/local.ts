@@ -8,6 +8,7 @@ import type { FileHandle } from 'node:fs/promises'
 import type { Readable } from 'node:stream'
 import { ChunkBusy, InvalidRequest, StorageFailure, UploadExpired } from '../errors.js'
 import { isMissing } from './fs-errors.js'
+import { directIo, pooledIo, type MetadataIo } from './local-io.js'
 import { acquireFileLock, isStaleLock } from './local-lock.js'
 import { OpenUploads } from './local-open-uploads.js'
 import { manifestDifferences } from './manifest.js'
@@ -22,6 +23,13 @@ export interface LocalStoreOptions {
   stagingDirectory?: string
   /** A chunk lock not refreshed for this long is taken over. Default 30 s. */
   lockStaleMs?: number
+  /**
+   * Run a chunk request's small metadata operations (its lock, its mark bytes, a stat) as direct
+   * system calls on the event loop rather than through libuv's thread pool: faster on local disks.
+   * Set false when the staging folder is on a network file system, where one call can take
+   * milliseconds. Default true.
+   */
+  directMetadata?: boolean
 }
 
 /**
@@ -45,12 +53,15 @@ export class LocalUploadStore implements UploadStore {
   private readonly lockStaleMs: number
   /** Leftovers younger than this may belong to an operation in progress in another process. */
   private readonly leftoverGraceMs = 60_000
-  private readonly openUploads = new OpenUploads()
+  private readonly io: MetadataIo
+  private readonly openUploads: OpenUploads
 
   constructor(options: LocalStoreOptions) {
     this.directory = resolve(options.directory)
     this.stagingDirectory = resolve(options.stagingDirectory ?? join(this.directory, '.resumable'))
     this.lockStaleMs = options.lockStaleMs ?? 30_000
+    this.io = options.directMetadata === false ? pooledIo : directIo
+    this.openUploads = new OpenUploads({ io: this.io })
   }
 
   async init(): Promise<void> {
@@ -124,7 +135,7 @@ export class LocalUploadStore implements UploadStore {
     })
     if (!upload) return 'no-upload'
     try {
-      return (await readMark(upload.marks, chunkNumber)) ? 'held' : 'missing'
+      return (await this.readMark(upload.marks, chunkNumber)) ? 'held' : 'missing'
     } finally {
       this.openUploads.release(upload)
     }
@@ -144,6 +155,7 @@ export class LocalUploadStore implements UploadStore {
       join(dir, `lock-${chunk.chunkNumber}`),
       this.lockStaleMs,
       `Chunk ${chunk.chunkNumber} is being received by another request; retry shortly.`,
+      this.io,
     ).catch((error) => {
       if (isMissing(error)) throw gone()
       // A lock file that cannot be created or written (ENOSPC, EROFS...) is a retryable 507, not a 500.
@@ -163,7 +175,7 @@ export class LocalUploadStore implements UploadStore {
       // Checked under the lock: once held, a chunk's bytes are never rewritten, so a duplicate
       // (a retry whose first answer was lost, a racing copy, a chunk after completion) cannot mix
       // its bytes in.
-      if (await readMark(upload.marks, chunk.chunkNumber)) {
+      if (await this.readMark(upload.marks, chunk.chunkNumber)) {
         await discard(chunk.body)
         return { complete: await this.finishIfAllHeld(manifest, upload.marks), written: false }
       }
@@ -173,7 +185,7 @@ export class LocalUploadStore implements UploadStore {
       })
       try {
         await writeExactly(writer.data, chunk)
-        await writer.received.write(ONE, 0, 1, chunk.chunkNumber - 1).catch((error) => {
+        await this.io.write(writer.received, ONE, chunk.chunkNumber - 1).catch((error) => {
           throw storageError(error, 'record the chunk')
         })
       } finally {
@@ -201,12 +213,17 @@ export class LocalUploadStore implements UploadStore {
     }
   }
 
+  private async readMark(received: FileHandle, chunkNumber: number): Promise<boolean> {
+    const byte = Buffer.alloc(1)
+    return (await this.io.read(received, byte, chunkNumber - 1)) === 1 && byte[0] === 1
+  }
+
   /** Renames `data` to `complete` once every chunk is marked; exactly one caller's rename wins. */
   private async finishIfAllHeld(manifest: UploadManifest, received: FileHandle): Promise<boolean> {
     const dir = this.uploadDir(manifest.id)
     const marks = Buffer.alloc(manifest.chunkCount)
     try {
-      const { bytesRead } = await received.read(marks, 0, marks.length, 0)
+      const bytesRead = await this.io.read(received, marks, 0)
       // `complete` appears only after every mark is set and marks are never cleared, so an
       // unmarked chunk means there is nothing to look for.
       if (bytesRead < marks.length || marks.includes(0)) return false
@@ -389,11 +406,6 @@ const ONE = Buffer.from([1])
 /** Writes are batched to about this many bytes to keep system calls few without holding much memory. */
 const WRITE_BATCH = 1024 * 1024
 
-async function readMark(received: FileHandle, chunkNumber: number): Promise<boolean> {
-  const byte = Buffer.alloc(1)
-  const { bytesRead } = await received.read(byte, 0, 1, chunkNumber - 1)
-  return bytesRead === 1 && byte[0] === 1
-}
 
 function nonce(): string {
   return randomBytes(8).toString('hex')
