@@ -180,4 +180,19 @@ describe.each([['direct', directIo], ['pooled', pooledIo]] as const)('OpenUpload
     expect(writer.data.fd).toBe(-1)
     uploads.release(upload!)
   })
+
+  test('a writer arriving while the last one closes gets handles of its own, never closed under it', async () => {
+    await create(30)
+    await writeFile(join(dir, 'data'), Buffer.alloc(30))
+    const uploads = new OpenUploads({ io })
+    const upload = await uploads.acquire(ID, dir)
+    const first = await uploads.openWriter(upload!, dir)
+    const closing = uploads.closeWriter(upload!)
+    const second = await uploads.openWriter(upload!, dir)
+    await closing
+    expect(second).not.toBe(first)
+    await second.data.write(Buffer.from([7]), 0, 1, 0)
+    await uploads.closeWriter(upload!)
+    uploads.release(upload!)
+  })
 })

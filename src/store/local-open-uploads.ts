@@ -1,9 +1,8 @@
 import { open, readFile, stat } from 'node:fs/promises'
-import type { MetadataIo } from './local-io.js'
-import { pooledIo } from './local-io.js'
 import type { FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isMissing } from './fs-errors.js'
+import { pooledIo, type MetadataIo } from './local-io.js'
 import type { UploadManifest } from './types.js'
 
 /** An upload this process works on: its manifest and a read-only handle on its `received` marks. */
@@ -28,6 +27,9 @@ interface Entry extends OpenUpload {
   writer: Promise<UploadWriter> | null
   writers: number
 }
+
+/** What reading an upload from disk gives. */
+type Loaded = Pick<Entry, 'manifest' | 'marks' | 'dev' | 'ino'>
 
 /**
  * Keeps what never changes while an upload exists (its manifest) next to a handle on its marks, so
@@ -134,13 +136,15 @@ export class OpenUploads {
     const entry = upload as Entry
     entry.writers--
     if (entry.writers > 0 || !entry.writer) return
-    const writer = await entry.writer
+    // Taken out before waiting, so that a writer arriving meanwhile opens its own handles.
+    const closing = entry.writer
     entry.writer = null
+    const writer = await closing
     // Bytes reach the file system at write(); a close error adds nothing to report here.
     await Promise.all([writer.data.close(), writer.received.close()]).catch(() => undefined)
   }
 
-  private keep(id: string, loaded: Omit<Entry, 'users' | 'dropped' | 'lastUsed' | 'writer' | 'writers'>): Entry {
+  private keep(id: string, loaded: Loaded): Entry {
     const entry: Entry = { ...loaded, users: 1, dropped: false, lastUsed: Date.now(), writer: null, writers: 0 }
     this.drop(id)
     if (this.entries.size >= this.limit) {
@@ -181,7 +185,7 @@ async function openWriter(dir: string): Promise<UploadWriter> {
   throw (data.status === 'rejected' ? data.reason : (received as PromiseRejectedResult).reason)
 }
 
-async function load(dir: string): Promise<Omit<Entry, 'users' | 'dropped' | 'lastUsed' | 'writer' | 'writers'> | 'gone' | 'changed'> {
+async function load(dir: string): Promise<Loaded | 'gone' | 'changed'> {
   let marks: FileHandle
   try {
     marks = await open(join(dir, 'received'), 'r')
