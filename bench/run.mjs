@@ -468,7 +468,7 @@ async function main() {
           if (r.serverErrors?.length) console.log(`  server log: ${r.serverErrors.slice(0, 5).join(' | ')}`)
         } catch (error) {
           console.log(`${label}: FAILED ${String(error?.message ?? error).split('\n').slice(0, 6).join(' / ')}`)
-          runs.push({ round, chunkSize, peer, error: String(error?.message ?? error).slice(0, 2000) })
+          runs.push({ round, chunkSize, peer, cachesDropped: ctx.cachesDropped, error: String(error?.message ?? error).slice(0, 2000) })
           if (peer === 'tus-par3') unsupported[peer] = String(error?.message ?? error).slice(0, 500)
         }
       }
