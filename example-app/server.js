@@ -3,7 +3,15 @@ import { createApp, accounts } from './app.js'
 
 const port = Number(process.env.PORT || 3000)
 const { app, uploadDir } = await createApp()
-const server = app.listen(port, process.env.HOST || '127.0.0.1', () => {
+const host = process.env.HOST || '127.0.0.1'
+// Express 5 hands listen errors (port in use, no permission) to this callback instead of throwing.
+const server = app.listen(port, host, (error) => {
+  if (error) {
+    const hint = error.code === 'EADDRINUSE' ? ': something else is listening there; set PORT to another port'
+      : error.code === 'EACCES' ? ': not allowed to listen there; set PORT above 1023' : ''
+    console.error(`adminjs-resumable example app: cannot listen on ${host}:${port} (${error.code ?? error.message})${hint}.`)
+    process.exit(1)
+  }
   const address = server.address()
   const url = `http://${address.address}:${address.port}/admin`
   console.log(`adminjs-resumable example app: ${url}`)
