@@ -1,4 +1,4 @@
-// npm run bench [-- --size 512M --rounds 3 --chunks 1M,5M --only ours,ours-lowmem,tus,plain,disk --cpu-prof --large --keep]
+// npm run bench [-- --size 512M --rounds 3 --chunks 1M,5M --only ours,ours-defaults,tus,plain,disk,adminjs-alone --cpu-prof --large --keep]
 //
 // Uploads one random file to: our stack (the example app: Express + AdminJS + Sequelize/SQLite +
 // adminjs-resumable) with a Resumable.js 1.1.0 protocol client; @tus/server + @tus/file-store with
@@ -6,8 +6,11 @@
 // (chunk files concatenated at the end) with the same client; and the disk ceiling (sequential
 // write + fsync). Interleaved rounds, rotating order, medians. Every assembled file is checked by
 // sha256. Server peak RSS comes from /proc/<pid>/status (VmHWM, reset right before the upload);
-// server CPU from /proc/<pid>/stat, client CPU from this process. "ours-lowmem" is the example app
-// started with MALLOC_ARENA_MAX=1 and --max-semi-space-size=1. Results: a table on stdout and
+// server CPU from /proc/<pid>/stat, client CPU from this process. "ours" is the example app started
+// as `npm start` starts it (package.json: its memory settings), "ours-defaults" the same app with
+// node's defaults. "adminjs-alone" is the same AdminJS app, started the same way as "ours" but
+// without the plugin, measured idle after login: its RSS is the floor under ours. "RSS growth" is the
+// peak minus the RSS right before the upload. Results: a table on stdout and
 // bench/results/latest.json (+ latest-<size>.json).
 import { spawn, spawnSync } from 'node:child_process'
 import { createHash, randomFillSync } from 'node:crypto'
@@ -67,7 +70,7 @@ function parseArgs(argv) {
     }
     else if (name === '--ours-env') { const [k, ...v] = val().split('='); opts.oursEnv[k] = v.join('=') }
     else if (name === '--help' || name === '-h') {
-      console.log('npm run bench -- [--size 512M|2G] [--rounds 3] [--chunks 1M,5M] [--only ours,ours-lowmem,tus,tus-par3,plain,disk] [--large] [--cpu-prof] [--no-tus-parallel] [--keep]')
+      console.log('npm run bench -- [--size 512M|2G] [--rounds 3] [--chunks 1M,5M] [--only ours,ours-defaults,tus,tus-par3,plain,disk,adminjs-alone] [--large] [--cpu-prof] [--no-tus-parallel] [--keep]')
       process.exit(0)
     } else throw new Error(`Unknown argument ${a}`)
   }
@@ -201,6 +204,7 @@ async function usageSampler(pid) {
       const sampledMax = Math.max(max, last?.rss ?? 0)
       return {
         baselineMiB: (first?.rss ?? NaN) / MiB, sampledMaxMiB: sampledMax / MiB,
+        growthMiB: ((hwmReset ? (last?.hwm ?? NaN) : sampledMax) - (first?.rss ?? NaN)) / MiB,
         // Without the reset (an old kernel), VmHWM would include start-up: the samples are the peak then.
         hwmMiB: (hwmReset ? (last?.hwm ?? NaN) : sampledMax) / MiB, hwmReset, rssByTenthMiB: tenths,
         serverCpuS, clientCpuS: (client.user + client.system) / 1e6,
@@ -321,6 +325,34 @@ async function runOurs(ctx, chunkSize, script = opts.oursServer, extraEnv = opts
   }
 }
 
+/**
+ * AdminJS without the plugin (bench/adminjs-alone-server.mjs: the example app's resource, database,
+ * session store and router, no adminjs-resumable), measured like ours right after logging in: what
+ * any AdminJS app occupies before a single byte is uploaded. No upload, so only "base RSS".
+ */
+async function runAdminjsAlone(ctx, settings) {
+  const dir = join(ctx.work, `alone-${randomBytes(4).toString('hex')}`)
+  await mkdir(dir, { recursive: true })
+  const { BENCH_NODE_ARGS, ...env } = settings
+  const server = await startServer('adminjs-alone', join(here, 'adminjs-alone-server.mjs'), { ...env, DATABASE_FILE: join(dir, 'db.sqlite') }, BENCH_NODE_ARGS ? BENCH_NODE_ARGS.split(' ') : [])
+  try {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+    const login = await request(agent, `http://127.0.0.1:${server.port}/admin/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: Buffer.from('email=admin%40example.com&password=password'),
+    })
+    agent.destroy()
+    if (login.status !== 302) throw new Error(`login failed: ${login.status} ${login.text.slice(0, 200)}`)
+    const status = await procStatus(server.pid)
+    const baselineMiB = (status?.rss ?? NaN) / MiB
+    return { ms: NaN, mbps: NaN, finalizeMs: NaN, saveMs: NaN, shaOk: null, problems: [], usage: { baselineMiB, hwmMiB: NaN, growthMiB: NaN, serverCpuS: NaN, clientCpuS: NaN } }
+  } finally {
+    await server.stop()
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
 async function runTus(ctx, chunkSize, parallelUploads = 1) {
   const dir = join(ctx.work, `tus-${randomBytes(4).toString('hex')}`)
   await mkdir(dir, { recursive: true })
@@ -409,16 +441,29 @@ async function runDisk(ctx) {
 }
 
 // ---------------------------------------------------------------- main
-/** One malloc arena and a 1 MiB young generation (README, Performance). */
-const LOW_MEMORY = { MALLOC_ARENA_MAX: '1', BENCH_NODE_ARGS: '--max-semi-space-size=1' }
+/**
+ * How `npm start` runs the example app (package.json's start script: environment assignments and
+ * node flags in front of example-app/server.js), so that "ours" measures exactly that.
+ */
+function npmStartSettings() {
+  const script = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')).scripts.start
+  const m = /(?:^|&&\s*)((?:[A-Z_]+=\S+\s+)*)node\s+((?:--\S+\s+)*)example-app\/server\.js/.exec(script)
+  if (!m) throw new Error(`package.json's start script no longer runs "node ... example-app/server.js": ${script}`)
+  const env = Object.fromEntries(m[1].trim().split(/\s+/).filter(Boolean).map((kv) => kv.split('=')))
+  const nodeArgs = m[2].trim().split(/\s+/).filter(Boolean)
+  return { ...env, ...(nodeArgs.length ? { BENCH_NODE_ARGS: nodeArgs.join(' ') } : {}) }
+}
+const NPM_START = npmStartSettings()
 const PEERS = {
-  ours: (ctx, cs) => runOurs(ctx, cs),
-  // The same app started with the memory settings the README suggests for small machines.
-  'ours-lowmem': (ctx, cs) => runOurs(ctx, cs, opts.oursServer, { ...opts.oursEnv, ...LOW_MEMORY }),
+  // The example app as `npm start` runs it (its memory settings: README, Performance).
+  ours: (ctx, cs) => runOurs(ctx, cs, opts.oursServer, { ...NPM_START, ...opts.oursEnv }),
+  // The same app with node's defaults: what the plugin does in an app started without those settings.
+  'ours-defaults': (ctx, cs) => runOurs(ctx, cs, opts.oursServer, opts.oursEnv),
   tus: (ctx, cs) => runTus(ctx, cs, 1),
   'tus-par3': (ctx, cs) => runTus(ctx, cs, 3),
   plain: (ctx, cs) => runPlain(ctx, cs),
   disk: (ctx) => runDisk(ctx),
+  'adminjs-alone': (ctx) => runAdminjsAlone(ctx, NPM_START),
 }
 
 function fmt(n, digits = 0) {
@@ -435,7 +480,7 @@ async function main() {
     if (!proto.script) throw new Error(`${proto.name} needs --proto-server <script>`)
     PEERS[proto.name] = (ctx, cs) => runOurs(ctx, cs, proto.script, proto.env)
   }
-  const peers = (opts.only ?? ['ours', 'ours-lowmem', 'tus', 'plain', 'disk', ...opts.protos.map((p) => p.name), ...(opts.tusParallel ? ['tus-par3'] : [])])
+  const peers = (opts.only ?? ['ours', 'ours-defaults', 'tus', 'plain', 'disk', 'adminjs-alone', ...opts.protos.map((p) => p.name), ...(opts.tusParallel ? ['tus-par3'] : [])])
   const main4 = peers.filter((p) => p !== 'tus-par3')
   const extra = peers.filter((p) => p === 'tus-par3')
   for (const f of ['lib/index.js', 'components/dist']) {
@@ -492,19 +537,20 @@ async function main() {
         mbps: m, ratioTus: m / tusMbps, ratioDisk: m / diskMbps,
         peakRssMiB: usages.length ? Math.max(...usages.map((x) => x.hwmMiB)) : NaN,
         baselineRssMiB: usages.length ? median(usages.map((x) => x.baselineMiB)) : NaN,
+        growthRssMiB: usages.length ? Math.max(...usages.map((x) => x.growthMiB)) : NaN,
         serverCpuS: usages.length ? median(usages.map((x) => x.serverCpuS)) : NaN,
         clientCpuS: usages.length ? median(usages.map((x) => x.clientCpuS)) : NaN,
         finalizeMs: med(peer, 'finalizeMs'), saveMs: med(peer, 'saveMs'), medianPostMs: med(peer, 'medianPostMs'),
-        shaOk: ok.every((r) => r.shaOk !== false), problems: ok.reduce((n, r) => n + (r.problems?.length ?? 0), 0),
+        shaOk: ok.every((r) => r.shaOk !== false), noSha: ok.every((r) => r.shaOk === null), problems: ok.reduce((n, r) => n + (r.problems?.length ?? 0), 0),
         error: failed[0]?.error?.split('\n')[0],
       })
     }
   }
-  const head = ['server', 'chunk', 'MB/s (median)', 'x tus', 'x disk', 'peak RSS MiB', 'base RSS MiB', 'server CPU s', 'client CPU s', 'finalize ms', 'save ms', 'chunk req ms', 'sha256', 'runs']
+  const head = ['server', 'chunk', 'MB/s (median)', 'x tus', 'x disk', 'peak RSS MiB', 'base RSS MiB', 'RSS growth MiB', 'server CPU s', 'client CPU s', 'finalize ms', 'save ms', 'chunk req ms', 'sha256', 'runs']
   const rows = summary.map((s) => [
-    s.server, sizeLabel(s.chunkSize), fmt(s.mbps, 1), fmt(s.ratioTus, 2), fmt(s.ratioDisk, 2), fmt(s.peakRssMiB), fmt(s.baselineRssMiB), fmt(s.serverCpuS, 2), fmt(s.clientCpuS, 2),
+    s.server, sizeLabel(s.chunkSize), fmt(s.mbps, 1), fmt(s.ratioTus, 2), fmt(s.ratioDisk, 2), fmt(s.peakRssMiB), fmt(s.baselineRssMiB), fmt(s.growthRssMiB), fmt(s.serverCpuS, 2), fmt(s.clientCpuS, 2),
     fmt(s.finalizeMs, 1), fmt(s.saveMs, 1), fmt(s.medianPostMs, 1),
-    s.runs ? (s.shaOk ? 'ok' : 'MISMATCH') : '-', s.failed ? `${s.runs} (+${s.failed} failed)` : String(s.runs),
+    !s.runs || s.noSha ? '-' : s.shaOk ? 'ok' : 'MISMATCH', s.failed ? `${s.runs} (+${s.failed} failed)` : String(s.runs),
   ])
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
   const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`
