@@ -3,9 +3,9 @@ import { extensionOf } from './filename.js'
 /**
  * Type checks shared by the route (on every chunk) and mirrored by the edit component. The browser's
  * `File.type` is often empty (unknown extensions, some OSes), so an empty type is guessed from the
- * extension before it is matched.
+ * extension before it is matched. This table is sent to the edit component too
+ * (property.custom.typeByExtension): one table for both checks.
  */
-/** Sent to the edit component too (property.custom.typeByExtension): one table for both checks. */
 export const BY_EXTENSION: Readonly<Record<string, string>> = {
   pdf: 'application/pdf', zip: 'application/zip', gz: 'application/gzip', tgz: 'application/gzip',
   tar: 'application/x-tar', json: 'application/json', csv: 'text/csv', txt: 'text/plain',

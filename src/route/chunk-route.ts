@@ -56,23 +56,6 @@ function assertSameUpload(stored: UploadManifest, wanted: UploadManifest): void 
   }
 }
 
-/**
- * Manifests never change while their upload exists, so test requests may check a recent copy.
- * Bounded; the oldest entries go first.
- */
-const recentManifests = new Map<string, UploadManifest>()
-const RECENT_LIMIT = 4096
-
-function rememberManifest(manifest: UploadManifest): void {
-  recentManifests.delete(manifest.id)
-  recentManifests.set(manifest.id, manifest)
-  if (recentManifests.size > RECENT_LIMIT) recentManifests.delete(recentManifests.keys().next().value as string)
-}
-
-function forgetManifest(id: string): void {
-  recentManifests.delete(id)
-}
-
 /** GET: Resumable.js asks whether the server already holds a chunk (200) or wants it (204). */
 export function testChunk(admin: AdminJS) {
   return async (req: Request, res: Response) => {
@@ -83,30 +66,24 @@ export function testChunk(admin: AdminJS) {
       const { store } = target.feature
       const held = await store.chunkState(wanted.id, chunk.chunkNumber)
       if (held === 'no-upload') {
-        forgetManifest(wanted.id)
         if ((await store.state(wanted.id)) === 'expired') {
           throw new UploadExpired('This upload expired on the server and was removed; start it again.')
         }
         res.status(204).end()
         return
       }
-      if (held === 'missing') {
-        // Most test requests are for chunks not held yet: a copy of the manifest seen by this
-        // process is enough to refuse a conflict (the POST that follows checks the stored one).
-        const known = recentManifests.get(wanted.id) ?? await store.get(wanted.id)
-        if (known) {
-          rememberManifest(known)
-          assertSameUpload(known, wanted)
-        }
-        res.status(204).end()
-        return
-      }
+      // The store keeps the manifests of the uploads it works on (the local one checks one inode).
       const stored = await store.get(wanted.id)
+      // Removed in between: as good as never started.
       if (!stored) {
         res.status(204).end()
         return
       }
       assertSameUpload(stored, wanted)
+      if (held === 'missing') {
+        res.status(204).end()
+        return
+      }
       const complete = await store.finishIfReady(stored)
       res.status(200).json(complete ? { status: 'held', complete, reference: stored.id } : { status: 'held', complete })
     } catch (error) {
@@ -127,7 +104,6 @@ export function uploadChunk(admin: AdminJS) {
         const chunk = parseChunkRequest(mergeParams(query(req), fields), rules)
         const wanted = newManifest(target, chunk)
         const manifest = await store.open(wanted)
-        rememberManifest(manifest)
         assertSameUpload(manifest, wanted)
         const written = await store.writeChunk(manifest, {
           chunkNumber: chunk.chunkNumber,
@@ -176,7 +152,6 @@ export function cancelUpload(admin: AdminJS) {
       } else {
         throw new InvalidRequest(`Send ${PARAM.identifier} (or reference) to cancel an upload.`)
       }
-      forgetManifest(id)
       const state = await store.state(id)
       if (state === 'missing') throw new NotFound('There is no such upload in progress.')
       if (state === 'expired') await store.forget(id)

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import {
-  copyFile, link, mkdir, open, readFile, readdir, rename, rm, rmdir, stat, unlink, writeFile,
+  copyFile, link, mkdir, open, readdir, rename, rm, rmdir, stat, unlink, writeFile,
 } from 'node:fs/promises'
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import type { FileHandle } from 'node:fs/promises'
@@ -10,7 +10,7 @@ import { ChunkBusy, InvalidRequest, StorageFailure, UploadExpired } from '../err
 import { isMissing } from './fs-errors.js'
 import { directIo, pooledIo, type MetadataIo } from './local-io.js'
 import { acquireFileLock, isStaleLock } from './local-lock.js'
-import { OpenUploads } from './local-open-uploads.js'
+import { OpenUploads, type OpenUpload } from './local-open-uploads.js'
 import { manifestDifferences } from './manifest.js'
 import type {
   ChunkWrite, FileStat, SweepResult, UploadManifest, UploadState, UploadStore, WriteResult,
@@ -110,12 +110,7 @@ export class LocalUploadStore implements UploadStore {
   }
 
   async get(id: string): Promise<UploadManifest | null> {
-    try {
-      return JSON.parse(await readFile(join(this.uploadDir(id), 'manifest.json'), 'utf8')) as UploadManifest
-    } catch (error) {
-      if (isMissing(error)) return null
-      throw storageError(error, 'read the upload')
-    }
+    return this.withUpload(id, 'read the upload', (upload) => upload.manifest)
   }
 
   async state(id: string): Promise<UploadState> {
@@ -130,15 +125,8 @@ export class LocalUploadStore implements UploadStore {
   }
 
   async chunkState(id: string, chunkNumber: number): Promise<'held' | 'missing' | 'no-upload'> {
-    const upload = await this.openUploads.acquire(id, this.uploadDir(id)).catch((error) => {
-      throw storageError(error, 'read the upload state')
-    })
-    if (!upload) return 'no-upload'
-    try {
-      return (await this.readMark(upload.marks, chunkNumber)) ? 'held' : 'missing'
-    } finally {
-      this.openUploads.release(upload)
-    }
+    const held = await this.withUpload(id, 'read the upload state', (upload) => this.readMark(upload.marks, chunkNumber))
+    return held === null ? 'no-upload' : held ? 'held' : 'missing'
   }
 
   async writeChunk(manifest: UploadManifest, chunk: ChunkWrite): Promise<WriteResult> {
@@ -149,7 +137,7 @@ export class LocalUploadStore implements UploadStore {
     const gone = () => {
       if (!fromMemory) return uploadGone()
       this.openUploads.drop(manifest.id)
-      return new ChunkBusy('This upload changed on the server while the chunk arrived; retry.')
+      return uploadChanged()
     }
     const release = await acquireFileLock(
       join(dir, `lock-${chunk.chunkNumber}`),
@@ -170,7 +158,7 @@ export class LocalUploadStore implements UploadStore {
       // The route may have checked a copy from memory: under the lock, the upload on disk decides.
       if (upload.manifest !== manifest && manifestDifferences(upload.manifest, manifest).length) {
         this.openUploads.drop(manifest.id)
-        throw new ChunkBusy('This upload changed on the server while the chunk arrived; retry.')
+        throw uploadChanged()
       }
       // Checked under the lock: once held, a chunk's bytes are never rewritten, so a duplicate
       // (a retry whose first answer was lost, a racing copy, a chunk after completion) cannot mix
@@ -199,17 +187,22 @@ export class LocalUploadStore implements UploadStore {
   }
 
   async finishIfReady(manifest: UploadManifest): Promise<boolean> {
-    let received
+    return (await this.withUpload(manifest.id, 'read the upload state', (upload) => this.finishIfAllHeld(manifest, upload.marks))) ?? false
+  }
+
+  /**
+   * Runs `use` on the upload as it is on disk now (one stat when this process already knows it, see
+   * local-open-uploads.ts), or returns null when there is none.
+   */
+  private async withUpload<T>(id: string, doing: string, use: (upload: OpenUpload) => Promise<T> | T): Promise<T | null> {
+    const upload = await this.openUploads.acquire(id, this.uploadDir(id)).catch((error) => {
+      throw storageError(error, doing)
+    })
+    if (!upload) return null
     try {
-      received = await open(join(this.uploadDir(manifest.id), 'received'), 'r')
-    } catch (error) {
-      if (isMissing(error)) return false
-      throw storageError(error, 'read the upload state')
-    }
-    try {
-      return await this.finishIfAllHeld(manifest, received)
+      return await use(upload)
     } finally {
-      await received.close()
+      this.openUploads.release(upload)
     }
   }
 
@@ -406,7 +399,6 @@ const ONE = Buffer.from([1])
 /** Writes are batched to about this many bytes to keep system calls few without holding much memory. */
 const WRITE_BATCH = 1024 * 1024
 
-
 function nonce(): string {
   return randomBytes(8).toString('hex')
 }
@@ -511,6 +503,10 @@ function uploadGone(): UploadExpired {
   return new UploadExpired('This upload no longer exists on the server; start it again.')
 }
 
+/** The copy in memory no longer matches the upload on disk: the retry goes by the disk. */
+function uploadChanged(): ChunkBusy {
+  return new ChunkBusy('This upload changed on the server while the chunk arrived; retry.')
+}
 
 const STORAGE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS', 'EIO', 'EMFILE', 'ENFILE', 'EBUSY'])
 
