@@ -202,11 +202,12 @@ async function usageSampler(pid) {
       // RSS at each tenth of the run, to tell growth with the file size from a one-off plateau.
       const tenths = timeline.length ? Array.from({ length: 10 }, (_, i) => timeline[Math.min(timeline.length - 1, Math.floor(((i + 1) * timeline.length) / 10) - 1)]?.[1]) : []
       const sampledMax = Math.max(max, last?.rss ?? 0)
+      // Without the reset (an old kernel), VmHWM would include start-up: the samples are the peak then.
+      const peak = hwmReset ? (last?.hwm ?? NaN) : sampledMax
       return {
         baselineMiB: (first?.rss ?? NaN) / MiB, sampledMaxMiB: sampledMax / MiB,
-        growthMiB: ((hwmReset ? (last?.hwm ?? NaN) : sampledMax) - (first?.rss ?? NaN)) / MiB,
-        // Without the reset (an old kernel), VmHWM would include start-up: the samples are the peak then.
-        hwmMiB: (hwmReset ? (last?.hwm ?? NaN) : sampledMax) / MiB, hwmReset, rssByTenthMiB: tenths,
+        growthMiB: (peak - (first?.rss ?? NaN)) / MiB,
+        hwmMiB: peak / MiB, hwmReset, rssByTenthMiB: tenths,
         serverCpuS, clientCpuS: (client.user + client.system) / 1e6,
       }
     },
@@ -259,6 +260,19 @@ async function makeSource(path, size) {
 }
 
 // ---------------------------------------------------------------- peers
+/** Logs in to an AdminJS app at `base` as the example's admin; returns its session cookie. */
+async function logIn(agent, base) {
+  const login = await request(agent, `${base}/admin/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: Buffer.from('email=admin%40example.com&password=password'),
+  })
+  const setCookie = [].concat(login.headers['set-cookie'] ?? [])
+  const cookie = setCookie.map((c) => c.split(';')[0]).find((c) => c.startsWith('adminjs='))
+  if (login.status !== 302 || !cookie) throw new Error(`login failed: ${login.status} ${login.text.slice(0, 200)}`)
+  return cookie
+}
+
 async function runOurs(ctx, chunkSize, script = opts.oursServer, extraEnv = opts.oursEnv) {
   const dir = join(ctx.work, `ours-${randomBytes(4).toString('hex')}`)
   const uploadDir = join(dir, 'uploads')
@@ -275,14 +289,7 @@ async function runOurs(ctx, chunkSize, script = opts.oursServer, extraEnv = opts
   try {
     const base = `http://127.0.0.1:${server.port}`
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
-    const login = await request(agent, `${base}/admin/login`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: Buffer.from('email=admin%40example.com&password=password'),
-    })
-    const setCookie = [].concat(login.headers['set-cookie'] ?? [])
-    const cookie = setCookie.map((c) => c.split(';')[0]).find((c) => c.startsWith('adminjs='))
-    if (login.status !== 302 || !cookie) throw new Error(`login failed: ${login.status} ${login.text.slice(0, 200)}`)
+    const cookie = await logIn(agent, base)
 
     const sampler = await usageSampler(server.pid)
     const upload = await uploadResumable({
@@ -337,13 +344,8 @@ async function runAdminjsAlone(ctx, settings) {
   const server = await startServer('adminjs-alone', join(here, 'adminjs-alone-server.mjs'), { ...env, DATABASE_FILE: join(dir, 'db.sqlite') }, BENCH_NODE_ARGS ? BENCH_NODE_ARGS.split(' ') : [])
   try {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
-    const login = await request(agent, `http://127.0.0.1:${server.port}/admin/login`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: Buffer.from('email=admin%40example.com&password=password'),
-    })
+    await logIn(agent, `http://127.0.0.1:${server.port}`)
     agent.destroy()
-    if (login.status !== 302) throw new Error(`login failed: ${login.status} ${login.text.slice(0, 200)}`)
     const status = await procStatus(server.pid)
     const baselineMiB = (status?.rss ?? NaN) / MiB
     return { ms: NaN, mbps: NaN, finalizeMs: NaN, saveMs: NaN, shaOk: null, problems: [], usage: { baselineMiB, hwmMiB: NaN, growthMiB: NaN, serverCpuS: NaN, clientCpuS: NaN } }
