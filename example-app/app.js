@@ -8,6 +8,8 @@ import session from 'express-session'
 import connectSessionSequelize from 'connect-session-sequelize'
 import { Sequelize, DataTypes } from 'sequelize'
 import { mkdir, readdir, stat, rm } from 'node:fs/promises'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { join, dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { resumableUploadFeature, buildAuthenticatedRouter } from 'adminjs-resumable'
@@ -46,10 +48,12 @@ export function defineDocument(sequelize) {
 
 /**
  * In development AdminJS serves `.adminjs/bundle.js` as it finds it, even when components changed:
- * rebuild it when it is older than the compiled components, before the first page is served.
- * The bundler (rollup and its plugins) is imported only then: loaded, it stays in memory for good.
+ * rebuild it when it is older than the compiled components, before the first page is served. The
+ * build runs in a child process (bundle-components.js): rollup and babel grow the heap by tens of
+ * MiB that V8 hands back only slowly, and this server runs for weeks.
  */
-async function ensureComponentsBundle(admin) {
+async function ensureComponentsBundle(admin, env) {
+  // AdminJS reads these from the process's environment, not from createApp's `env`.
   if (process.env.NODE_ENV === 'production') return admin.initialize()
   // The same path as adminjs/bundler's COMPONENTS_OUTPUT_PATH.
   const output = join(process.env.ADMIN_JS_TMP_DIR || '.adminjs', 'bundle.js')
@@ -57,10 +61,60 @@ async function ensureComponentsBundle(admin) {
   const newest = Math.max(0, ...await Promise.all((await readdir(distDir)).map((f) => stat(join(distDir, f)).then((s) => s.mtimeMs))))
   const bundle = await stat(output).catch(() => null)
   if (bundle && bundle.mtimeMs > newest && !process.env.FORCE_BUNDLE) return
+  const child = spawn(process.execPath, [join(here, 'bundle-components.js')], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'pipe'] })
+  let errors = ''
+  child.stderr.on('data', (text) => { errors = (errors + text).slice(-4000) })
+  const [code, signal] = await once(child, 'exit')
+  if (code !== 0) throw new Error(`Building the AdminJS components bundle failed (${signal ?? `exit code ${code}`}):\n${errors}`)
+}
+
+/** Writes `.adminjs/bundle.js` for the example app's components; bundle-components.js runs it. */
+export async function bundleComponents(env = process.env) {
+  // Defining the model and the AdminJS instance opens no connection: only the components matter.
+  const sequelize = connect(env)
+  const admin = defineAdmin(env, defineDocument(sequelize), resolve(env.UPLOAD_DIR || join(here, 'uploads')))
   const { componentsBundler, generateUserComponentEntry, ADMIN_JS_TMP_DIR, COMPONENTS_OUTPUT_PATH } = await import('adminjs/bundler')
   await rm(COMPONENTS_OUTPUT_PATH, { force: true })
   await componentsBundler.createEntry({ content: generateUserComponentEntry(admin, ADMIN_JS_TMP_DIR) })
   await componentsBundler.build()
+  await sequelize.close()
+}
+
+/** The example's AdminJS instance: one `Document` resource whose `file` is uploaded in chunks. */
+export function defineAdmin(env, Document, uploadDir) {
+  const componentLoader = new ComponentLoader()
+  const writeOnly = { isAccessible: canWrite }
+  return new AdminJS({
+    rootPath: '/admin',
+    componentLoader,
+    branding: { companyName: 'adminjs-resumable example', withMadeWithLove: false },
+    resources: [{
+      resource: Document,
+      options: {
+        id: 'Document',
+        listProperties: ['id', 'title', 'file', 'updatedAt'],
+        showProperties: ['id', 'title', 'file', 'createdAt', 'updatedAt'],
+        editProperties: ['title', 'file'],
+        actions: { new: writeOnly, edit: writeOnly, delete: writeOnly, bulkDelete: writeOnly },
+      },
+      features: [resumableUploadFeature({
+        componentLoader,
+        properties: { key: 'filePath', file: 'file', filename: 'fileName', size: 'fileSize', mimeType: 'fileMimeType' },
+        storage: { local: { directory: uploadDir, stagingDirectory: join(uploadDir, '.staging') } },
+        uploadPath: (record, filename) => `documents/${record.id()}/${filename}`,
+        validation: {
+          maxSize: Number(env.MAX_UPLOAD_SIZE || 50 * 1024 ** 3),
+          mimeTypes: env.ALLOWED_TYPES ? env.ALLOWED_TYPES.split(',') : undefined,
+        },
+        chunkSize: Number(env.CHUNK_SIZE || 5 * 1024 * 1024),
+        simultaneousUploads: 3,
+        expiry: {
+          ttlMs: Number(env.UPLOAD_TTL_MS || 24 * 3600 * 1000),
+          sweepIntervalMs: Number(env.SWEEP_INTERVAL_MS ?? 3600 * 1000),
+        },
+      })],
+    }],
+  })
 }
 
 export async function createApp(env = process.env) {
@@ -96,39 +150,7 @@ export async function createApp(env = process.env) {
   await sequelize.sync()
   await sessionStore.sync()
 
-  const componentLoader = new ComponentLoader()
-  const writeOnly = { isAccessible: canWrite }
-  const admin = new AdminJS({
-    rootPath: '/admin',
-    componentLoader,
-    branding: { companyName: 'adminjs-resumable example', withMadeWithLove: false },
-    resources: [{
-      resource: Document,
-      options: {
-        id: 'Document',
-        listProperties: ['id', 'title', 'file', 'updatedAt'],
-        showProperties: ['id', 'title', 'file', 'createdAt', 'updatedAt'],
-        editProperties: ['title', 'file'],
-        actions: { new: writeOnly, edit: writeOnly, delete: writeOnly, bulkDelete: writeOnly },
-      },
-      features: [resumableUploadFeature({
-        componentLoader,
-        properties: { key: 'filePath', file: 'file', filename: 'fileName', size: 'fileSize', mimeType: 'fileMimeType' },
-        storage: { local: { directory: uploadDir, stagingDirectory: join(uploadDir, '.staging') } },
-        uploadPath: (record, filename) => `documents/${record.id()}/${filename}`,
-        validation: {
-          maxSize: Number(env.MAX_UPLOAD_SIZE || 50 * 1024 ** 3),
-          mimeTypes: env.ALLOWED_TYPES ? env.ALLOWED_TYPES.split(',') : undefined,
-        },
-        chunkSize: Number(env.CHUNK_SIZE || 5 * 1024 * 1024),
-        simultaneousUploads: 3,
-        expiry: {
-          ttlMs: Number(env.UPLOAD_TTL_MS || 24 * 3600 * 1000),
-          sweepIntervalMs: Number(env.SWEEP_INTERVAL_MS ?? 3600 * 1000),
-        },
-      })],
-    }],
-  })
+  const admin = defineAdmin(env, Document, uploadDir)
 
   const users = accounts(env)
   const router = buildAuthenticatedRouter(admin, {
@@ -154,7 +176,7 @@ export async function createApp(env = process.env) {
   const app = express()
   app.get('/', (_req, res) => res.redirect('/admin'))
   app.use(admin.options.rootPath, router)
-  await ensureComponentsBundle(admin)
+  await ensureComponentsBundle(admin, env)
 
   return { app, admin, sequelize, Document, uploadDir, users, close: () => sequelize.close() }
 }

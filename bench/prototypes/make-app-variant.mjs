@@ -53,6 +53,7 @@ if (process.env.BENCH_MEM_LOG) {
 }
 `
 writeFileSync(join(out, 'server.js'), server)
+writeFileSync(join(out, 'bundle-components.js'), readFileSync(join(root, 'example-app', 'bundle-components.js'), 'utf8'))
 // A patched lib copy resolves its components relative to itself: bench/.tmp/components -> components
 rmSync(join(root, 'bench', '.tmp', 'components'), { force: true })
 symlinkSync('../../components', join(root, 'bench', '.tmp', 'components'))
