@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, expect, jest, test } from '@jest/globals'
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -40,4 +40,47 @@ test('a port already in use ends the app with a clear message and exit code 1, n
   expect(stderr).toContain('set PORT')
   expect(stderr).not.toContain('TypeError')
   expect(stdout).not.toContain('LISTENING')
+})
+
+test('a missing components bundle is built before the app listens, and a fresh one is kept', async () => {
+  // AdminJS's bundle folder, private to this test: the app finds no bundle there and must build it
+  // (in a child process, example-app/bundle-components.js) before it serves a page.
+  const bundleDir = join(work, 'adminjs')
+  const start = () => {
+    const child = spawn(process.execPath, ['example-app/server.js'], {
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATABASE_FILE: join(work, 'db.sqlite'), UPLOAD_DIR: join(work, 'uploads'), ADMIN_JS_TMP_DIR: bundleDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let output = ''
+    const listening = new Promise<string>((done, fail) => {
+      const seen = (d: Buffer) => {
+        output += d
+        if (/LISTENING \d+/.test(output)) done(output)
+      }
+      child.stdout.on('data', seen)
+      child.stderr.on('data', (d) => { output += d })
+      child.on('exit', (code) => fail(new Error(`the app exited (${code}) before listening:\n${output}`)))
+    })
+    return { child, listening }
+  }
+  const stop = async (child: ReturnType<typeof spawn>) => {
+    const exited = new Promise((done) => child.on('exit', done))
+    child.kill('SIGTERM')
+    await exited
+  }
+
+  const first = start()
+  await first.listening
+  await stop(first.child)
+  const bundle = join(bundleDir, 'bundle.js')
+  expect(existsSync(bundle)).toBe(true)
+  const built = readFileSync(bundle, 'utf8')
+  for (const component of ['ResumableUploadEdit', 'ResumableUploadList', 'ResumableUploadShow']) expect(built).toContain(component)
+
+  // Newer than the compiled components: the next start serves it as it is.
+  const { mtimeMs } = statSync(bundle)
+  const second = start()
+  await second.listening
+  await stop(second.child)
+  expect(statSync(bundle).mtimeMs).toBe(mtimeMs)
 })
