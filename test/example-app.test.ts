@@ -1,6 +1,6 @@
 /**
  * The example app as `npm start` runs it (`node example-app/server.js`, compiled lib/): what a new
- * user sees when it cannot start.
+ * user sees when it cannot start, and the components bundle it builds before it listens.
  */
 import { afterEach, beforeEach, expect, jest, test } from '@jest/globals'
 import { spawn } from 'node:child_process'
@@ -24,22 +24,27 @@ afterEach(async () => {
   rmSync(work, { recursive: true, force: true })
 })
 
-test('a port already in use ends the app with a clear message and exit code 1, not a TypeError', async () => {
-  const port = (blocker.address() as { port: number }).port
+/** `node example-app/server.js` on this test's database and upload folder; `output` collects stdout and stderr. */
+function startApp(env: Record<string, string>) {
   const child = spawn(process.execPath, ['example-app/server.js'], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_FILE: join(work, 'db.sqlite'), UPLOAD_DIR: join(work, 'uploads') },
+    env: { ...process.env, HOST: '127.0.0.1', DATABASE_FILE: join(work, 'db.sqlite'), UPLOAD_DIR: join(work, 'uploads'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d) => { stdout += d })
-  child.stderr.on('data', (d) => { stderr += d })
-  const code = await new Promise<number | null>((done) => child.on('exit', done))
+  const app = { child, stdout: '', stderr: '', output: '' }
+  child.stdout.on('data', (d) => { app.stdout += d; app.output += d })
+  child.stderr.on('data', (d) => { app.stderr += d; app.output += d })
+  return app
+}
+
+test('a port already in use ends the app with a clear message and exit code 1, not a TypeError', async () => {
+  const port = (blocker.address() as { port: number }).port
+  const app = startApp({ PORT: String(port) })
+  const code = await new Promise<number | null>((done) => app.child.on('exit', done))
   expect(code).toBe(1)
-  expect(stderr).toContain(`cannot listen on 127.0.0.1:${port} (EADDRINUSE)`)
-  expect(stderr).toContain('set PORT')
-  expect(stderr).not.toContain('TypeError')
-  expect(stdout).not.toContain('LISTENING')
+  expect(app.stderr).toContain(`cannot listen on 127.0.0.1:${port} (EADDRINUSE)`)
+  expect(app.stderr).toContain('set PORT')
+  expect(app.stderr).not.toContain('TypeError')
+  expect(app.stdout).not.toContain('LISTENING')
 })
 
 test('a missing components bundle is built before the app listens, and a fresh one is kept', async () => {
@@ -47,21 +52,12 @@ test('a missing components bundle is built before the app listens, and a fresh o
   // (in a child process, example-app/bundle-components.js) before it serves a page.
   const bundleDir = join(work, 'adminjs')
   const start = () => {
-    const child = spawn(process.execPath, ['example-app/server.js'], {
-      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATABASE_FILE: join(work, 'db.sqlite'), UPLOAD_DIR: join(work, 'uploads'), ADMIN_JS_TMP_DIR: bundleDir },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const app = startApp({ PORT: '0', ADMIN_JS_TMP_DIR: bundleDir })
+    const listening = new Promise<void>((done, fail) => {
+      app.child.stdout.on('data', () => { if (/LISTENING \d+/.test(app.stdout)) done() })
+      app.child.on('exit', (code) => fail(new Error(`the app exited (${code}) before listening:\n${app.output}`)))
     })
-    let output = ''
-    const listening = new Promise<string>((done, fail) => {
-      const seen = (d: Buffer) => {
-        output += d
-        if (/LISTENING \d+/.test(output)) done(output)
-      }
-      child.stdout.on('data', seen)
-      child.stderr.on('data', (d) => { output += d })
-      child.on('exit', (code) => fail(new Error(`the app exited (${code}) before listening:\n${output}`)))
-    })
-    return { child, listening }
+    return { child: app.child, listening }
   }
   const stop = async (child: ReturnType<typeof spawn>) => {
     const exited = new Promise((done) => child.on('exit', done))

@@ -113,12 +113,18 @@ describe('LocalUploadStore specifics', () => {
   })
 
   describe('a copy in memory of an upload another process changed', () => {
-    test('cancelled there: the next chunk here is a retryable 503, and the retry starts the upload afresh', async () => {
+    /** A 3-chunk upload this store opened and wrote chunk 1 of, then removed by a second store on the same folders. */
+    async function removedElsewhere(seed: number) {
       const other = new LocalUploadStore({ directory: files, stagingDirectory: staging })
-      const data = bytes(3 * CHUNK, 21)
+      const data = bytes(3 * CHUNK, seed)
       const m = await store.open(manifestFor(data))
       await writeAll(store, m, data, [1])
       await other.remove(m.id)
+      return { other, data, m }
+    }
+
+    test('cancelled there: the next chunk here is a retryable 503, and the retry starts the upload afresh', async () => {
+      const { data, m } = await removedElsewhere(21)
 
       // Answered from memory (from the disk, it would have been created afresh and taken the chunk).
       const again = await store.open({ ...m })
@@ -130,11 +136,7 @@ describe('LocalUploadStore specifics', () => {
     })
 
     test('started again there with another size: refused with 503 before a byte is written, then the disk decides', async () => {
-      const other = new LocalUploadStore({ directory: files, stagingDirectory: staging })
-      const data = bytes(3 * CHUNK, 22)
-      const m = await store.open(manifestFor(data))
-      await writeAll(store, m, data, [1])
-      await other.remove(m.id)
+      const { other, data, m } = await removedElsewhere(22)
       const bigger = bytes(5 * CHUNK, 23)
       const replaced = await other.open(manifestFor(bigger, { id: m.id }))
       const before = await readFile(join(staging, m.id, 'data'))

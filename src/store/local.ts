@@ -399,8 +399,8 @@ const ONE = Buffer.from([1])
 /**
  * Writes are batched to about this many bytes: four system calls per MiB instead of sixteen. Larger
  * batches cost more than they save: side by side in `npm run bench` (2 GiB, 1 MiB chunks), 1 MiB
- * batches were a third slower and used half again the server CPU, with as many collections of the
- * heap, so not through the GC.
+ * batches were a third slower and used a third to a half more server CPU, with as many collections
+ * of the heap, so not through the GC.
  */
 const WRITE_BATCH = 256 * 1024
 
