@@ -1,6 +1,7 @@
 import { ValidationError, type ActionContext, type ActionRequest, type ActionResponse, type After, type Before, type BaseRecord } from 'adminjs'
 import { belongsTo, isUploadId, ownerOf } from '../protocol/scope.js'
 import type { UploadManifest } from '../store/types.js'
+import { checkedType } from './checked-type.js'
 import { CLEAR_MARKER, PENDING_MARKER } from './options.js'
 import type { RegisteredFeature } from './registry.js'
 import { buildKey } from './upload-path.js'
@@ -108,7 +109,7 @@ export function afterSave(feature: RegisteredFeature): After<ActionResponse> {
       params[mapping.key] = newKey
       if (mapping.filename) params[mapping.filename] = manifest.filename
       if (mapping.size) params[mapping.size] = manifest.totalSize
-      if (mapping.mimeType) params[mapping.mimeType] = manifest.type
+      if (mapping.mimeType) params[mapping.mimeType] = await checkedType(feature, manifest, newKey)
     } else {
       for (const column of columns(feature)) params[column] = null
     }

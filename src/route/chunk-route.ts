@@ -1,9 +1,12 @@
 import type AdminJS from 'adminjs'
 import type { Request, Response } from 'express'
+import { pipeline, type Readable } from 'node:stream'
 import { Forbidden, InvalidRequest, NotFound, UploadConflict, UploadExpired } from '../errors.js'
 import { MAX_IDENTIFIER, mergeParams, parseChunkRequest, PARAM, type ChunkRequest, type RawParams } from '../protocol/params.js'
 import { belongsTo, hashText, isUploadId, uploadId } from '../protocol/scope.js'
 import { chunkOffset } from '../protocol/arithmetic.js'
+import { checkedStream } from '../content/checked-stream.js'
+import { checkContent } from '../content/sniff.js'
 import { manifestDifferences } from '../store/manifest.js'
 import type { UploadManifest } from '../store/types.js'
 import { drainRequest, readChunkBody } from './chunk-body.js'
@@ -54,6 +57,22 @@ function assertSameUpload(stored: UploadManifest, wanted: UploadManifest): void 
       + 'the same identifier must always describe the same file.',
     )
   }
+}
+
+/**
+ * Where the allowed types are limited, the first chunk's bytes are checked against them as they pass
+ * to the store (see content/sniff.ts). The chunk is marked only once its body has ended, which waits
+ * for the check, and the upload completes only when every chunk is marked: so no upload completes
+ * before its first chunk was checked, whatever order the chunks arrive in.
+ */
+function bodyToStore(target: Target, chunk: ChunkRequest, stream: Readable): Readable {
+  const { rules } = target.feature
+  if (chunk.chunkNumber !== 1 || !rules.mimeTypes?.length) return stream
+  const checked = checkedStream(async (sample) => {
+    await checkContent(sample, chunk.type, chunk.filename, rules)
+  })
+  pipeline(stream, checked, () => undefined)
+  return checked
 }
 
 /** GET: Resumable.js asks whether the server already holds a chunk (200) or wants it (204). */
@@ -109,7 +128,7 @@ export function uploadChunk(admin: AdminJS) {
           chunkNumber: chunk.chunkNumber,
           offset: chunkOffset(chunk.layout, chunk.chunkNumber),
           length: chunk.chunkLength,
-          body: stream,
+          body: bodyToStore(target, chunk, stream),
         })
         return { id: manifest.id, ...written }
       })
