@@ -19,6 +19,7 @@ import { join } from 'node:path'
 import request from 'supertest'
 import { findFeature } from '../src/feature/registry.js'
 import { login, startTestApp, type Agent, type TestApp } from './support/app.js'
+import { htmlFile, signed } from './support/samples.js'
 import { listTree, lockFiles, treeDiff, uploadFingerprint, type Tree } from './support/tree.js'
 import { fromSupertest, loginCookie, multipartBody, rawRequest, type Part, type Reply } from './support/hostile-http.js'
 import {
@@ -32,13 +33,13 @@ const NEW_URL = '/admin/api/resources/Document/actions/new'
 const HEX40 = /^[a-f0-9]{40}$/
 
 /** The admin's upload held in the middle: chunks 1-3 of 5 (the last chunk has 100 extra bytes). */
-const adminFile: FileSpec = { identifier: '327780-admin-video_mp4', filename: 'admin-video.mp4', type: 'video/mp4', data: bytes(5 * CHUNK + 100, 7), chunkSize: CHUNK }
+const adminFile: FileSpec = { identifier: '327780-admin-video_mp4', filename: 'admin-video.mp4', type: 'video/mp4', data: signed('video/mp4', 5 * CHUNK + 100, 7), chunkSize: CHUNK }
 /** The editor's upload held in the middle: chunks 1-2 of 4. */
-const editorFile: FileSpec = { identifier: '262154-editor_pdf', filename: 'editor.pdf', type: 'application/pdf', data: bytes(4 * CHUNK + 10, 9), chunkSize: CHUNK }
-const expiredFile: FileSpec = { identifier: 'expired-upload', filename: 'old.pdf', type: 'application/pdf', data: bytes(2 * CHUNK, 11), chunkSize: CHUNK }
-const cancelledFile: FileSpec = { identifier: 'cancelled-upload', filename: 'gone.pdf', type: 'application/pdf', data: bytes(3000, 12), chunkSize: CHUNK }
-const adminDoneFile: FileSpec = { identifier: 'admin-done', filename: 'admin-done.pdf', type: 'application/pdf', data: bytes(5000, 13), chunkSize: CHUNK }
-const editorDoneFile: FileSpec = { identifier: 'editor-done', filename: 'editor-done.pdf', type: 'application/pdf', data: bytes(4000, 14), chunkSize: CHUNK }
+const editorFile: FileSpec = { identifier: '262154-editor_pdf', filename: 'editor.pdf', type: 'application/pdf', data: signed('application/pdf', 4 * CHUNK + 10, 9), chunkSize: CHUNK }
+const expiredFile: FileSpec = { identifier: 'expired-upload', filename: 'old.pdf', type: 'application/pdf', data: signed('application/pdf', 2 * CHUNK, 11), chunkSize: CHUNK }
+const cancelledFile: FileSpec = { identifier: 'cancelled-upload', filename: 'gone.pdf', type: 'application/pdf', data: signed('application/pdf', 3000, 12), chunkSize: CHUNK }
+const adminDoneFile: FileSpec = { identifier: 'admin-done', filename: 'admin-done.pdf', type: 'application/pdf', data: signed('application/pdf', 5000, 13), chunkSize: CHUNK }
+const editorDoneFile: FileSpec = { identifier: 'editor-done', filename: 'editor-done.pdf', type: 'application/pdf', data: signed('application/pdf', 4000, 14), chunkSize: CHUNK }
 
 /** Upload ids (= references), as the server reports or stores them; never recomputed here. */
 let adminRef = ''
@@ -332,6 +333,10 @@ const CASES: Case[] = [
   { group: 'type', name: 'application/pdfx against application/pdf', status: 415, send: () => post('admin', oddFile('x.pdf'), 1, { params: { resumableType: 'application/pdfx' } }) },
   { group: 'type', name: 'type changed to text/html mid-upload', status: 415, send: () => post('admin', A, 4, { params: { resumableType: 'text/html', resumableFilename: A.filename }, bytes: junk(CHUNK) }) },
   { group: 'type', name: 'test GET with image/png', status: 415, send: () => getTest('admin', oddFile('x.png'), 1, { params: { resumableType: 'image/png' } }) },
+  { group: 'content', name: 'evil.html declared as application/pdf', status: 415, creates: 'staging', send: () => post('admin', { ...oddFile('evil.html'), type: 'application/pdf', data: htmlFile(1000) }, 1) },
+  { group: 'content', name: 'a PDF declared as video/mp4', status: 415, creates: 'staging', send: () => post('admin', { ...oddFile('clip.mp4'), type: 'video/mp4', data: signed('application/pdf', 1000) }, 1) },
+  { group: 'content', name: 'HTML bytes declared as application/octet-stream under a .pdf name (nothing contradicts the claim)', status: 200, kind: 'sanitised', storedName: 'page.pdf', send: () => post('admin', { ...oddFile('page.pdf'), data: htmlFile(1000) }, 1) },
+  { group: 'content', name: 'random bytes declared as video/mp4', status: 415, creates: 'staging', send: () => post('admin', { ...oddFile('clip.mp4'), type: 'video/mp4' }, 1) },
 
   // ---- the part `file` ----
   { group: 'file part', name: 'missing (fields only)', status: 400, send: () => post('admin', A, 4, { parts: [] }) },
@@ -664,7 +669,7 @@ describe('hostile input (issue 3)', () => {
 
 describe('columns the server owns are ignored in the Save payload', () => {
   async function freshComplete(identifier: string, filename: string, seed: number): Promise<{ file: FileSpec; reference: string }> {
-    const file: FileSpec = { identifier, filename, type: 'application/pdf', data: bytes(3000, seed), chunkSize: CHUNK }
+    const file: FileSpec = { identifier, filename, type: 'application/pdf', data: signed('application/pdf', 3000, seed), chunkSize: CHUNK }
     const [reply] = await uploadChunks('admin', file, [1])
     expect(reply.body.status).toBe('complete')
     return { file, reference: reply.body.reference }

@@ -38,3 +38,15 @@ export function csvFile(size = 512): Buffer {
   for (let i = 0; rows.join('\n').length < size; i++) rows.push(`Zoë ${i},Zürich`)
   return Buffer.from(`${rows.join('\n')}\n`)
 }
+
+const SIGNATURES: Readonly<Record<string, Buffer>> = {
+  'application/pdf': Buffer.from('%PDF-1.4\n'),
+  // An ISO base media file type box: size 24, "ftyp", brand isom, version, compatible brands.
+  'video/mp4': Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypisom'), Buffer.from([0, 0, 2, 0]), Buffer.from('isommp42')]),
+}
+
+/** Deterministic bytes that start with `type`'s signature, so that a content check recognises them. */
+export function signed(type: keyof typeof SIGNATURES, size: number, seed = 1): Buffer {
+  const head = SIGNATURES[type]
+  return Buffer.concat([head, bytes(Math.max(size - head.length, 0), seed)]).subarray(0, size)
+}
