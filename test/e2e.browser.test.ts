@@ -13,6 +13,7 @@ import type { BrowserContext, Page, Request as PwRequest } from 'playwright-core
 import { startTestApp, type TestApp } from './support/app.js'
 import { browserMissing, launchBrowser, type Browser } from './support/browser.js'
 import { bytes, sha256 } from './support/resumable-client.js'
+import { htmlFile, pdfFile } from './support/samples.js'
 
 const MiB = 1024 * 1024
 const CHUNK_SIZE = MiB
@@ -457,6 +458,42 @@ describeBrowser('Document form in Chromium with the real resumablejs (issue 2)',
       await page.close()
     } finally {
       await small.close()
+    }
+  }, LONG)
+
+  test('a file whose content contradicts its type is refused by the server with 415, and the component shows why', async () => {
+    const typed = await listen({ CHUNK_SIZE: String(256 * 1024), ALLOWED_TYPES: 'application/pdf' })
+    try {
+      const page = await browser.context.newPage()
+      const traffic = new ChunkTraffic(page)
+      // Same host as the main app: this login replaces its cookie, so this test runs last.
+      await logIn(page, typed.base)
+      await openNewForm(page, typed.base, 'Disguised')
+      // Chromium declares application/pdf from the name; the bytes are an HTML page.
+      const evil = join(files, 'evil.pdf')
+      writeFileSync(evil, htmlFile(600 * 1024))
+      await page.setInputFiles('[data-testid=resumable-input]', evil)
+      await page.waitForFunction((status) => ['error', 'complete'].includes(document.querySelector(status)?.getAttribute('data-state') ?? ''), STATUS, { timeout: LONG, polling: 100 })
+      expect(await state(page)).toBe('error')
+      const error = page.locator('[data-testid=resumable-error]')
+      await expect(error.getAttribute('data-kind')).resolves.toBe('server')
+      await expect(error.innerText()).resolves.toMatch(/declared as application\/pdf, but its content is not/)
+      expect(traffic.posts({ chunk: 1 }).map((e) => e.status)).toContain(415)
+      const [row] = await typed.app.Document.findAll({ raw: true })
+      expect(row).toBeUndefined()
+
+      // A real PDF is accepted afterwards and saved with its checked type.
+      const pdf = join(files, 'real.pdf')
+      writeFileSync(pdf, pdfFile(600 * 1024))
+      await page.setInputFiles('[data-testid=resumable-input]', pdf)
+      await waitForState(page, 'complete')
+      await save(page)
+      const [saved] = (await typed.app.Document.findAll({ raw: true })) as Record<string, any>[]
+      expect(saved.fileMimeType).toBe('application/pdf')
+      expect(sha256(readFileSync(join(typed.app.uploadDir, saved.filePath)))).toBe(sha256(readFileSync(pdf)))
+      await page.close()
+    } finally {
+      await typed.close()
     }
   }, LONG)
 })
