@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { join, dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { resumableUploadFeature, buildAuthenticatedRouter } from 'adminjs-resumable'
+import { resumableUploadFeature, buildAuthenticatedRouter, closeResumableUploads } from 'adminjs-resumable'
 
 AdminJS.registerAdapter({ Resource: AdminJSSequelize.Resource, Database: AdminJSSequelize.Database })
 
@@ -178,5 +178,11 @@ export async function createApp(env = process.env) {
   app.use(admin.options.rootPath, router)
   await ensureComponentsBundle(admin, env)
 
-  return { app, admin, sequelize, Document, uploadDir, users, close: () => sequelize.close() }
+  /** Stops every timer the app started (upload sweeps, session expiry) and closes the database. */
+  async function close() {
+    await closeResumableUploads(admin)
+    sessionStore.stopExpiringSessions()
+    await sequelize.close()
+  }
+  return { app, admin, sequelize, Document, uploadDir, users, close }
 }

@@ -2,7 +2,7 @@
 import { createApp, accounts } from './app.js'
 
 const port = Number(process.env.PORT || 3000)
-const { app, uploadDir } = await createApp()
+const { app, uploadDir, close } = await createApp()
 const host = process.env.HOST || '127.0.0.1'
 // Express 5 hands listen errors (port in use, no permission) to this callback instead of throwing.
 const server = app.listen(port, host, (error) => {
@@ -27,4 +27,6 @@ const server = app.listen(port, host, (error) => {
 // No timeout on long chunk uploads over slow links; keep-alive longer than typical proxies'.
 server.requestTimeout = 0
 server.keepAliveTimeout = 65_000
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => server.close(() => process.exit(0)))
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => server.close(() => close().finally(() => process.exit(0))))
+}

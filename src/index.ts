@@ -1,5 +1,5 @@
 export { resumableUploadFeature } from './feature/feature.js'
-export { sweepExpiredUploads } from './feature/registry.js'
+export { closeResumableUploads, sweepExpiredUploads } from './feature/registry.js'
 export { CLEAR_MARKER, DEFAULTS } from './feature/options.js'
 export type {
   ResumableUploadFeatureOptions, ResumablePropertyMapping, ResumableValidation, UploadPathOption, ResumableCustom,

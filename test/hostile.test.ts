@@ -557,7 +557,7 @@ beforeAll(async () => {
   await uploadChunks('admin', expiredFile, [1])
   expiredRef = await findUpload('admin', expiredFile.filename)
   const featureId = (t.admin.findResource('Document').decorate().getPropertyByKey('file')?.options.custom as { featureId: string }).featureId
-  const feature = findFeature(featureId)!
+  const feature = findFeature(t.admin, featureId)!
   const old = new Date(Date.now() - 3 * 24 * 3600_000)
   for (const name of ['received', 'manifest.json', '']) await utimes(join(staging, expiredRef, name), old, old)
   const swept = await feature.store.sweep(feature.ttlMs)

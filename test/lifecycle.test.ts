@@ -42,7 +42,7 @@ async function start(env: Record<string, string> = {}): Promise<TestApp> {
 
 function featureOf(app: TestApp): RegisteredFeature {
   const custom = app.admin.findResource('Document').decorate().getPropertyByKey('file')?.options.custom as { featureId?: string }
-  const feature = findFeature(custom?.featureId)
+  const feature = findFeature(app.admin, custom?.featureId)
   if (!feature) throw new Error('the Document resource has no resumable feature')
   return feature
 }
@@ -103,12 +103,12 @@ describe('expiry', () => {
     expect(hashFile(savedPath)).toBe(sha256(kept.data))
 
     // Not yet expired: nothing goes.
-    const early = (await sweepExpiredUploads(Date.now())).flatMap((r) => r.expired)
+    const early = (await sweepExpiredUploads(app.admin, Date.now())).flatMap((r) => r.expired)
     expect(early).not.toContain(idOf('admin', partial))
     expect(existsSync(join(staging(app), idOf('admin', partial)))).toBe(true)
     expect(existsSync(join(staging(app), finishedRef, 'complete'))).toBe(true)
 
-    const expired = (await sweepExpiredUploads(Date.now() + ttl + 5_000)).flatMap((r) => r.expired)
+    const expired = (await sweepExpiredUploads(app.admin, Date.now() + ttl + 5_000)).flatMap((r) => r.expired)
     expect(expired).toEqual(expect.arrayContaining([idOf('admin', partial), finishedRef]))
     expect(readdirSync(staging(app)).filter((n) => !n.endsWith('.expired'))).toEqual([])
     expect(readdirSync(staging(app)).sort()).toEqual([`${idOf('admin', partial)}.expired`, `${finishedRef}.expired`].sort())

@@ -1,3 +1,4 @@
+import type AdminJS from 'adminjs'
 import { buildFeature, type FeatureType, type PropertyOptions, type ResourceOptions } from 'adminjs'
 import { fileURLToPath } from 'node:url'
 import { BY_EXTENSION } from '../protocol/file-type.js'
@@ -5,7 +6,7 @@ import { LocalUploadStore } from '../store/local.js'
 import type { UploadStore } from '../store/types.js'
 import { afterDelete, afterSave, beforeSave } from './hooks.js'
 import { DEFAULTS, type ResumableCustom, type ResumableUploadFeatureOptions } from './options.js'
-import { registerFeature } from './registry.js'
+import { registerFeature, type RegisteredFeature } from './registry.js'
 
 const COMPONENTS = {
   edit: ['ResumableUploadEdit', 'ResumableEdit'],
@@ -37,26 +38,39 @@ export function resumableUploadFeature(options: ResumableUploadFeatureOptions): 
   const mapping = { ...options.properties, file: options.properties.file ?? DEFAULTS.file }
   const validation = options.validation ?? {}
   const ttlMs = options.expiry?.ttlMs ?? DEFAULTS.ttlMs
-  const feature = registerFeature({
-    store,
-    mapping,
-    options,
-    ttlMs,
-    rules: {
-      chunkSize,
-      forceChunkSize: !!options.forceChunkSize,
-      maxSize: validation.maxSize ?? DEFAULTS.maxSize,
-      mimeTypes: validation.mimeTypes,
-      extensions: validation.extensions,
-    },
-    ready: store.init(),
-  })
-  feature.ready.catch((error) => console.error('adminjs-resumable: storage start-up failed', error))
+  const rules = {
+    chunkSize,
+    forceChunkSize: !!options.forceChunkSize,
+    maxSize: validation.maxSize ?? DEFAULTS.maxSize,
+    mimeTypes: validation.mimeTypes,
+    extensions: validation.extensions,
+  }
   const interval = options.expiry?.sweepIntervalMs ?? DEFAULTS.sweepIntervalMs
-  if (interval > 0) {
-    setInterval(() => {
-      feature.ready.then(() => store.sweep(ttlMs)).catch((error) => console.error('adminjs-resumable: sweep failed', error))
-    }, interval).unref()
+
+  /**
+   * Nothing starts before AdminJS applies the feature: the store's recovery and the sweep timer
+   * belong to that AdminJS instance, and `closeResumableUploads(admin)` stops them.
+   */
+  const start = (admin: AdminJS): RegisteredFeature => {
+    const ready = store.init()
+    ready.catch((error) => console.error('adminjs-resumable: storage start-up failed', error))
+    let timer: NodeJS.Timeout | null = null
+    let sweeping: Promise<unknown> = Promise.resolve()
+    if (interval > 0) {
+      timer = setInterval(() => {
+        sweeping = ready.then(() => store.sweep(ttlMs)).catch((error) => console.error('adminjs-resumable: sweep failed', error))
+      }, interval)
+      // Never the reason the process stays alive.
+      timer.unref()
+    }
+    return registerFeature(admin, {
+      store, mapping, options, ttlMs, rules, ready,
+      async stop() {
+        if (timer) clearInterval(timer)
+        timer = null
+        await sweeping
+      },
+    })
   }
 
   const { componentLoader } = options
@@ -68,6 +82,7 @@ export function resumableUploadFeature(options: ResumableUploadFeatureOptions): 
   const hidden: PropertyOptions = { isVisible: { list: false, filter: false, show: false, edit: false } }
 
   return buildFeature((admin): ResourceOptions => {
+    const feature = start(admin)
     const custom: ResumableCustom = {
       featureId: feature.id,
       endpoint: `${admin.options.rootPath.replace(/\/$/, '')}/api/resumable`,

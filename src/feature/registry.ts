@@ -1,3 +1,4 @@
+import type AdminJS from 'adminjs'
 import { randomBytes } from 'node:crypto'
 import type { UploadRules } from '../protocol/params.js'
 import type { SweepResult, UploadStore } from '../store/types.js'
@@ -13,27 +14,57 @@ export interface RegisteredFeature {
   ttlMs: number
   /** Resolves once the store has finished its start-up recovery. */
   ready: Promise<void>
+  /** Stops the feature's timers; resolves once any sweep it started has ended. */
+  stop(): Promise<void>
 }
 
-const features = new Map<string, RegisteredFeature>()
+/**
+ * The features of each AdminJS instance. Keyed weakly by the instance, so an app that is dropped
+ * takes its features with it; `closeResumableUploads` removes them at once and stops their timers.
+ */
+const byAdmin = new WeakMap<AdminJS, Map<string, RegisteredFeature>>()
 
-export function registerFeature(feature: Omit<RegisteredFeature, 'id'>): RegisteredFeature {
+export function registerFeature(admin: AdminJS, feature: Omit<RegisteredFeature, 'id'>): RegisteredFeature {
   const registered = { ...feature, id: randomBytes(8).toString('hex') }
+  let features = byAdmin.get(admin)
+  if (!features) byAdmin.set(admin, features = new Map())
   features.set(registered.id, registered)
   return registered
 }
 
-export function findFeature(id: unknown): RegisteredFeature | undefined {
-  return typeof id === 'string' ? features.get(id) : undefined
+export function findFeature(admin: AdminJS, id: unknown): RegisteredFeature | undefined {
+  return typeof id === 'string' ? byAdmin.get(admin)?.get(id) : undefined
 }
 
-/** Runs the expiry sweep of every feature now; what the timer does every `sweepIntervalMs`. */
-export async function sweepExpiredUploads(now = Date.now()): Promise<SweepResult[]> {
+/** The features registered for `admin` (none once it was closed). */
+export function featuresOf(admin: AdminJS): RegisteredFeature[] {
+  return [...(byAdmin.get(admin)?.values() ?? [])]
+}
+
+/** Runs the expiry sweep of every feature of `admin` now; what the timer does every `sweepIntervalMs`. */
+export async function sweepExpiredUploads(admin: AdminJS, now = Date.now()): Promise<SweepResult[]> {
   const stores = new Map<UploadStore, number>()
-  for (const feature of features.values()) {
+  for (const feature of featuresOf(admin)) {
     stores.set(feature.store, Math.min(stores.get(feature.store) ?? Infinity, feature.ttlMs))
   }
   const results: SweepResult[] = []
   for (const [store, ttl] of stores) results.push(await store.sweep(ttl, now))
   return results
+}
+
+/**
+ * Ends the uploads side of one AdminJS instance: stops every feature's sweep timer, waits for their
+ * start-up recovery and running sweeps, forgets them (the chunk route then answers 404 for their
+ * properties), and closes their stores where the store has a `close()`. Call it when the app shuts
+ * down, or in tests that build many apps. Uploads on disk are kept: a new instance picks them up.
+ */
+export async function closeResumableUploads(admin: AdminJS): Promise<void> {
+  const features = featuresOf(admin)
+  byAdmin.delete(admin)
+  await Promise.all(features.map(async (feature) => {
+    await feature.stop()
+    await feature.ready.catch(() => undefined)
+  }))
+  const stores = new Set(features.map((feature) => feature.store as UploadStore & { close?: () => unknown }))
+  for (const store of stores) await store.close?.()
 }

@@ -31,7 +31,7 @@ export function resolveTarget(admin: AdminJS, req: Request): Target {
     throw new NotFound(`There is no resource "${resourceId}".`)
   }
   const property = resource.decorate().getPropertyByKey(propertyPath)
-  const feature = findFeature((property?.options.custom as { featureId?: unknown } | undefined)?.featureId)
+  const feature = findFeature(admin, (property?.options.custom as { featureId?: unknown } | undefined)?.featureId)
   if (!feature || feature.mapping.file !== propertyPath) {
     throw new NotFound(`Resource "${resourceId}" has no resumable file property "${propertyPath}".`)
   }
