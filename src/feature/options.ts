@@ -47,7 +47,7 @@ export interface ResumableUploadFeatureOptions {
   expiry?: {
     /** Unfinished uploads, and finished ones never saved, are removed after this long idle. Default 24 h. */
     ttlMs?: number
-    /** How often the sweep runs; 0 disables the timer (call `sweepExpiredUploads()` yourself). Default 1 h. */
+    /** How often the sweep runs; 0 disables the timer (call `sweepExpiredUploads(admin)` yourself). Default 1 h. */
     sweepIntervalMs?: number
   }
 }
