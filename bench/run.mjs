@@ -227,9 +227,9 @@ function median(values) {
 const mbps = (bytes, ms) => bytes / 1e6 / (ms / 1000)
 /**
  * Every run starts from the same kernel state: dirty pages written out, then (where allowed, i.e. as
- * root) the page cache, dentries and inodes dropped and only the source file read back in. Without
- * it, hours of runs left caches behind that made the same server use a third more CPU (measured
- * here: 2.7 s against 1.9 s for the same 512 MiB upload before and after dropping them).
+ * root) the page cache, dentries and inodes dropped and only the source file read back in: caches
+ * left behind by earlier runs change a server's CPU time, so runs would not be comparable (figures
+ * in bench/RESULTS.md).
  */
 function resetKernelCaches(source) {
   spawnSync('sync')

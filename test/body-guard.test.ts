@@ -1,5 +1,5 @@
 /**
- * Issue 5: the body guard in front of AdminJS, against a REAL stack (AdminJS 7.8, @adminjs/express
+ * The body guard in front of AdminJS, against a REAL stack (AdminJS 7.8, @adminjs/express
  * 6.1, express 5, express-session, express-formidable 1.2) running in a child process
  * (test/fixtures/guarded-admin-server.mjs) whose TMPDIR is a fresh folder per test.
  *
@@ -112,7 +112,7 @@ async function expectTempRestored(server: Server, before: string[], waitMs = 3_0
 }
 
 async function expectAlive(server: Server): Promise<void> {
-  await sleep(200) // a crash after the response (the original bug) takes a tick or two
+  await sleep(200) // the stock stack's crash comes a tick or two after the response
   expect(server.alive()).toBe(true)
   // and it still serves requests
   const res = await request(server, { method: 'GET', path: '/admin/login' })
@@ -675,11 +675,11 @@ describe('body guard against a real AdminJS stack', () => {
 })
 
 /**
- * OPTIONAL, proves the original bug: the stock stack (no guard) dies on the same anonymous 250 MiB
+ * OPTIONAL, shows why the guard exists: the stock stack (no guard) dies on the same anonymous 250 MiB
  * request. It costs ~200 MiB of temp disk for a few seconds. Skip with SKIP_STOCK_CRASH=1.
  */
 const stockTest = process.env.SKIP_STOCK_CRASH === '1' ? test.skip : test
-describe('stock stack without the guard (optional reproduction of issue 5)', () => {
+describe('stock stack without the guard (optional: why the guard exists)', () => {
   stockTest('anonymous 250 MiB multipart crashes the server process', async () => {
     const server = await startServer({ GUARD: 'off' })
     const { body, total } = multipart(HUGE)

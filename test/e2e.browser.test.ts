@@ -1,5 +1,5 @@
 /**
- * Issue 2, end to end: the real AdminJS pages, the real resumablejs in headless Chromium, the
+ * End to end: the real AdminJS pages, the real resumablejs in headless Chromium, the
  * example app in-process (its `.adminjs` components bundle built by createApp), a throttled
  * network so pausing and reloading happen mid-upload, and the database row and stored bytes checked
  * at the end.
@@ -212,7 +212,7 @@ if (missing) {
   test.todo(`BROWSER END-TO-END TESTS DID NOT RUN: ${missing}`)
 }
 
-describeBrowser('Document form in Chromium with the real resumablejs (issue 2)', () => {
+describeBrowser('Document form in Chromium with the real resumablejs', () => {
   let files: string
   let main: Listening
   let browser: Browser

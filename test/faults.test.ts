@@ -1,5 +1,5 @@
 /**
- * Issue 3, faults: the example app in REAL child processes (`node example-app/server.js`, which runs
+ * Faults: the example app in REAL child processes (`node example-app/server.js`, which runs
  * the compiled lib/: `npm run build` first), driven over HTTP by a client that speaks Resumable.js
  * 1.1.0's protocol (test/support/processes.ts). Every case ends by comparing the saved or staged
  * file's sha256 with the source's.

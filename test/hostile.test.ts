@@ -1,5 +1,5 @@
 /**
- * Issue 3: hostile input against the chunk route and the Save hooks, as one table.
+ * Hostile input against the chunk route and the Save hooks, as one table.
  *
  * One example app in-process (SQLite, temp upload folder), two uploads held in the middle (the
  * admin's: chunks 1-3 of 5; the editor's: chunks 1-2 of 4). Every row sends one hostile request and
@@ -610,7 +610,7 @@ async function snapshot(): Promise<Snapshot> {
 // ---------------------------------------------------------------------------------------------
 // The table, run
 
-describe('hostile input (issue 3)', () => {
+describe('hostile input', () => {
   it('has at least 60 rows that must be refused', () => {
     expect(CASES.filter((c) => c.kind !== 'sanitised').length).toBeGreaterThanOrEqual(60)
     expect(new Set(CASES.map((c) => `${c.group}: ${c.name}`)).size).toBe(CASES.length)

@@ -1,5 +1,5 @@
 /**
- * Issue 3, lifecycle (the example app in-process, on SQLite): expiry sweep by UPLOAD_TTL_MS (called
+ * Lifecycle (the example app in-process, on SQLite): expiry sweep by UPLOAD_TTL_MS (called
  * from code with a `now`, and by the timer), 410 for expired uploads, DELETE as cancel and as the
  * way to start an expired upload afresh, and start-up recovery of what a crashed process left.
  */

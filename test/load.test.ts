@@ -1,5 +1,5 @@
 /**
- * Issue 3, load: 5 admin sessions (admin logged in 3 times, editor twice: two distinct owners)
+ * Load: 5 admin sessions (admin logged in 3 times, editor twice: two distinct owners)
  * upload 20 files of 3 MiB at once, 256 KiB chunks, 3 chunks in flight per file (60 requests in
  * flight), through the chunk route of the example app in a CHILD process (compiled lib/: run
  * `npm run build` first). Admin's and editor's files share names, sizes and thus Resumable.js

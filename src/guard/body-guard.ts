@@ -1,5 +1,5 @@
 /**
- * A body guard for the AdminJS admin router (issue 5).
+ * A body guard for the AdminJS admin router.
  *
  * `buildAuthenticatedRouter` installs express-formidable on every admin URL before the login check:
  * an anonymous multipart POST over formidable's maxFileSize crashes the process (double `next(err)`
