@@ -25,7 +25,8 @@ function isStore(storage: ResumableUploadFeatureOptions['storage']): storage is 
 
 /**
  * Gives a resource a file property uploaded in chunks by Resumable.js. Mount the chunk route with
- * `buildAuthenticatedRouter` from this package (it shares the AdminJS session).
+ * `buildAuthenticatedRouter` from this package (it shares the AdminJS session), and end it with
+ * `closeResumableUploads(admin)`.
  */
 export function resumableUploadFeature(options: ResumableUploadFeatureOptions): FeatureType {
   if (!options?.componentLoader) throw new Error('adminjs-resumable: `componentLoader` is required')
