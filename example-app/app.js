@@ -58,7 +58,8 @@ async function ensureComponentsBundle(admin, env) {
   // The same path as adminjs/bundler's COMPONENTS_OUTPUT_PATH.
   const output = join(process.env.ADMIN_JS_TMP_DIR || '.adminjs', 'bundle.js')
   const distDir = resolve(here, '..', 'components', 'dist')
-  const newest = Math.max(0, ...await Promise.all((await readdir(distDir)).map((f) => stat(join(distDir, f)).then((s) => s.mtimeMs))))
+  const compiled = (await readdir(distDir, { recursive: true })).filter((f) => f.endsWith('.js'))
+  const newest = Math.max(0, ...await Promise.all(compiled.map((f) => stat(join(distDir, f)).then((s) => s.mtimeMs))))
   const bundle = await stat(output).catch(() => null)
   if (bundle && bundle.mtimeMs > newest && !process.env.FORCE_BUNDLE) return
   const child = spawn(process.execPath, [join(here, 'bundle-components.js')], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'pipe'] })
