@@ -106,6 +106,7 @@ export function defineAdmin(env, Document, uploadDir) {
         validation: {
           maxSize: Number(env.MAX_UPLOAD_SIZE || 50 * 1024 ** 3),
           mimeTypes: env.ALLOWED_TYPES ? env.ALLOWED_TYPES.split(',') : undefined,
+          extensions: env.ALLOWED_EXTENSIONS ? env.ALLOWED_EXTENSIONS.split(',') : undefined,
         },
         chunkSize: Number(env.CHUNK_SIZE || 5 * 1024 * 1024),
         simultaneousUploads: 3,
