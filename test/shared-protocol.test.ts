@@ -100,8 +100,9 @@ describe('the browser and the route agree (example app)', () => {
 })
 
 describe('error codes', () => {
-  const classes = Object.values(errors).filter(
-    (value): value is new (message: string) => errors.ResumableError => typeof value === 'function' && value.prototype instanceof errors.ResumableError,
+  type ErrorClass = new (message: string) => errors.ResumableError
+  const classes = (Object.values(errors) as unknown[]).filter(
+    (value): value is ErrorClass => typeof value === 'function' && value.prototype instanceof errors.ResumableError,
   )
 
   test('the shared list is exactly the codes the server\'s error classes send', () => {
