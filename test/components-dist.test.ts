@@ -5,10 +5,9 @@
  * anything a browser lacks.
  */
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
-import { afterAll, describe, expect, test } from '@jest/globals'
+import { describe, expect, test } from '@jest/globals'
 import { ComponentLoader } from 'adminjs'
 import { resumableUploadFeature } from '../src/index.js'
 
@@ -25,9 +24,8 @@ describe('src/shared is pure', () => {
 })
 
 describe('components/dist', () => {
-  // The store the feature starts in the background creates it: removed once every test is done.
-  const storeDir = mkdtempSync(join(tmpdir(), 'adminjs-resumable-dist-'))
-  afterAll(() => rmSync(storeDir, { recursive: true, force: true }))
+  // The feature starts its store in the background, past this test's end: one reused folder, ignored by git.
+  const storeDir = join(REPO, 'test', '.tmp', 'components-dist-store')
   const compiled = existsSync(DIST) ? readdirSync(DIST, { recursive: true }).map(String).filter((f) => f.endsWith('.js')) : []
 
   test('is built (npm run build)', () => {
@@ -50,7 +48,7 @@ describe('components/dist', () => {
     resumableUploadFeature({ componentLoader, properties: { key: 'k' }, storage: { local: { directory: storeDir } }, expiry: { sweepIntervalMs: 0 } })
     const paths = Object.values(componentLoader.getComponents())
     expect(paths).toHaveLength(3)
-    for (const path of paths) expect(existsSync(path)).toBe(true)
+    for (const path of paths) expect(existsSync(path.endsWith('.js') ? path : `${path}.js`)).toBe(true)
   })
 
   test('the packed package holds every compiled component file', () => {
