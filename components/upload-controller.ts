@@ -4,22 +4,16 @@
  * the value put into the form, the speed meter). It knows nothing of React; the hook
  * (use-resumable-upload.ts) creates one per mounted component.
  */
-import ResumableJs from 'resumablejs'
-
 import type { ResumableCustom } from '../src/shared/custom.js'
 import { ERROR_CODE } from '../src/shared/error-codes.js'
 import { CLEAR_MARKER, PENDING_MARKER } from '../src/shared/markers.js'
-import type { UploadDescriptor } from '../src/shared/params.js'
 import { SpeedMeter } from './format.js'
-import { REQUEST_HEADERS, deleteUpload, fetchReference, parseAnswer, type Chunking, type ServerAnswer } from './protocol.js'
+import { deleteUpload, fetchReference, parseAnswer, type Chunking } from './protocol.js'
+import { RealResumable, descriptorOf, failureMessage, fileIdentifier, resumableOptions } from './resumable-setup.js'
 import type { ResumableConstructor, ResumableFile, ResumableInstance } from './resumable-types.js'
 import { checkFile } from './rules.js'
 import type { Progress, UploadEvent, UploadState } from './upload-state.js'
 
-const RealResumable = ResumableJs as unknown as ResumableConstructor
-
-/** Rejected with these, an upload will not get better by trying again. */
-export const PERMANENT_ERRORS = [400, 401, 403, 404, 409, 410, 413, 415, 500, 501]
 /** How often an upload the server swept is started again on its own before the user is asked. */
 export const MAX_EXPIRED_RESTARTS = 2
 const PROGRESS_INTERVAL_MS = 200
@@ -30,22 +24,6 @@ export interface UploadOptions {
   target: string
   /** Puts a value (a reference, or a marker) into the form; undefined takes ours out. */
   onValue(value: string | undefined): void
-}
-
-/** One identifier per (file, content version): picking the same file again resumes its upload. */
-export function fileIdentifier(file: File): string {
-  return `${file.size}-${file.lastModified}-${file.name}`
-}
-
-function describe(f: ResumableFile): UploadDescriptor {
-  return { identifier: f.uniqueIdentifier, filename: f.fileName, relativePath: f.relativePath, size: f.size, type: f.file.type || '' }
-}
-
-/** The server's message, or a short plain-text body; undefined leaves the wording to the view. */
-function failureMessage(body: string, answer: ServerAnswer | null): string | undefined {
-  if (answer?.message) return answer.message
-  const plain = (body || '').trim()
-  return plain && plain.length < 300 && !plain.startsWith('<') && !answer ? plain : undefined
 }
 
 export class UploadController {
@@ -70,26 +48,7 @@ export class UploadController {
   /** Creates the Resumable.js instance; false when this browser cannot upload in chunks. */
   start(): boolean {
     const { custom, target } = this.options()
-    const r = new this.Resumable({
-      target,
-      chunkSize: custom.chunkSize,
-      forceChunkSize: custom.forceChunkSize,
-      simultaneousUploads: custom.simultaneousUploads,
-      testChunks: true,
-      headers: { ...REQUEST_HEADERS },
-      withCredentials: true,
-      permanentErrors: PERMANENT_ERRORS,
-      maxChunkRetries: 20,
-      chunkRetryInterval: 1000,
-      maxFiles: 1,
-      fileParameterName: 'file',
-      generateUniqueIdentifier: fileIdentifier,
-      // Files are checked before addFile(); never let Resumable.js alert().
-      maxFilesErrorCallback: () => undefined,
-      minFileSizeErrorCallback: () => undefined,
-      maxFileSizeErrorCallback: () => undefined,
-      fileTypeErrorCallback: () => undefined,
-    })
+    const r = new this.Resumable(resumableOptions(custom, target))
     // `new Resumable()` gives an object without `support` when the browser lacks File/Blob APIs.
     if (!r || !r.support) return false
     r.on('fileAdded', (f) => this.added(f))
@@ -244,7 +203,7 @@ export class UploadController {
     // (or a test GET answered "held" without a reference): ask for it.
     this.dispatch({ type: 'finishing' })
     const { target, custom } = this.options()
-    void fetchReference(target, describe(f), this.chunking(custom)).then((result) => {
+    void fetchReference(target, descriptorOf(f), this.chunking(custom)).then((result) => {
       if (this.stopped || f !== this.current) return
       if (result.reference) this.complete(result.reference)
       else if (result.answer?.status === 'error' || (result.status && result.status >= 400)) {
@@ -272,7 +231,7 @@ export class UploadController {
   private restart(f: ResumableFile): void {
     const r = this.resumable
     const { target, custom } = this.options()
-    void deleteUpload(target, describe(f), this.chunking(custom)).then(() => {
+    void deleteUpload(target, descriptorOf(f), this.chunking(custom)).then(() => {
       if (this.stopped || f !== this.current || !r) return
       this.current = null
       r.removeFile(f)
@@ -308,7 +267,7 @@ export class UploadController {
     this.current = null
     if (!f) return
     f.cancel()
-    if (sendDelete) void deleteUpload(this.options().target, describe(f), this.chunking(this.options().custom))
+    if (sendDelete) void deleteUpload(this.options().target, descriptorOf(f), this.chunking(this.options().custom))
   }
 
   private setValue(value: string): void {
