@@ -2,7 +2,8 @@ import React from 'react'
 import { Link, Text } from '@adminjs/design-system'
 import type { ShowPropertyProps } from 'adminjs'
 
-import { readCustom, storedFile } from './custom.js'
+import { readCustom } from '../src/shared/custom.js'
+import { storedFile } from './custom.js'
 
 /** List cell: the file name linked to its download, or a dash. */
 const ResumableList: React.FC<ShowPropertyProps> = ({ property, record, resource }) => {

@@ -2,7 +2,8 @@ import React from 'react'
 import { Box, Link, Text, ValueGroup } from '@adminjs/design-system'
 import { useTranslation, type ShowPropertyProps } from 'adminjs'
 
-import { readCustom, storedFile } from './custom.js'
+import { readCustom } from '../src/shared/custom.js'
+import { storedFile } from './custom.js'
 import { formatSize } from './format.js'
 import { useResumableTranslation } from './i18n.js'
 

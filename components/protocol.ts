@@ -1,76 +1,52 @@
 /**
- * The query parameters Resumable.js 1.1.0 sends with every request, rebuilt for the requests the
- * component makes itself (the DELETE that cancels an upload and the GET that asks for the
- * reference of a finished one).
+ * The requests the edit component makes itself, besides Resumable.js's: the DELETE that cancels an
+ * upload and the GET that asks for the reference of a finished one. Both carry chunk 1's parameters,
+ * exactly as Resumable.js would send them (src/shared/params.ts).
  */
-export interface ChunkingOptions {
-  chunkSize: number
-  forceChunkSize: boolean
+import type { ChunkLayout } from '../src/shared/arithmetic.js'
+import { isErrorCode, type ErrorCode } from '../src/shared/error-codes.js'
+import { chunkParams, type UploadDescriptor } from '../src/shared/params.js'
+
+export type Chunking = Omit<ChunkLayout, 'totalSize'>
+
+export function withQuery(url: string, params: Record<string, string>): string {
+  return `${url}${url.includes('?') ? '&' : '?'}${new URLSearchParams(params).toString()}`
 }
 
-export interface UploadDescriptor {
-  uniqueIdentifier: string
-  fileName: string
-  relativePath?: string
-  size: number
-  type: string
-}
-
-export function totalChunks(size: number, o: ChunkingOptions): number {
-  const round = o.forceChunkSize ? Math.ceil : Math.floor
-  return Math.max(round(size / o.chunkSize), 1)
-}
-
-/** Byte count of chunk `n` (1-based), as Resumable.js cuts it. */
-export function chunkLength(n: number, size: number, o: ChunkingOptions): number {
-  const start = (n - 1) * o.chunkSize
-  let end = Math.min(size, n * o.chunkSize)
-  if (size - end < o.chunkSize && !o.forceChunkSize) end = size
-  return Math.max(0, end - start)
-}
-
-export function chunkQuery(file: UploadDescriptor, n: number, o: ChunkingOptions): string {
-  const params = new URLSearchParams()
-  params.set('resumableChunkNumber', String(n))
-  params.set('resumableChunkSize', String(o.chunkSize))
-  params.set('resumableCurrentChunkSize', String(chunkLength(n, file.size, o)))
-  params.set('resumableTotalSize', String(file.size))
-  params.set('resumableType', file.type)
-  params.set('resumableIdentifier', file.uniqueIdentifier)
-  params.set('resumableFilename', file.fileName)
-  params.set('resumableRelativePath', file.relativePath || file.fileName)
-  params.set('resumableTotalChunks', String(totalChunks(file.size, o)))
-  return params.toString()
-}
-
-export function withQuery(url: string, query: string): string {
-  return `${url}${url.includes('?') ? '&' : '?'}${query}`
-}
-
+/** A response body as the component understands it; `code` is only ever one the server sends. */
 export interface ServerAnswer {
   status?: string
   reference?: string
-  code?: string
+  code?: ErrorCode
   message?: string
 }
 
 /** Parses a response body defensively: anything that is not a JSON object gives null. */
 export function parseAnswer(text: string | null | undefined): ServerAnswer | null {
   if (!text) return null
+  let value: unknown
   try {
-    const value = JSON.parse(text)
-    return value && typeof value === 'object' && !Array.isArray(value) ? value as ServerAnswer : null
+    value = JSON.parse(text)
   } catch {
     return null
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return null
+  const v = value as Record<string, unknown>
+  const str = (x: unknown): string | undefined => (typeof x === 'string' && x ? x : undefined)
+  return {
+    status: str(v.status),
+    reference: str(v.reference),
+    code: isErrorCode(v.code) ? v.code : undefined,
+    message: str(v.message),
   }
 }
 
 export const REQUEST_HEADERS = { 'X-Requested-With': 'XMLHttpRequest' }
 
 /** Cancels an upload on the server. Failures are ignored: expiry removes it anyway. */
-export async function deleteUpload(target: string, file: UploadDescriptor, o: ChunkingOptions): Promise<void> {
+export async function deleteUpload(target: string, file: UploadDescriptor, chunking: Chunking): Promise<void> {
   try {
-    await fetch(withQuery(target, chunkQuery(file, 1, o)), {
+    await fetch(withQuery(target, chunkParams(file, 1, chunking)), {
       method: 'DELETE',
       headers: REQUEST_HEADERS,
       credentials: 'same-origin',
@@ -80,26 +56,32 @@ export async function deleteUpload(target: string, file: UploadDescriptor, o: Ch
   }
 }
 
+export interface ReferenceResult {
+  reference?: string
+  answer?: ServerAnswer | null
+  status?: number
+}
+
 /** Asks the server, with chunk 1's test GET, for the reference of a finished upload. */
 export async function fetchReference(
   target: string,
   file: UploadDescriptor,
-  o: ChunkingOptions,
+  chunking: Chunking,
   attempts = 5,
   intervalMs = 1000,
-): Promise<{ reference?: string; answer?: ServerAnswer | null; status?: number }> {
-  let last: { reference?: string; answer?: ServerAnswer | null; status?: number } = {}
+): Promise<ReferenceResult> {
+  let last: ReferenceResult = {}
   for (let i = 0; i < attempts; i += 1) {
     if (i > 0) await new Promise((resolve) => { setTimeout(resolve, intervalMs) })
     try {
-      const response = await fetch(withQuery(target, chunkQuery(file, 1, o)), {
+      const response = await fetch(withQuery(target, chunkParams(file, 1, chunking)), {
         method: 'GET',
         headers: REQUEST_HEADERS,
         credentials: 'same-origin',
       })
       const answer = parseAnswer(await response.text())
       last = { answer, status: response.status }
-      if (typeof answer?.reference === 'string' && answer.reference) return { ...last, reference: answer.reference }
+      if (answer?.reference) return { ...last, reference: answer.reference }
       // A definite error will not change by asking again.
       if (response.status >= 400 && response.status !== 503 && response.status !== 507) return last
     } catch {

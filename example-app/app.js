@@ -58,7 +58,8 @@ async function ensureComponentsBundle(admin, env) {
   // The same path as adminjs/bundler's COMPONENTS_OUTPUT_PATH.
   const output = join(process.env.ADMIN_JS_TMP_DIR || '.adminjs', 'bundle.js')
   const distDir = resolve(here, '..', 'components', 'dist')
-  const newest = Math.max(0, ...await Promise.all((await readdir(distDir)).map((f) => stat(join(distDir, f)).then((s) => s.mtimeMs))))
+  const compiled = (await readdir(distDir, { recursive: true })).filter((f) => f.endsWith('.js'))
+  const newest = Math.max(0, ...await Promise.all(compiled.map((f) => stat(join(distDir, f)).then((s) => s.mtimeMs))))
   const bundle = await stat(output).catch(() => null)
   if (bundle && bundle.mtimeMs > newest && !process.env.FORCE_BUNDLE) return
   const child = spawn(process.execPath, [join(here, 'bundle-components.js')], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'pipe'] })
@@ -105,6 +106,7 @@ export function defineAdmin(env, Document, uploadDir) {
         validation: {
           maxSize: Number(env.MAX_UPLOAD_SIZE || 50 * 1024 ** 3),
           mimeTypes: env.ALLOWED_TYPES ? env.ALLOWED_TYPES.split(',') : undefined,
+          extensions: env.ALLOWED_EXTENSIONS ? env.ALLOWED_EXTENSIONS.split(',') : undefined,
         },
         chunkSize: Number(env.CHUNK_SIZE || 5 * 1024 * 1024),
         simultaneousUploads: 3,

@@ -1,4 +1,4 @@
-import { chunkCount, chunkLength, chunkOffset } from '../src/protocol/arithmetic.js'
+import { chunkCount, chunkLength, chunkOffset } from '../src/shared/arithmetic.js'
 
 const MiB = 1024 * 1024
 const layout = (totalSize: number, chunkSize: number, forceChunkSize = false) => ({ totalSize, chunkSize, forceChunkSize })

@@ -145,6 +145,8 @@ async function logIn(page: Page, base: string, email = 'admin@example.com'): Pro
 
 const STATUS = '[data-testid=resumable-status]'
 const PROGRESS = '[data-testid=resumable-progress]'
+/** The edit component's phases in which an upload has stopped short (components/upload-state.ts). */
+const STOPPED = ['failed', 'expired', 'auth-required', 'refused']
 
 async function state(page: Page): Promise<string | null> {
   return page.getAttribute(STATUS, 'data-state')
@@ -157,19 +159,19 @@ async function percent(page: Page): Promise<number> {
 
 /** Waits for the upload to reach `min` percent (or to fail, which the caller then sees). */
 async function waitForPercent(page: Page, min: number): Promise<void> {
-  await page.waitForFunction(([sel, status, threshold]) => {
-    const s = document.querySelector(status as string)?.getAttribute('data-state')
-    if (s === 'error' || s === 'complete') return true
+  await page.waitForFunction(([sel, status, threshold, stopped]) => {
+    const s = document.querySelector(status as string)?.getAttribute('data-state') ?? ''
+    if ((stopped as string[]).includes(s) || s === 'complete') return true
     return Number(document.querySelector(sel as string)?.getAttribute('data-percent') ?? -1) >= (threshold as number)
-  }, [PROGRESS, STATUS, min] as const, { timeout: LONG, polling: 50 })
+  }, [PROGRESS, STATUS, min, STOPPED] as const, { timeout: LONG, polling: 50 })
   expect(await state(page)).toBe('uploading')
 }
 
 async function waitForState(page: Page, wanted: string): Promise<void> {
-  await page.waitForFunction(([status, w]) => {
-    const s = document.querySelector(status)?.getAttribute('data-state')
-    return s === w || s === 'error'
-  }, [STATUS, wanted] as const, { timeout: LONG, polling: 100 })
+  await page.waitForFunction(([status, w, stopped]) => {
+    const s = document.querySelector(status as string)?.getAttribute('data-state') ?? ''
+    return s === w || (stopped as string[]).includes(s)
+  }, [STATUS, wanted, STOPPED] as const, { timeout: LONG, polling: 100 })
   if ((await state(page)) !== wanted) {
     const text = await page.locator('[data-testid=resumable-error]').innerText().catch(() => '')
     throw new Error(`upload ended in state "${await state(page)}" instead of "${wanted}": ${text}`)
@@ -398,7 +400,7 @@ describeBrowser('Document form in Chromium with the real resumablejs', () => {
     traffic.phase = 'grace'
     await page.waitForTimeout(2_100)
     traffic.phase = 'expired'
-    await waitForState(page, 'error')
+    await waitForState(page, 'auth-required')
     const error = page.locator('[data-testid=resumable-error]')
     await expect(error.getAttribute('data-kind')).resolves.toBe('auth')
     await expect(error.innerText()).resolves.toMatch(/log in again/i)
@@ -440,7 +442,7 @@ describeBrowser('Document form in Chromium with the real resumablejs', () => {
       const tooBig = join(files, 'too-big.bin')
       writeFileSync(tooBig, bytes(MiB + 1, 3))
       await page.setInputFiles('[data-testid=resumable-input]', tooBig)
-      await waitForState(page, 'error')
+      await waitForState(page, 'refused')
       const error = page.locator('[data-testid=resumable-error]')
       await expect(error.getAttribute('data-kind')).resolves.toBe('validation')
       await expect(error.innerText()).resolves.toMatch(/too large/i)

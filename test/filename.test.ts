@@ -1,5 +1,7 @@
 import { sanitizeFilename } from '../src/protocol/filename.js'
-import { effectiveType, typeAllowed } from '../src/protocol/file-type.js'
+import { effectiveType, typeProblem } from '../src/shared/file-type.js'
+
+const typeAllowed = (type: string, name: string, rules: { mimeTypes?: string[]; extensions?: string[] }) => typeProblem(type, name, rules) === null
 
 describe('sanitizeFilename', () => {
   it.each([

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto'
 import { PassThrough, Readable } from 'node:stream'
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
 import { ChunkBusy, InvalidRequest, UploadExpired } from '../src/errors.js'
-import { chunkCount, chunkLength, chunkOffset } from '../src/protocol/arithmetic.js'
+import { chunkCount, chunkLength, chunkOffset } from '../src/shared/arithmetic.js'
 import type { ChunkWrite, UploadManifest, UploadStore, WriteResult } from '../src/store/types.js'
 import { bytes, sha256 } from './support/resumable-client.js'
 

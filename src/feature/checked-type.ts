@@ -1,5 +1,5 @@
 import { checkContent, SAMPLE_SIZE } from '../content/sniff.js'
-import { chunkLength } from '../protocol/arithmetic.js'
+import { chunkLength } from '../shared/arithmetic.js'
 import type { UploadManifest } from '../store/types.js'
 import type { RegisteredFeature } from './registry.js'
 

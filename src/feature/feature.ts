@@ -1,11 +1,12 @@
 import type AdminJS from 'adminjs'
 import { buildFeature, type FeatureType, type PropertyOptions, type ResourceOptions } from 'adminjs'
 import { fileURLToPath } from 'node:url'
-import { BY_EXTENSION } from '../protocol/file-type.js'
+import type { ResumableCustom } from '../shared/custom.js'
+import { normalizeExtension } from '../shared/file-type.js'
 import { LocalUploadStore } from '../store/local.js'
 import type { UploadStore } from '../store/types.js'
 import { afterDelete, afterSave, beforeSave } from './hooks.js'
-import { DEFAULTS, type ResumableCustom, type ResumableUploadFeatureOptions } from './options.js'
+import { DEFAULTS, type ResumableUploadFeatureOptions } from './options.js'
 import { registerFeature, type RegisteredFeature } from './registry.js'
 
 const COMPONENTS = {
@@ -15,8 +16,9 @@ const COMPONENTS = {
 } as const
 
 function componentPath(file: string): string {
-  // Compiled components ship next to lib/ and src/ alike: ../../components/dist from either.
-  return fileURLToPath(new URL(`../../components/dist/${file}.js`, import.meta.url))
+  // The components build keeps the repository's layout under components/dist (the components
+  // import src/shared by relative path), and that folder ships next to lib/ and src/ alike.
+  return fileURLToPath(new URL(`../../components/dist/components/${file}.js`, import.meta.url))
 }
 
 function isStore(storage: ResumableUploadFeatureOptions['storage']): storage is UploadStore {
@@ -92,8 +94,7 @@ export function resumableUploadFeature(options: ResumableUploadFeatureOptions): 
       simultaneousUploads: options.simultaneousUploads ?? DEFAULTS.simultaneousUploads,
       maxSize: feature.rules.maxSize,
       mimeTypes: validation.mimeTypes ?? [],
-      extensions: (validation.extensions ?? []).map((e) => e.replace(/^\./, '').toLowerCase()),
-      typeByExtension: validation.mimeTypes?.length ? { ...BY_EXTENSION } : {},
+      extensions: (validation.extensions ?? []).map(normalizeExtension),
       required: !!validation.required,
       properties: mapping,
     }

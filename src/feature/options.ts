@@ -1,6 +1,7 @@
 import type { BaseRecord, ComponentLoader } from 'adminjs'
 import type { LocalStoreOptions } from '../store/local.js'
 import type { UploadStore } from '../store/types.js'
+import { DEFAULT_CHUNK_SIZE, DEFAULT_SIMULTANEOUS_UPLOADS } from '../shared/custom.js'
 
 /** Which record columns the feature fills; names follow `@adminjs/upload`'s `properties`. */
 export interface ResumablePropertyMapping {
@@ -55,30 +56,10 @@ export interface ResumableUploadFeatureOptions {
 export const DEFAULTS = {
   file: 'file',
   maxSize: 10 * 1024 ** 3,
-  chunkSize: 5 * 1024 * 1024,
-  simultaneousUploads: 3,
+  chunkSize: DEFAULT_CHUNK_SIZE,
+  simultaneousUploads: DEFAULT_SIMULTANEOUS_UPLOADS,
   ttlMs: 24 * 3600_000,
   sweepIntervalMs: 3600_000,
 } as const
 
-/** Sent to the components as `property.custom` (JSON only; nothing secret). */
-export interface ResumableCustom {
-  featureId: string
-  endpoint: string
-  chunkSize: number
-  forceChunkSize: boolean
-  simultaneousUploads: number
-  maxSize: number
-  mimeTypes: string[]
-  extensions: string[]
-  /** The server's guesses for files the browser gives no type; only sent when types are limited. */
-  typeByExtension: Record<string, string>
-  required: boolean
-  properties: Required<Pick<ResumablePropertyMapping, 'key' | 'file'>> & Omit<ResumablePropertyMapping, 'key' | 'file'>
-}
-
-/** The value the edit component puts into the form to remove the current file. */
-export const CLEAR_MARKER = '__clear__'
-
-/** The value the edit component puts into the form while its upload is still running. */
-export const PENDING_MARKER = '__pending__'
+export { CLEAR_MARKER, PENDING_MARKER } from '../shared/markers.js'

@@ -2,7 +2,8 @@ import type AdminJS from 'adminjs'
 import { randomBytes } from 'node:crypto'
 import type { UploadRules } from '../protocol/params.js'
 import type { SweepResult, UploadStore } from '../store/types.js'
-import type { ResumableCustom, ResumableUploadFeatureOptions } from './options.js'
+import type { ResumableCustom } from '../shared/custom.js'
+import type { ResumableUploadFeatureOptions } from './options.js'
 
 /** What the route needs to serve one feature's property; found from `property.custom.featureId`. */
 export interface RegisteredFeature {

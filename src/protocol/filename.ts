@@ -35,8 +35,3 @@ function truncateUtf8(name: string, maxBytes: number): string {
   }
   return base + ext
 }
-
-export function extensionOf(name: string): string {
-  const dot = name.lastIndexOf('.')
-  return dot > 0 ? name.slice(dot + 1).toLowerCase() : ''
-}

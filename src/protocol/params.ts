@@ -1,20 +1,8 @@
 import { InvalidRequest, TooLarge, TypeNotAllowed } from '../errors.js'
-import { chunkCount, chunkLength, type ChunkLayout } from './arithmetic.js'
-import { effectiveType, typeAllowed } from './file-type.js'
+import { chunkCount, chunkLength, type ChunkLayout } from '../shared/arithmetic.js'
+import { effectiveType, typeProblem } from '../shared/file-type.js'
+import { PARAM } from '../shared/params.js'
 import { sanitizeFilename } from './filename.js'
-
-/** The Resumable.js parameter names (npm 1.1.0 defaults). */
-export const PARAM = {
-  chunkNumber: 'resumableChunkNumber',
-  chunkSize: 'resumableChunkSize',
-  currentChunkSize: 'resumableCurrentChunkSize',
-  totalSize: 'resumableTotalSize',
-  type: 'resumableType',
-  identifier: 'resumableIdentifier',
-  filename: 'resumableFilename',
-  relativePath: 'resumableRelativePath',
-  totalChunks: 'resumableTotalChunks',
-} as const
 
 export type RawParams = Record<string, string | string[] | undefined>
 
@@ -114,7 +102,7 @@ export function parseChunkRequest(params: RawParams, rules: UploadRules): ChunkR
   }
   const filename = sanitizeFilename(rawFilename)
   const type = effectiveType(declaredType, filename)
-  if (!typeAllowed(type, filename, rules)) {
+  if (typeProblem(declaredType, filename, rules)) {
     throw new TypeNotAllowed(`Files of type ${type} (${filename}) are not allowed here.`)
   }
   const layout: ChunkLayout = { totalSize, chunkSize, forceChunkSize: rules.forceChunkSize }

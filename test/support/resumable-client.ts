@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { chunkCount, chunkLength, chunkOffset } from '../../src/protocol/arithmetic.js'
+import { chunkCount, chunkLength, chunkOffset } from '../../src/shared/arithmetic.js'
 
 /** Builds the parameters the npm `resumablejs` 1.1.0 client sends for one chunk. */
 export interface FileSpec {

@@ -1,0 +1,51 @@
+/** How the edit component sets up Resumable.js, and what it derives from Resumable.js's files. */
+import ResumableJs from 'resumablejs'
+
+import type { ResumableCustom } from '../src/shared/custom.js'
+import type { UploadDescriptor } from '../src/shared/params.js'
+import { REQUEST_HEADERS, type ServerAnswer } from './protocol.js'
+import type { ResumableConstructor, ResumableFile, ResumableOptions } from './resumable-types.js'
+
+export const RealResumable = ResumableJs as unknown as ResumableConstructor
+
+/** Rejected with these, an upload will not get better by trying again. */
+export const PERMANENT_ERRORS = [400, 401, 403, 404, 409, 410, 413, 415, 500, 501]
+
+/** One identifier per (file, content version): picking the same file again resumes its upload. */
+export function fileIdentifier(file: File): string {
+  return `${file.size}-${file.lastModified}-${file.name}`
+}
+
+export function resumableOptions(custom: ResumableCustom, target: string): ResumableOptions {
+  return {
+    target,
+    chunkSize: custom.chunkSize,
+    forceChunkSize: custom.forceChunkSize,
+    simultaneousUploads: custom.simultaneousUploads,
+    testChunks: true,
+    headers: { ...REQUEST_HEADERS },
+    withCredentials: true,
+    permanentErrors: PERMANENT_ERRORS,
+    maxChunkRetries: 20,
+    chunkRetryInterval: 1000,
+    maxFiles: 1,
+    fileParameterName: 'file',
+    generateUniqueIdentifier: fileIdentifier,
+    // Files are checked before addFile(); never let Resumable.js alert().
+    maxFilesErrorCallback: () => undefined,
+    minFileSizeErrorCallback: () => undefined,
+    maxFileSizeErrorCallback: () => undefined,
+    fileTypeErrorCallback: () => undefined,
+  }
+}
+
+export function descriptorOf(f: ResumableFile): UploadDescriptor {
+  return { identifier: f.uniqueIdentifier, filename: f.fileName, relativePath: f.relativePath, size: f.size, type: f.file.type || '' }
+}
+
+/** The server's message, or a short plain-text body; undefined leaves the wording to the view. */
+export function failureMessage(body: string, answer: ServerAnswer | null): string | undefined {
+  if (answer?.message) return answer.message
+  const plain = (body || '').trim()
+  return plain && plain.length < 300 && !plain.startsWith('<') && !answer ? plain : undefined
+}

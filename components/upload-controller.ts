@@ -1,0 +1,288 @@
+/**
+ * Drives one Resumable.js instance for the edit component: turns its events into UploadEvents for
+ * the reducer (upload-state.ts) and keeps what must not live in React state (the file being sent,
+ * the value put into the form, the speed meter). It knows nothing of React; the hook
+ * (use-resumable-upload.ts) creates one per mounted component.
+ */
+import type { ResumableCustom } from '../src/shared/custom.js'
+import { ERROR_CODE } from '../src/shared/error-codes.js'
+import { CLEAR_MARKER, PENDING_MARKER } from '../src/shared/markers.js'
+import { SpeedMeter } from './format.js'
+import { deleteUpload, fetchReference, parseAnswer, type Chunking } from './protocol.js'
+import { RealResumable, descriptorOf, failureMessage, fileIdentifier, resumableOptions } from './resumable-setup.js'
+import type { ResumableConstructor, ResumableFile, ResumableInstance } from './resumable-types.js'
+import { checkFile } from './rules.js'
+import type { Progress, UploadEvent, UploadState } from './upload-state.js'
+
+/** How often an upload the server swept is started again on its own before the user is asked. */
+export const MAX_EXPIRED_RESTARTS = 2
+const PROGRESS_INTERVAL_MS = 200
+
+export interface UploadOptions {
+  custom: ResumableCustom
+  /** Resumable.js target: the chunk route of this resource and property. */
+  target: string
+  /** Puts a value (a reference, or a marker) into the form; undefined takes ours out. */
+  onValue(value: string | undefined): void
+}
+
+export class UploadController {
+  private resumable: ResumableInstance | null = null
+  private current: ResumableFile | null = null
+  /** What this component put into the form (a reference or PENDING_MARKER), if anything. */
+  private value: string | null = null
+  private readonly meter = new SpeedMeter(5000)
+  private lastRefresh = 0
+  private lastProgress: Progress = { percent: 0, bytes: 0, speed: 0 }
+  private succeededChunks = 0
+  private readonly restarts = new Map<string, number>()
+  private stopped = false
+
+  constructor(
+    private readonly dispatch: (event: UploadEvent) => void,
+    private readonly options: () => UploadOptions,
+    private readonly state: () => UploadState,
+    private readonly Resumable: ResumableConstructor = RealResumable,
+  ) {}
+
+  /** Creates the Resumable.js instance; false when this browser cannot upload in chunks. */
+  start(): boolean {
+    const { custom, target } = this.options()
+    const r = new this.Resumable(resumableOptions(custom, target))
+    // `new Resumable()` gives an object without `support` when the browser lacks File/Blob APIs.
+    if (!r || !r.support) return false
+    r.on('fileAdded', (f) => this.added(f))
+    r.on('fileProgress', (f) => this.progressed(f))
+    r.on('fileSuccess', (f, message) => this.succeeded(f, message))
+    r.on('fileError', (f, message) => this.failed(f, message))
+    r.on('fileRetry', (f) => { if (f === this.current) this.dispatch({ type: 'chunkRetry' }) })
+    this.resumable = r
+    return true
+  }
+
+  /**
+   * Resumable.js has no destroy(): stops the transfers when the form goes away. Nothing is
+   * deleted, so picking the same file again later resumes it.
+   */
+  stop(): void {
+    this.stopped = true
+    this.resumable?.files.forEach((f) => {
+      f.pause(true)
+      f.abort()
+    })
+  }
+
+  /** A file picked or dropped: checked, then uploaded in place of any other. */
+  choose(files: ArrayLike<File>): void {
+    const r = this.resumable
+    if (!r || files.length === 0) return
+    if (files.length > 1) {
+      this.dispatch({ type: 'refused', problem: { code: 'many' } })
+      return
+    }
+    const file = files[0]
+    const problem = checkFile(file, this.options().custom)
+    if (problem) {
+      this.dispatch({ type: 'refused', problem })
+      return
+    }
+    const previous = this.current
+    // Another file's upload is cancelled on the server; the same file's is kept to be resumed.
+    if (previous) this.discardCurrent(previous.uniqueIdentifier !== fileIdentifier(file))
+    // Any other file Resumable.js still knows about (e.g. one that failed) goes too.
+    r.files.slice().forEach((f) => f.cancel())
+    this.forgetValue()
+    this.meter.reset()
+    this.dispatch({ type: 'reset' })
+    r.addFile(file)
+    // Until the reference arrives, a Save must fail on the server instead of silently saving the
+    // record without its file.
+    this.setValue(PENDING_MARKER)
+  }
+
+  pause(): void {
+    const f = this.current
+    if (!f) return
+    f.pause(true)
+    f.abort()
+    this.meter.reset()
+    this.dispatch({ type: 'pause' })
+  }
+
+  resume(): void {
+    const f = this.current
+    const r = this.resumable
+    if (!f || !r) return
+    f.pause(false)
+    this.meter.reset()
+    this.dispatch({ type: 'resume' })
+    const inFlight = f.chunks.filter((c) => c.status() === 'uploading').length
+    for (let i = inFlight; i < this.options().custom.simultaneousUploads; i += 1) {
+      if (!r.uploadNextChunk()) break
+    }
+  }
+
+  cancel(): void {
+    const f = this.current
+    this.discardCurrent(true)
+    if (!f) this.resumable?.files.slice().forEach((other) => other.cancel())
+    this.forgetValue()
+    this.meter.reset()
+    this.dispatch({ type: 'reset' })
+  }
+
+  retry(): void {
+    const f = this.current
+    if (!f || !this.resumable) {
+      this.dispatch({ type: 'reset' })
+      return
+    }
+    if (this.state().phase === 'expired') {
+      // The server no longer has it: start over rather than resend into a removed upload.
+      this.restarts.delete(f.uniqueIdentifier)
+      this.dispatch({ type: 'retry' })
+      this.restart(f)
+      return
+    }
+    this.meter.reset()
+    f.pause(false)
+    this.dispatch({ type: 'retry' })
+    // Every chunk is in when only the reference was missing.
+    if (f.isComplete() && f.chunks.length > 0) this.succeeded(f, '')
+    else f.retry()
+  }
+
+  /** Marks the record's current file for removal on Save. */
+  clear(): void {
+    if (this.state().phase === 'complete') {
+      this.discardCurrent(true)
+      this.meter.reset()
+    }
+    this.value = null
+    this.dispatch({ type: 'clear' })
+    this.options().onValue(CLEAR_MARKER)
+  }
+
+  undoClear(): void {
+    this.dispatch({ type: 'undoClear' })
+    this.options().onValue(undefined)
+  }
+
+  /** Keeps speed and time left moving (and decaying) between progress events. */
+  tick(): void {
+    if (this.current && this.state().phase === 'uploading') this.refresh(this.current, true, false)
+  }
+
+  private added(f: ResumableFile): void {
+    this.current = f
+    this.meter.reset()
+    this.succeededChunks = 0
+    this.lastRefresh = 0
+    this.lastProgress = { percent: 0, bytes: 0, speed: 0 }
+    this.dispatch({ type: 'added', name: f.fileName, size: f.size })
+    this.resumable?.upload()
+  }
+
+  private progressed(f: ResumableFile): void {
+    if (f !== this.current) return
+    const done = f.chunks.filter((c) => c.status() === 'success').length
+    const chunkSucceeded = done > this.succeededChunks
+    if (chunkSucceeded) this.succeededChunks = done
+    this.refresh(f, false, chunkSucceeded)
+  }
+
+  private succeeded(f: ResumableFile, message: string): void {
+    if (f !== this.current) return
+    this.refresh(f, true, false)
+    const reference = parseAnswer(message)?.reference
+    if (reference) {
+      this.complete(reference)
+      return
+    }
+    // The chunk that finished last here was not the one that finished the file on the server
+    // (or a test GET answered "held" without a reference): ask for it.
+    this.dispatch({ type: 'finishing' })
+    const { target, custom } = this.options()
+    void fetchReference(target, descriptorOf(f), this.chunking(custom)).then((result) => {
+      if (this.stopped || f !== this.current) return
+      if (result.reference) this.complete(result.reference)
+      else if (result.answer?.status === 'error' || (result.status && result.status >= 400)) {
+        this.failed(f, JSON.stringify(result.answer ?? {}))
+      } else this.dispatch({ type: 'unconfirmed' })
+    })
+  }
+
+  private failed(f: ResumableFile, body: string): void {
+    if (f !== this.current) return
+    const answer = parseAnswer(body)
+    if (answer?.code === ERROR_CODE.expired) {
+      const count = this.restarts.get(f.uniqueIdentifier) ?? 0
+      if (count < MAX_EXPIRED_RESTARTS) {
+        this.restarts.set(f.uniqueIdentifier, count + 1)
+        this.dispatch({ type: 'restarting' })
+        this.restart(f)
+        return
+      }
+    }
+    this.dispatch({ type: 'failed', code: answer?.code, message: failureMessage(body, answer) })
+  }
+
+  /** Clears the server's mark of a swept upload, then sends the same file again from chunk 1. */
+  private restart(f: ResumableFile): void {
+    const r = this.resumable
+    const { target, custom } = this.options()
+    void deleteUpload(target, descriptorOf(f), this.chunking(custom)).then(() => {
+      if (this.stopped || f !== this.current || !r) return
+      this.current = null
+      r.removeFile(f)
+      r.addFile(f.file)
+    })
+  }
+
+  private complete(reference: string): void {
+    this.dispatch({ type: 'complete' })
+    this.setValue(reference)
+  }
+
+  private refresh(f: ResumableFile, force: boolean, chunkSucceeded: boolean): void {
+    const now = Date.now()
+    if (force || now - this.lastRefresh >= PROGRESS_INTERVAL_MS) {
+      this.lastRefresh = now
+      const ratio = Math.max(0, Math.min(1, f.progress()))
+      const bytes = ratio * f.size
+      this.meter.add(bytes, now)
+      // 100 % only once the server has confirmed the whole file.
+      this.lastProgress = {
+        percent: Math.min(99, Math.floor(ratio * 100)),
+        bytes,
+        speed: this.meter.speed(now),
+        eta: this.meter.eta(f.size - bytes, now),
+      }
+    } else if (!chunkSucceeded) return
+    this.dispatch({ type: 'progress', progress: this.lastProgress, chunkSucceeded })
+  }
+
+  private discardCurrent(sendDelete: boolean): void {
+    const f = this.current
+    this.current = null
+    if (!f) return
+    f.cancel()
+    if (sendDelete) void deleteUpload(this.options().target, descriptorOf(f), this.chunking(this.options().custom))
+  }
+
+  private setValue(value: string): void {
+    this.value = value
+    this.options().onValue(value)
+  }
+
+  /** Takes out of the form the value this component put there, if any. */
+  private forgetValue(): void {
+    if (this.value === null) return
+    this.value = null
+    this.options().onValue(this.state().cleared ? CLEAR_MARKER : undefined)
+  }
+
+  private chunking(custom: ResumableCustom): Chunking {
+    return { chunkSize: custom.chunkSize, forceChunkSize: custom.forceChunkSize }
+  }
+}

@@ -1,0 +1,78 @@
+/** The edit component's wording: every text goes through the admin's translations (i18n.ts). */
+import type { ResumableCustom } from '../src/shared/custom.js'
+import { formatSize } from './format.js'
+import type { T } from './i18n.js'
+import type { FileProblem } from './rules.js'
+import type { Phase, UploadError } from './upload-state.js'
+
+export function problemMessage(problem: FileProblem, tm: T): string {
+  switch (problem.code) {
+  case 'empty':
+    return tm('resumable.emptyFile', 'The file is empty.')
+  case 'many':
+    return tm('resumable.oneFile', 'Drop one file only.')
+  case 'too_large':
+    return tm('resumable.tooLarge', 'The file is too large: at most {{max}} allowed.', { max: formatSize(problem.maxSize) })
+  case 'extension':
+    return tm('resumable.extensionNotAllowed', 'This kind of file is not allowed. Allowed extensions: {{list}}.', {
+      list: problem.allowed.map((e) => `.${e}`).join(', '),
+    })
+  case 'type':
+  default:
+    return tm('resumable.typeNotAllowed', 'This type of file is not allowed. Allowed types: {{list}}.', {
+      list: problem.allowed.join(', '),
+    })
+  }
+}
+
+export function errorMessage(error: UploadError, tm: T): string {
+  const failed = (): string => tm('resumable.uploadFailed', 'The upload failed. Check your connection and try again.')
+  switch (error.kind) {
+  case 'auth':
+    return tm('resumable.sessionExpired', 'Your session has expired — log in again')
+  case 'validation':
+    return problemMessage(error.problem, tm)
+  case 'unconfirmed':
+    return tm('resumable.notConfirmed', 'The server did not confirm the upload. Try again.')
+  case 'expired':
+  case 'server':
+  default:
+    return error.message || failed()
+  }
+}
+
+/** The limits shown in the drop zone, e.g. "up to 1.00 GiB · video/*, .pdf". */
+export function constraintsText(custom: ResumableCustom, tm: T): string {
+  const parts: string[] = []
+  if (custom.maxSize > 0) parts.push(tm('resumable.maxSize', 'up to {{max}}', { max: formatSize(custom.maxSize) }))
+  const types = [...custom.mimeTypes, ...custom.extensions.map((e) => `.${e}`)]
+  if (types.length) parts.push(types.join(', '))
+  return parts.join(' · ')
+}
+
+export function statusText(phase: Phase, tm: T): string {
+  switch (phase) {
+  case 'idle':
+    return ''
+  case 'uploading':
+    return tm('resumable.uploading', 'Uploading…')
+  case 'finishing':
+    return tm('resumable.finishing', 'Finishing…')
+  case 'paused':
+    return tm('resumable.paused', 'Paused')
+  case 'complete':
+    return tm('resumable.uploaded', 'Uploaded — press Save to attach')
+  default:
+    return tm('resumable.failed', 'Upload failed')
+  }
+}
+
+/** AdminJS's login page, from the paths it puts on the page. */
+export function loginUrl(): string {
+  const paths = (typeof window !== 'undefined'
+    ? (window as unknown as { REDUX_STATE?: { paths?: { rootPath?: string; loginPath?: string } } }).REDUX_STATE?.paths
+    : undefined) ?? {}
+  if (paths.loginPath) return paths.loginPath
+  const root = (paths.rootPath ?? '/admin').replace(/\/+$/, '')
+  return `${root}/login`
+}

@@ -1,0 +1,70 @@
+/**
+ * `property.custom` of the file property: what the feature hands to the components (JSON only,
+ * nothing secret). The server builds it; the browser reads it back with readCustom().
+ */
+export interface ResumableCustomProperties {
+  key: string
+  file: string
+  filename?: string
+  size?: string
+  mimeType?: string
+}
+
+export interface ResumableCustom {
+  /** Names this feature in the server's registry. */
+  featureId: string
+  /** e.g. "/admin/api/resumable" */
+  endpoint: string
+  chunkSize: number
+  forceChunkSize: boolean
+  simultaneousUploads: number
+  /** bytes; 0 or less = no limit */
+  maxSize: number
+  /** may contain wildcards like "video/*"; empty = any */
+  mimeTypes: string[]
+  /** lower case without dot; empty = any */
+  extensions: string[]
+  required: boolean
+  /** record.params column names */
+  properties: ResumableCustomProperties
+}
+
+export const DEFAULT_CHUNK_SIZE = 5 * 1024 * 1024
+export const DEFAULT_SIMULTANEOUS_UPLOADS = 3
+
+const num = (value: unknown, fallback: number): number => {
+  const n = typeof value === 'string' ? Number(value) : value
+  return typeof n === 'number' && Number.isFinite(n) ? n : fallback
+}
+
+const strings = (value: unknown): string[] => (Array.isArray(value)
+  ? value.filter((v): v is string => typeof v === 'string' && v.trim() !== '').map((v) => v.trim())
+  : [])
+
+/**
+ * Reads `property.custom` defensively: a missing or malformed field falls back to a safe default
+ * instead of breaking the form.
+ */
+export function readCustom(custom: unknown): ResumableCustom {
+  const c = (custom && typeof custom === 'object' ? custom : {}) as Record<string, any>
+  const props = (c.properties && typeof c.properties === 'object' ? c.properties : {}) as Record<string, any>
+  const opt = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined)
+  return {
+    featureId: typeof c.featureId === 'string' ? c.featureId : '',
+    endpoint: typeof c.endpoint === 'string' ? c.endpoint.replace(/\/+$/, '') : '',
+    chunkSize: Math.max(1, Math.floor(num(c.chunkSize, DEFAULT_CHUNK_SIZE))),
+    forceChunkSize: Boolean(c.forceChunkSize),
+    simultaneousUploads: Math.max(1, Math.floor(num(c.simultaneousUploads, DEFAULT_SIMULTANEOUS_UPLOADS))),
+    maxSize: num(c.maxSize, 0),
+    mimeTypes: strings(c.mimeTypes).map((m) => m.toLowerCase()),
+    extensions: strings(c.extensions).map((e) => e.replace(/^\./, '').toLowerCase()),
+    required: Boolean(c.required),
+    properties: {
+      key: opt(props.key) ?? 'key',
+      file: opt(props.file) ?? 'file',
+      filename: opt(props.filename),
+      size: opt(props.size),
+      mimeType: opt(props.mimeType),
+    },
+  }
+}

@@ -1,0 +1,10 @@
+/**
+ * Values the edit component puts into the form instead of an upload reference; the save hooks
+ * read them. Neither can be mistaken for a reference (40 hex digits).
+ */
+
+/** Remove the record's current file on Save. */
+export const CLEAR_MARKER = '__clear__'
+
+/** An upload is still running: the server refuses a Save with it rather than save no file. */
+export const PENDING_MARKER = '__pending__'
