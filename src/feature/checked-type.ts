@@ -1,5 +1,6 @@
 import { checkContent, SAMPLE_SIZE } from '../content/sniff.js'
 import { chunkLength } from '../shared/arithmetic.js'
+import { limitsTypes } from '../shared/file-type.js'
 import type { UploadManifest } from '../store/types.js'
 import type { RegisteredFeature } from './registry.js'
 
@@ -12,7 +13,7 @@ import type { RegisteredFeature } from './registry.js'
  */
 export async function checkedType(feature: RegisteredFeature, manifest: UploadManifest, key: string): Promise<string> {
   const { rules, store } = feature
-  if (!rules.mimeTypes?.length) return manifest.type
+  if (!limitsTypes(rules.mimeTypes)) return manifest.type
   const size = Math.min(SAMPLE_SIZE, chunkLength(manifest, 1))
   try {
     const pieces: Buffer[] = []

@@ -4,6 +4,7 @@ import { pipeline, type Readable } from 'node:stream'
 import { Forbidden, InvalidRequest, NotFound, UploadConflict, UploadExpired } from '../errors.js'
 import { MAX_IDENTIFIER, mergeParams, parseChunkRequest, type ChunkRequest, type RawParams } from '../protocol/params.js'
 import { PARAM } from '../shared/params.js'
+import { limitsTypes } from '../shared/file-type.js'
 import { belongsTo, hashText, isUploadId, uploadId } from '../protocol/scope.js'
 import { chunkOffset } from '../shared/arithmetic.js'
 import { checkedStream } from '../content/checked-stream.js'
@@ -68,7 +69,7 @@ function assertSameUpload(stored: UploadManifest, wanted: UploadManifest): void 
  */
 function bodyToStore(target: Target, chunk: ChunkRequest, stream: Readable): Readable {
   const { rules } = target.feature
-  if (chunk.chunkNumber !== 1 || !rules.mimeTypes?.length) return stream
+  if (chunk.chunkNumber !== 1 || !limitsTypes(rules.mimeTypes)) return stream
   const checked = checkedStream(async (sample) => {
     await checkContent(sample, chunk.type, chunk.filename, rules)
   })

@@ -43,6 +43,11 @@ export function mimeMatches(type: string, patterns: readonly string[]): boolean 
   })
 }
 
+/** False when the list allows every type (absent, empty, or holding `*` or `*\/*`): nothing to check. */
+export function limitsTypes(patterns: readonly string[] | undefined): patterns is readonly string[] {
+  return !!patterns?.length && !patterns.some((p) => ['*', '*/*'].includes(p.trim()))
+}
+
 export function normalizeExtension(extension: string): string {
   return extension.trim().replace(/^\./, '').toLowerCase()
 }
