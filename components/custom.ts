@@ -40,8 +40,8 @@ const strings = (value: unknown): string[] => (Array.isArray(value)
   : [])
 
 export function readCustom(custom: unknown): ResumableCustom {
-  const c = (custom && typeof custom === 'object' ? custom : {}) as Record<string, any>
-  const props = (c.properties && typeof c.properties === 'object' ? c.properties : {}) as Record<string, any>
+  const c = (custom && typeof custom === 'object' ? custom : {}) as Record<string, unknown>
+  const props = (c.properties && typeof c.properties === 'object' ? c.properties : {}) as Record<string, unknown>
   const opt = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined)
   return {
     endpoint: typeof c.endpoint === 'string' ? c.endpoint.replace(/\/+$/, '') : '',
@@ -96,7 +96,7 @@ export interface StoredFile {
 /** The file currently saved on the record, or null when there is none. */
 export function storedFile(
   custom: ResumableCustom,
-  params: Record<string, any> | undefined,
+  params: Record<string, unknown> | undefined,
   resourceId: string,
   propertyPath: string,
   recordId: string | undefined,

@@ -13,6 +13,7 @@ import type { BrowserContext, Page, Request as PwRequest } from 'playwright-core
 import { startTestApp, type TestApp } from './support/app.js'
 import { browserMissing, launchBrowser, type Browser } from './support/browser.js'
 import { bytes, sha256 } from './support/resumable-client.js'
+import type { DocumentParams } from './support/document.js'
 
 const MiB = 1024 * 1024
 const CHUNK_SIZE = MiB
@@ -199,7 +200,7 @@ async function save(page: Page): Promise<void> {
 }
 
 function row(t: TestApp, id: number) {
-  return t.Document.findByPk(id, { raw: true }) as Promise<Record<string, any> | null>
+  return t.Document.findByPk(id, { raw: true }) as Promise<DocumentParams | null>
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -309,7 +310,7 @@ describeBrowser('Document form in Chromium with the real resumablejs (issue 2)',
 
     await save(page)
     const saved = await eventually(
-      () => main.app.Document.findOne({ where: { title }, raw: true }) as Promise<Record<string, any> | null>,
+      () => main.app.Document.findOne({ where: { title }, raw: true }) as Promise<DocumentParams | null>,
       'the saved Document row',
     )
     recordId = Number(saved.id)
@@ -418,7 +419,7 @@ describeBrowser('Document form in Chromium with the real resumablejs (issue 2)',
     expect(traffic.all().filter((e) => e.phase === 'retried' && e.status === 401)).toEqual([])
     await save(page)
     const saved = await eventually(
-      () => main.app.Document.findOne({ where: { title }, raw: true }) as Promise<Record<string, any> | null>,
+      () => main.app.Document.findOne({ where: { title }, raw: true }) as Promise<DocumentParams | null>,
       'the saved Document row',
     )
     expect(saved.fileName).toBe(big.name)

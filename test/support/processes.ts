@@ -18,6 +18,7 @@ import net from 'node:net'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chunkBytes, chunkParams, countOf, type FileSpec } from './resumable-client.js'
+import type { DocumentParams } from './document.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 export const REPO = resolve(here, '..', '..')
@@ -197,6 +198,7 @@ export interface HttpAnswer {
   headers: http.IncomingHttpHeaders
   text: string
   /** Parsed JSON body, or undefined. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- whatever JSON the server sent; the tests assert its shape
   body: any
   /** Network failure (status 0), as a browser's XHR reports it. */
   error?: Error
@@ -455,7 +457,7 @@ export async function saveDocument(client: HttpClient, title: string, reference:
 }
 
 /** The saved record's params, or an Error describing why Save did not create one. */
-export function savedRecord(answer: HttpAnswer): Record<string, any> {
+export function savedRecord(answer: HttpAnswer): DocumentParams {
   const record = answer.body?.record
   if (answer.status !== 200 || !record?.id || (record.errors && Object.keys(record.errors).length)) {
     throw new Error(`save failed: ${answer.status} ${answer.text.slice(0, 500)}`)

@@ -1,0 +1,36 @@
+import type AdminJS from 'adminjs'
+import type { BaseResource } from 'adminjs'
+import { ConfigurationError } from '../errors.js'
+import { findFeature, type RegisteredFeature } from './registry.js'
+
+const COLUMN_OPTIONS = ['key', 'filename', 'size', 'mimeType'] as const
+
+/** Every resource property that carries one of our features, with that feature. */
+function featuresOf(resource: BaseResource): RegisteredFeature[] {
+  return Object.values(resource.decorate().properties)
+    .map((property) => findFeature((property.options.custom as { featureId?: unknown } | undefined)?.featureId))
+    .filter((feature): feature is RegisteredFeature => !!feature)
+}
+
+/**
+ * Checks that every column a feature fills exists on its resource. The feature cannot: it is built
+ * before AdminJS knows its resource, and the property options it declares for these columns make
+ * AdminJS show them as (virtual) properties even when the database has no such column; Save would
+ * then succeed and keep nothing. So this asks the adapter (`resource.properties()`), once all
+ * resources are known, when the router is built.
+ */
+export function assertFeatureColumns(admin: AdminJS): void {
+  for (const resource of admin.resources) {
+    const features = featuresOf(resource)
+    if (!features.length) continue
+    const columns = new Set(resource.properties().map((property) => property.path()))
+    for (const feature of features) {
+      for (const option of COLUMN_OPTIONS) {
+        const column = feature.mapping[option]
+        if (column === undefined || columns.has(column)) continue
+        throw new ConfigurationError(`properties.${option}`, `names "${column}", which resource "${resource.decorate().id()}" does not have`
+          + ` (its columns: ${[...columns].join(', ')})`)
+      }
+    }
+  }
+}
