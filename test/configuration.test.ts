@@ -12,11 +12,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DataTypes, Sequelize, type ModelStatic, type Model } from 'sequelize'
 import {
-  buildAuthenticatedRouter, LocalUploadStore, resumableUploadFeature,
+  buildAuthenticatedRouter, ConfigurationError, LocalUploadStore, resumableUploadFeature,
   type ResumablePropertyMapping, type ResumableUploadFeatureOptions,
 } from 'adminjs-resumable'
 import { findFeature } from '../src/feature/registry.js'
-class ConfigurationError extends Error { option = '' }
 import { REQUIRED } from './support/services.js'
 
 AdminJS.registerAdapter({ Resource: AdminJSSequelize.Resource, Database: AdminJSSequelize.Database })
