@@ -15,21 +15,21 @@ function featuresOf(resource: BaseResource): RegisteredFeature[] {
 /**
  * Checks that every column a feature fills exists on its resource. The feature cannot: it is built
  * before AdminJS knows its resource, and the property options it declares for these columns make
- * AdminJS show them as (virtual) properties even when the database has no such column; Save would
- * then succeed and keep nothing. So this asks the adapter (`resource.properties()`), once all
+ * AdminJS show them as (virtual) properties even when the database has no such column, and an
+ * adapter drops values for columns it does not know: Save would succeed and the record would not
+ * point at its file. So this asks the adapter (`resource.property()`), once all
  * resources are known, when the router is built.
  */
 export function assertFeatureColumns(admin: AdminJS): void {
   for (const resource of admin.resources) {
-    const features = featuresOf(resource)
-    if (!features.length) continue
-    const columns = new Set(resource.properties().map((property) => property.path()))
-    for (const feature of features) {
+    for (const feature of featuresOf(resource)) {
       for (const option of COLUMN_OPTIONS) {
         const column = feature.mapping[option]
-        if (column === undefined || columns.has(column)) continue
+        // The adapter's own lookup, so that paths it resolves itself (nested ones) are accepted.
+        if (column === undefined || resource.property(column)) continue
+        const columns = resource.properties().map((property) => property.path())
         throw new ConfigurationError(`properties.${option}`, `names "${column}", which resource "${resource.decorate().id()}" does not have`
-          + ` (its columns: ${[...columns].join(', ')})`)
+          + ` (its columns: ${columns.join(', ')})`)
       }
     }
   }
