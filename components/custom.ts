@@ -32,7 +32,7 @@ export interface StoredFile {
 /** The file currently saved on the record, or null when there is none. */
 export function storedFile(
   custom: ResumableCustom,
-  params: Record<string, any> | undefined,
+  params: Record<string, unknown> | undefined,
   resourceId: string,
   propertyPath: string,
   recordId: string | undefined,

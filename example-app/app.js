@@ -13,6 +13,7 @@ import { once } from 'node:events'
 import { join, dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { resumableUploadFeature, buildAuthenticatedRouter, closeResumableUploads } from 'adminjs-resumable'
+import { assetsUrl, servePrebuiltBundles, usesPrebuiltBundles } from './production-assets.js'
 
 AdminJS.registerAdapter({ Resource: AdminJSSequelize.Resource, Database: AdminJSSequelize.Database })
 
@@ -53,7 +54,8 @@ export function defineDocument(sequelize) {
  * MiB that V8 hands back only slowly, and this server runs for weeks.
  */
 async function ensureComponentsBundle(admin, env) {
-  // AdminJS reads these from the process's environment, not from createApp's `env`.
+  // AdminJS reads these from the process's environment, not from createApp's `env`. In production
+  // it bundles in-process unless ADMIN_JS_SKIP_BUNDLE=true (see production-assets.js).
   if (process.env.NODE_ENV === 'production') return admin.initialize()
   // The same path as adminjs/bundler's COMPONENTS_OUTPUT_PATH.
   const output = join(process.env.ADMIN_JS_TMP_DIR || '.adminjs', 'bundle.js')
@@ -88,6 +90,7 @@ export function defineAdmin(env, Document, uploadDir) {
   return new AdminJS({
     rootPath: '/admin',
     componentLoader,
+    assetsCDN: usesPrebuiltBundles() ? assetsUrl(env) : undefined,
     branding: { companyName: 'adminjs-resumable example', withMadeWithLove: false },
     resources: [{
       resource: Document,
@@ -177,6 +180,7 @@ export async function createApp(env = process.env) {
 
   const app = express()
   app.get('/', (_req, res) => res.redirect('/admin'))
+  if (usesPrebuiltBundles()) servePrebuiltBundles(app, env)
   app.use(admin.options.rootPath, router)
   await ensureComponentsBundle(admin, env)
 

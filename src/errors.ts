@@ -93,3 +93,18 @@ export class RangeNotSatisfiable extends ResumableError {
   readonly status = 416
   readonly code = ERROR_CODE.rangeNotSatisfiable
 }
+
+/**
+ * The plugin was set up wrongly. Thrown at start-up (while the feature, the store or the router is
+ * built), never while serving a request, so a misconfigured app does not start instead of failing
+ * its users later. `option` names the setting to fix, as the README's options table spells it.
+ */
+export class ConfigurationError extends Error {
+  readonly option: string
+
+  constructor(option: string, problem: string) {
+    super(`adminjs-resumable: \`${option}\` ${problem}`)
+    this.name = 'ConfigurationError'
+    this.option = option
+  }
+}

@@ -14,6 +14,7 @@ import { startTestApp, type TestApp } from './support/app.js'
 import { browserMissing, launchBrowser, type Browser } from './support/browser.js'
 import { bytes, sha256 } from './support/resumable-client.js'
 import { htmlFile, pdfFile } from './support/samples.js'
+import type { DocumentParams } from './support/document.js'
 
 const MiB = 1024 * 1024
 const CHUNK_SIZE = MiB
@@ -202,7 +203,7 @@ async function save(page: Page): Promise<void> {
 }
 
 function row(t: TestApp, id: number) {
-  return t.Document.findByPk(id, { raw: true }) as Promise<Record<string, any> | null>
+  return t.Document.findByPk(id, { raw: true }) as Promise<DocumentParams | null>
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -312,7 +313,7 @@ describeBrowser('Document form in Chromium with the real resumablejs', () => {
 
     await save(page)
     const saved = await eventually(
-      () => main.app.Document.findOne({ where: { title }, raw: true }) as Promise<Record<string, any> | null>,
+      () => main.app.Document.findOne({ where: { title }, raw: true }) as Promise<DocumentParams | null>,
       'the saved Document row',
     )
     recordId = Number(saved.id)
@@ -421,7 +422,7 @@ describeBrowser('Document form in Chromium with the real resumablejs', () => {
     expect(traffic.all().filter((e) => e.phase === 'retried' && e.status === 401)).toEqual([])
     await save(page)
     const saved = await eventually(
-      () => main.app.Document.findOne({ where: { title }, raw: true }) as Promise<Record<string, any> | null>,
+      () => main.app.Document.findOne({ where: { title }, raw: true }) as Promise<DocumentParams | null>,
       'the saved Document row',
     )
     expect(saved.fileName).toBe(big.name)
@@ -490,7 +491,7 @@ describeBrowser('Document form in Chromium with the real resumablejs', () => {
       await page.setInputFiles('[data-testid=resumable-input]', pdf)
       await waitForState(page, 'complete')
       await save(page)
-      const [saved] = (await typed.app.Document.findAll({ raw: true })) as Record<string, any>[]
+      const [saved] = (await typed.app.Document.findAll({ raw: true })) as unknown as DocumentParams[]
       expect(saved.fileMimeType).toBe('application/pdf')
       expect(sha256(readFileSync(join(typed.app.uploadDir, saved.filePath)))).toBe(sha256(readFileSync(pdf)))
       await page.close()

@@ -24,11 +24,11 @@ import {
 import { bytes, chunkBytes, countOf, sha256, type FileSpec } from './support/resumable-client.js'
 import { freshPostgresDatabase, REQUIRED } from './support/services.js'
 import { writeAndMarkChunk } from './support/tree.js'
+import type { DocumentParams } from './support/document.js'
 
 jest.setTimeout(180_000)
 
 const KiB = 1024
-const MiB = 1024 * KiB
 const CHUNK = 256 * KiB
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms))
 
@@ -104,7 +104,7 @@ function expectNoInternalErrors(server: ServerProcess): void {
 }
 
 /** Saves a record and checks that the stored file (on disk and through the download route) is the source. */
-async function saveAndVerify(server: ServerProcess, client: HttpClient, title: string, reference: string, file: FileSpec): Promise<Record<string, any>> {
+async function saveAndVerify(server: ServerProcess, client: HttpClient, title: string, reference: string, file: FileSpec): Promise<DocumentParams> {
   const params = savedRecord(await saveDocument(client, title, reference))
   expect(params.fileName).toBe(file.filename)
   expect(params.filePath).toBe(`documents/${params.id}/${params.fileName}`)

@@ -19,6 +19,7 @@ import {
   bytes, countOf, ENDPOINT, postChunk, sha256, testChunk, uploadAll, XHR, type FileSpec,
 } from './support/resumable-client.js'
 import { writeAndMarkChunk } from './support/tree.js'
+import type { DocumentParams } from './support/document.js'
 
 jest.setTimeout(120_000)
 
@@ -76,7 +77,7 @@ async function save(agent: Agent, title: string, reference: string) {
   return agent.post('/admin/api/resources/Document/actions/new').field('title', title).field('file', reference)
 }
 
-function savedParams(res: Awaited<ReturnType<typeof save>>): Record<string, any> {
+function savedParams(res: Awaited<ReturnType<typeof save>>): DocumentParams {
   const record = res.body?.record
   if (res.status !== 200 || !record?.id || Object.keys(record.errors ?? {}).length) {
     throw new Error(`save failed: ${res.status} ${JSON.stringify(res.body).slice(0, 400)}`)

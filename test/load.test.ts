@@ -96,7 +96,7 @@ test('5 sessions of 2 owners upload 20 files at once: all byte-identical after S
     expect(Number(params.fileSize)).toBe(SIZE)
     const onDisk = createHash('sha256').update(readFileSync(join(env.UPLOAD_DIR, params.filePath))).digest('hex')
     expect({ record: params.id, hash: onDisk }).toEqual({ record: params.id, hash: job.hash })
-    expect(sha256(await download(sessions[job.session], params.id))).toBe(job.hash)
+    expect(sha256(await download(sessions[job.session], String(params.id)))).toBe(job.hash)
   }
   const list = await sessions[0].request('GET', '/admin/api/resources/Document/actions/list?perPage=100')
   expect(list.body.meta.total).toBe(jobs.length)

@@ -3,7 +3,8 @@ import { buildFeature, type FeatureType, type PropertyOptions, type ResourceOpti
 import { fileURLToPath } from 'node:url'
 import type { ResumableCustom } from '../shared/custom.js'
 import { normalizeExtension } from '../shared/file-type.js'
-import { LocalUploadStore } from '../store/local.js'
+import { ConfigurationError } from '../errors.js'
+import { LocalUploadStore, type LocalStoreOptions } from '../store/local.js'
 import type { UploadStore } from '../store/types.js'
 import { afterDelete, afterSave, beforeSave } from './hooks.js'
 import { DEFAULTS, type ResumableUploadFeatureOptions } from './options.js'
@@ -21,6 +22,13 @@ function componentPath(file: string): string {
   return fileURLToPath(new URL(`../../components/dist/components/${file}.js`, import.meta.url))
 }
 
+function localStore(storage: { local?: LocalStoreOptions }): LocalUploadStore {
+  if (!storage.local?.directory) {
+    throw new ConfigurationError('storage.local.directory', 'is required (or pass an UploadStore as `storage`)')
+  }
+  return new LocalUploadStore(storage.local)
+}
+
 function isStore(storage: ResumableUploadFeatureOptions['storage']): storage is UploadStore {
   return typeof (storage as UploadStore).writeChunk === 'function'
 }
@@ -31,13 +39,15 @@ function isStore(storage: ResumableUploadFeatureOptions['storage']): storage is 
  * `closeResumableUploads(admin)`.
  */
 export function resumableUploadFeature(options: ResumableUploadFeatureOptions): FeatureType {
-  if (!options?.componentLoader) throw new Error('adminjs-resumable: `componentLoader` is required')
-  if (!options.properties?.key) throw new Error('adminjs-resumable: `properties.key` is required')
-  if (!options.storage) throw new Error('adminjs-resumable: `storage` is required')
+  if (!options?.componentLoader) {
+    throw new ConfigurationError('componentLoader', 'is required: pass the ComponentLoader given to `new AdminJS({ componentLoader })`')
+  }
+  if (!options.properties?.key) throw new ConfigurationError('properties.key', 'is required: the column that holds the file\'s key')
+  if (!options.storage) throw new ConfigurationError('storage', 'is required: `{ local: { directory } }` or an UploadStore')
   const chunkSize = options.chunkSize ?? DEFAULTS.chunkSize
-  if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) throw new Error('adminjs-resumable: `chunkSize` must be a positive integer')
+  if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) throw new ConfigurationError('chunkSize', 'must be a positive integer')
 
-  const store = isStore(options.storage) ? options.storage : new LocalUploadStore(options.storage.local)
+  const store = isStore(options.storage) ? options.storage : localStore(options.storage)
   const mapping = { ...options.properties, file: options.properties.file ?? DEFAULTS.file }
   const validation = options.validation ?? {}
   const ttlMs = options.expiry?.ttlMs ?? DEFAULTS.ttlMs

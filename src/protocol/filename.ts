@@ -11,7 +11,7 @@ export function sanitizeFilename(raw: string): string {
   // Unicode look-alikes (fraction slash, division slash, fullwidth slash and backslash).
   name = name.split(/[\\/\u2044\u2215\uFF0F\uFF3C\u29F5\u29F8\u29F9]/).pop() ?? ''
   // Control characters, and characters that are invalid on Windows or troublesome in shells/URLs.
-  name = name.replace(/[\u0000-\u001F\u007F-\u009F<>:"|?*\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF]/g, '')
+  name = name.replace(/[\p{Cc}<>:"|?*\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF]/gu, '')
   // No leading dots (hidden files, "..") and no trailing dots or spaces (Windows strips them).
   name = name.replace(/^[\s.\u2024\u2025\u2026\uFE52\uFF0E]+/, '').replace(/[\s.]+$/, '')
   if (WINDOWS_RESERVED.test(name)) name = `_${name}`

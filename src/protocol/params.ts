@@ -57,6 +57,7 @@ function integer(params: RawParams, name: string, min: number, max = Number.MAX_
 function text(params: RawParams, name: string, max: number, required: boolean): string {
   const value = single(params, name, required) ?? ''
   if (value.length > max) throw new InvalidRequest(`Parameter ${name} is longer than ${max} characters.`)
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
   if (/[\u0000-\u001F\u007F]/.test(value)) throw new InvalidRequest(`Parameter ${name} contains control characters.`)
   return value
 }

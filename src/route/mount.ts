@@ -2,6 +2,7 @@ import AdminJSExpress from '@adminjs/express'
 import type AdminJS from 'adminjs'
 import express, { type Router } from 'express'
 import session from 'express-session'
+import { ConfigurationError } from '../errors.js'
 import { createBodyGuard, type BodyLimits } from '../guard/body-guard.js'
 import { createResumableRouter } from './router.js'
 import { cacheSessionStore, type SessionCacheOptions } from './session-cache.js'
@@ -38,6 +39,10 @@ export function buildAuthenticatedRouter(
   formidableOptions?: FormidableOptions,
   options: ResumableRouterOptions = {},
 ): Router {
+  if (typeof auth?.cookiePassword !== 'string' || !auth.cookiePassword) {
+    // Without it express-session answers every admin request with 500 "secret option required".
+    throw new ConfigurationError('cookiePassword', 'is required: the secret that signs the admin session cookie')
+  }
   const sessionConfig: session.SessionOptions = {
     resave: false,
     saveUninitialized: false,

@@ -1,15 +1,18 @@
 import type AdminJS from 'adminjs'
 import express, { type Router } from 'express'
 import { MethodNotAllowed, NotFound } from '../errors.js'
+import { assertFeatureColumns } from '../feature/check-columns.js'
 import { cancelUpload, testChunk, uploadChunk } from './chunk-route.js'
 import { downloadFile } from './download.js'
 import { sendError } from './respond.js'
 
 /**
  * The chunk and download routes, relative to `<rootPath>/api/resumable`. Needs `req.session` from
- * the AdminJS session middleware; `buildAuthenticatedRouter` mounts it that way.
+ * the AdminJS session middleware; `buildAuthenticatedRouter` mounts it that way. Throws a
+ * ConfigurationError when a feature names a column its resource does not have.
  */
 export function createResumableRouter(admin: AdminJS): Router {
+  assertFeatureColumns(admin)
   const router = express.Router()
   router.get('/:resourceId/:propertyPath/download/:recordId', downloadFile(admin))
   router.head('/:resourceId/:propertyPath/download/:recordId', downloadFile(admin))

@@ -46,8 +46,8 @@ const strings = (value: unknown): string[] => (Array.isArray(value)
  * instead of breaking the form.
  */
 export function readCustom(custom: unknown): ResumableCustom {
-  const c = (custom && typeof custom === 'object' ? custom : {}) as Record<string, any>
-  const props = (c.properties && typeof c.properties === 'object' ? c.properties : {}) as Record<string, any>
+  const c = (custom && typeof custom === 'object' ? custom : {}) as Record<string, unknown>
+  const props = (c.properties && typeof c.properties === 'object' ? c.properties : {}) as Record<string, unknown>
   const opt = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined)
   return {
     featureId: typeof c.featureId === 'string' ? c.featureId : '',

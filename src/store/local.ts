@@ -12,6 +12,7 @@ import { directIo, pooledIo, type MetadataIo } from './local-io.js'
 import { acquireFileLock, isStaleLock } from './local-lock.js'
 import { OpenUploads, type OpenUpload } from './local-open-uploads.js'
 import { manifestDifferences } from './manifest.js'
+import { ensureWritableDirectory } from './writable-directory.js'
 import type {
   ChunkWrite, FileStat, SweepResult, UploadManifest, UploadState, UploadStore, WriteResult,
 } from './types.js'
@@ -59,6 +60,8 @@ export class LocalUploadStore implements UploadStore {
   constructor(options: LocalStoreOptions) {
     this.directory = resolve(options.directory)
     this.stagingDirectory = resolve(options.stagingDirectory ?? join(this.directory, '.resumable'))
+    ensureWritableDirectory(this.directory, 'storage.local.directory')
+    ensureWritableDirectory(this.stagingDirectory, 'storage.local.stagingDirectory')
     this.lockStaleMs = options.lockStaleMs ?? 30_000
     this.io = options.directMetadata === false ? pooledIo : directIo
     this.openUploads = new OpenUploads({ io: this.io })

@@ -7,6 +7,7 @@ export interface Reply {
   status: number
   headers: Record<string, string>
   text: string
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- whatever JSON the server sent; the tests assert its shape
   body: any
 }
 

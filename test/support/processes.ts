@@ -12,12 +12,14 @@
  * the test process exits.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { once } from 'node:events'
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import http from 'node:http'
 import net from 'node:net'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chunkBytes, chunkParams, countOf, type FileSpec } from './resumable-client.js'
+import type { DocumentParams } from './document.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 export const REPO = resolve(here, '..', '..')
@@ -61,20 +63,50 @@ function installExitHook(): void {
   })
 }
 
+/** The most recently modified file under `dir` ending in `ext`. */
+function newest(dir: string, ext: string): { file: string; time: number } {
+  let best = { file: '', time: 0 }
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    const found = entry.isDirectory() ? newest(path, ext) : entry.name.endsWith(ext) ? { file: path, time: statSync(path).mtimeMs } : best
+    if (found.time > best.time) best = found
+  }
+  return best
+}
+
+let bundles: Promise<string> | undefined
+/**
+ * AdminJS's production bundles, built by `example-app/bundle.js` (what `npm run bundle` runs) into
+ * test/.tmp and rebuilt when the compiled components are newer: in production the example app
+ * refuses to start without them.
+ */
+function productionBundles(): Promise<string> {
+  bundles ??= (async () => {
+    const dir = join(REPO, 'test', '.tmp', 'production-bundles')
+    const assets = join(dir, 'assets')
+    const built = statSync(join(assets, 'components.bundle.js'), { throwIfNoEntry: false })
+    if (built && built.mtimeMs > newest(join(REPO, 'components', 'dist'), '.js').time) return assets
+    mkdirSync(dir, { recursive: true })
+    const child = spawn(process.execPath, [join(REPO, 'example-app', 'bundle.js')], {
+      cwd: REPO,
+      env: { ...process.env, NODE_OPTIONS: '', ADMIN_ASSETS_DIR: assets, ADMIN_JS_TMP_DIR: join(dir, 'adminjs'), UPLOAD_DIR: join(dir, 'uploads') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let output = ''
+    child.stdout!.on('data', (d) => { output += d })
+    child.stderr!.on('data', (d) => { output += d })
+    const [code] = await once(child, 'exit')
+    if (code !== 0) throw new Error(`example-app/bundle.js failed (${code}):\n${output}`)
+    return assets
+  })()
+  return bundles
+}
+
 let libChecked = false
 /** The child imports lib/: warn loudly when src/ has changed since the last build. */
 function warnIfLibStale(): void {
   if (libChecked) return
   libChecked = true
-  const newest = (dir: string, ext: string): { file: string; time: number } => {
-    let best = { file: '', time: 0 }
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name)
-      const found = entry.isDirectory() ? newest(path, ext) : entry.name.endsWith(ext) ? { file: path, time: statSync(path).mtimeMs } : best
-      if (found.time > best.time) best = found
-    }
-    return best
-  }
   try {
     const src = newest(join(REPO, 'src'), '.ts')
     const lib = newest(join(REPO, 'lib'), '.js')
@@ -95,8 +127,8 @@ export interface StartOptions {
 
 /**
  * Starts the example app with `env` (plus PORT=0 unless given) and resolves once it printed
- * `LISTENING <port>`. Production mode without the frontend bundle: these tests only speak HTTP APIs,
- * and several servers must not rebuild the shared `.adminjs` bundle at once.
+ * `LISTENING <port>`. Production mode with bundles built once (productionBundles): several servers
+ * must not rebuild the shared `.adminjs` bundle at once.
  */
 export async function startServer(env: Record<string, string>, options: StartOptions = {}): Promise<ServerProcess> {
   installExitHook()
@@ -106,6 +138,7 @@ export async function startServer(env: Record<string, string>, options: StartOpt
     SWEEP_INTERVAL_MS: '0',
     NODE_ENV: 'production',
     ADMIN_JS_SKIP_BUNDLE: 'true',
+    ADMIN_ASSETS_DIR: env.ADMIN_ASSETS_DIR ?? await productionBundles(),
     ...env,
   }
   const child = spawn(process.execPath, [SERVER], {
@@ -197,6 +230,7 @@ export interface HttpAnswer {
   headers: http.IncomingHttpHeaders
   text: string
   /** Parsed JSON body, or undefined. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- whatever JSON the server sent; the tests assert its shape
   body: any
   /** Network failure (status 0), as a browser's XHR reports it. */
   error?: Error
@@ -455,7 +489,7 @@ export async function saveDocument(client: HttpClient, title: string, reference:
 }
 
 /** The saved record's params, or an Error describing why Save did not create one. */
-export function savedRecord(answer: HttpAnswer): Record<string, any> {
+export function savedRecord(answer: HttpAnswer): DocumentParams {
   const record = answer.body?.record
   if (answer.status !== 200 || !record?.id || (record.errors && Object.keys(record.errors).length)) {
     throw new Error(`save failed: ${answer.status} ${answer.text.slice(0, 500)}`)
