@@ -5,8 +5,6 @@ export default {
   moduleNameMapper: { '^adminjs-resumable$': '<rootDir>/src/index.ts', '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
-  // The hook test's page (jsdom) loads React's browser builds.
-  testEnvironmentOptions: { customExportConditions: ['browser'] },
   globalSetup: '<rootDir>/test/support/global-setup.mjs',
   globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
   testTimeout: 120000,

@@ -1,5 +1,6 @@
 /**
  * @jest-environment ./test/support/jsdom-app-environment.mjs
+ * @jest-environment-options {"customExportConditions": ["browser"]}
  *
  * useResumableUpload on its own: a bare component renders the hook in jsdom, with the real
  * resumablejs sending through jsdom's XMLHttpRequest to a real example app (see the environment).

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import JSDOMEnvironment from 'jest-environment-jsdom'
+import { productionBundles } from './production-bundles.mjs'
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
@@ -21,6 +22,7 @@ export default class JsdomAppEnvironment extends JSDOMEnvironment {
       PORT: '0',
       NODE_ENV: 'production',
       ADMIN_JS_SKIP_BUNDLE: 'true',
+      ADMIN_ASSETS_DIR: await productionBundles(),
       SWEEP_INTERVAL_MS: '0',
       CHUNK_SIZE: String(64 * 1024),
       MAX_UPLOAD_SIZE: String(1024 * 1024),

@@ -12,12 +12,12 @@
  * the test process exits.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
-import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import http from 'node:http'
 import net from 'node:net'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { newest, productionBundles } from './production-bundles.mjs'
 import { chunkBytes, chunkParams, countOf, type FileSpec } from './resumable-client.js'
 import type { DocumentParams } from './document.js'
 
@@ -64,44 +64,6 @@ function installExitHook(): void {
 }
 
 /** The most recently modified file under `dir` ending in `ext`. */
-function newest(dir: string, ext: string): { file: string; time: number } {
-  let best = { file: '', time: 0 }
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name)
-    const found = entry.isDirectory() ? newest(path, ext) : entry.name.endsWith(ext) ? { file: path, time: statSync(path).mtimeMs } : best
-    if (found.time > best.time) best = found
-  }
-  return best
-}
-
-let bundles: Promise<string> | undefined
-/**
- * AdminJS's production bundles, built by `example-app/bundle.js` (what `npm run bundle` runs) into
- * test/.tmp and rebuilt when the compiled components are newer: in production the example app
- * refuses to start without them.
- */
-function productionBundles(): Promise<string> {
-  bundles ??= (async () => {
-    const dir = join(REPO, 'test', '.tmp', 'production-bundles')
-    const assets = join(dir, 'assets')
-    const built = statSync(join(assets, 'components.bundle.js'), { throwIfNoEntry: false })
-    if (built && built.mtimeMs > newest(join(REPO, 'components', 'dist'), '.js').time) return assets
-    mkdirSync(dir, { recursive: true })
-    const child = spawn(process.execPath, [join(REPO, 'example-app', 'bundle.js')], {
-      cwd: REPO,
-      env: { ...process.env, NODE_OPTIONS: '', ADMIN_ASSETS_DIR: assets, ADMIN_JS_TMP_DIR: join(dir, 'adminjs'), UPLOAD_DIR: join(dir, 'uploads') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let output = ''
-    child.stdout!.on('data', (d) => { output += d })
-    child.stderr!.on('data', (d) => { output += d })
-    const [code] = await once(child, 'exit')
-    if (code !== 0) throw new Error(`example-app/bundle.js failed (${code}):\n${output}`)
-    return assets
-  })()
-  return bundles
-}
-
 let libChecked = false
 /** The child imports lib/: warn loudly when src/ has changed since the last build. */
 function warnIfLibStale(): void {

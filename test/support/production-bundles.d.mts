@@ -1,0 +1,2 @@
+export function newest(dir: string, ext: string): { file: string; time: number }
+export function productionBundles(): Promise<string>
