@@ -1,0 +1,51 @@
+import { Transform, type Readable, type TransformCallback } from 'node:stream'
+import { InvalidRequest } from '../../errors.js'
+
+/**
+ * Passes a chunk body on to UploadPart while counting it: a piece that would go past `length` fails
+ * the stream before it is passed on, and an end before `length` fails it too, so the object store
+ * never receives a complete request for a body of the wrong size and the part is never marked.
+ * The request declares `ContentLength: length`, so the SDK streams without buffering the chunk.
+ *
+ * `failure()` tells the caller why the upload failed when the cause was the body (too long, too
+ * short, client gone) rather than the object store.
+ */
+export interface ExactBody {
+  stream: Readable
+  failure(): Error | null
+}
+
+export function exactBody(body: Readable, length: number, chunkNumber: number): ExactBody {
+  let received = 0
+  let failure: Error | null = null
+  const guard = new Transform({
+    transform(piece: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+      if (received + piece.length > length) {
+        failure = new InvalidRequest(`Chunk ${chunkNumber} carries more than the ${length} bytes declared.`)
+        callback(failure)
+        return
+      }
+      received += piece.length
+      callback(null, piece)
+    },
+    flush(callback: TransformCallback) {
+      if (received !== length) {
+        failure = new InvalidRequest(`Chunk ${chunkNumber} carried ${received} bytes, but ${length} were declared.`)
+        callback(failure)
+        return
+      }
+      callback()
+    },
+  })
+  body.on('error', (error: Error) => {
+    failure ??= error
+    guard.destroy(error)
+  })
+  body.pipe(guard)
+  return { stream: guard, failure: () => failure }
+}
+
+/** Reads a body to its end without keeping it (a duplicate chunk: the client must not see a reset). */
+export async function discardBody(body: AsyncIterable<Buffer>): Promise<void> {
+  for await (const piece of body) void piece
+}
