@@ -32,14 +32,18 @@ export interface S3Server {
 
 let counter = 0
 
+/** Whether s3rver can run; when not, says so loudly (and throws under CI=true) so tests are never skipped silently. */
+export function s3rverInstalled(): boolean {
+  if (existsSync(BIN)) return true
+  const message = `s3rver is not installed (${BIN}); run npm install`
+  if (REQUIRED) throw new Error(`${message} (CI=true requires it)`)
+  console.warn(`\n!!! SKIPPING S3 tests: ${message}\n`)
+  return false
+}
+
 /** Starts s3rver, or returns null (with a loud warning) when it is not installed and CI does not require it. */
 export async function startS3rver(): Promise<S3Server | null> {
-  if (!existsSync(BIN)) {
-    const message = `s3rver is not installed (${BIN}); run npm install`
-    if (REQUIRED) throw new Error(`${message} (CI=true requires it)`)
-    console.warn(`\n!!! SKIPPING S3 tests: ${message}\n`)
-    return null
-  }
+  if (!s3rverInstalled()) return null
   const dir = mkdtempSync(join(tmpdir(), 'adminjs-resumable-s3-'))
   const bucket = `resumable-test-${process.pid}-${counter++}`
   let child: ChildProcess | null = null

@@ -13,16 +13,26 @@ import { InvalidRequest } from '../../errors.js'
 export interface ExactBody {
   stream: Readable
   failure(): Error | null
+  /**
+   * Aborted as soon as the body fails: the SDK pipes the body into the HTTP request, and a failing
+   * source alone leaves that request waiting for bytes that never come.
+   */
+  signal: AbortSignal
 }
 
 export function exactBody(body: Readable, length: number, chunkNumber: number): ExactBody {
   let received = 0
   let failure: Error | null = null
+  const controller = new AbortController()
+  const fail = (error: Error) => {
+    failure ??= error
+    controller.abort(error)
+    return failure
+  }
   const guard = new Transform({
     transform(piece: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
       if (received + piece.length > length) {
-        failure = new InvalidRequest(`Chunk ${chunkNumber} carries more than the ${length} bytes declared.`)
-        callback(failure)
+        callback(fail(new InvalidRequest(`Chunk ${chunkNumber} carries more than the ${length} bytes declared.`)))
         return
       }
       received += piece.length
@@ -30,19 +40,16 @@ export function exactBody(body: Readable, length: number, chunkNumber: number): 
     },
     flush(callback: TransformCallback) {
       if (received !== length) {
-        failure = new InvalidRequest(`Chunk ${chunkNumber} carried ${received} bytes, but ${length} were declared.`)
-        callback(failure)
+        callback(fail(new InvalidRequest(`Chunk ${chunkNumber} carried ${received} bytes, but ${length} were declared.`)))
         return
       }
       callback()
     },
   })
-  body.on('error', (error: Error) => {
-    failure ??= error
-    guard.destroy(error)
-  })
+  body.on('error', (error: Error) => guard.destroy(fail(error)))
+  guard.on('error', (error: Error) => fail(error))
   body.pipe(guard)
-  return { stream: guard, failure: () => failure }
+  return { stream: guard, failure: () => failure, signal: controller.signal }
 }
 
 /** Reads a body to its end without keeping it (a duplicate chunk: the client must not see a reset). */

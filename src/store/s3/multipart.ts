@@ -46,6 +46,7 @@ export async function uploadPart(
         ContentLength: part.length,
         Body: body.stream,
       }),
+      { abortSignal: body.signal },
     )
     if (!out.ETag) throw new Error('UploadPart answered without an ETag')
     return out.ETag
