@@ -53,6 +53,46 @@ export async function openSubject(server: S3Server, dialect: Dialect, postgresUr
   }
 }
 
+/**
+ * `count` app hosts on one database and one bucket: each has its own SDK clients and staging store
+ * (which keep nothing in memory), on SQLite one shared connection, on PostgreSQL one pool per host.
+ */
+export async function openHosts(server: S3Server, dialect: Dialect, postgresUrl: string | null, count: number, options: Partial<S3StorageOptions> = {}): Promise<{ hosts: S3Storage[]; cleanup(): Promise<void> }> {
+  const first = newSequelize(dialect, postgresUrl)
+  const n = prefixCounter++
+  const shared = { bucket: server.bucket, client: server.config, prefix: `h${process.pid}-${n}/`, tablePrefix: `h${n}_`, ...options }
+  const hosts: S3Storage[] = []
+  const others: Sequelize[] = []
+  for (let i = 0; i < count; i++) {
+    const sequelize = i === 0 || dialect === 'sqlite' ? first.sequelize : new Sequelize(postgresUrl!, { logging: false })
+    if (sequelize !== first.sequelize) others.push(sequelize)
+    hosts.push(await openS3Storage({ sequelize, ...shared }))
+  }
+  return {
+    hosts,
+    cleanup: async () => {
+      for (const host of hosts) host.close()
+      for (const sequelize of [...others, first.sequelize]) await sequelize.close()
+      first.cleanup()
+    },
+  }
+}
+
+/** Counts the SDK commands a host sends, by name (e.g. CompleteMultipartUploadCommand). */
+export function countCommands(storage: S3Storage): Map<string, number> {
+  const counts = new Map<string, number>()
+  for (const client of [storage.clients.client, storage.clients.streaming]) {
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        counts.set(context.commandName ?? '?', (counts.get(context.commandName ?? '?') ?? 0) + 1)
+        return next(args)
+      },
+      { step: 'initialize', name: `count-${Math.random()}` },
+    )
+  }
+  return counts
+}
+
 /** Today's UploadStore interface, made of the S3 staging store and the S3 file storage. */
 export function asUploadStore({ staging, files }: S3Storage): UploadStore {
   return {
