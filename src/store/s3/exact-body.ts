@@ -18,6 +18,8 @@ export interface ExactBody {
    * source alone leaves that request waiting for bytes that never come.
    */
   signal: AbortSignal
+  /** Stops feeding the object store and lets the rest of the request body drain unread. */
+  detach(): void
 }
 
 export function exactBody(body: Readable, length: number, chunkNumber: number): ExactBody {
@@ -49,7 +51,11 @@ export function exactBody(body: Readable, length: number, chunkNumber: number): 
   body.on('error', (error: Error) => guard.destroy(fail(error)))
   guard.on('error', (error: Error) => fail(error))
   body.pipe(guard)
-  return { stream: guard, failure: () => failure, signal: controller.signal }
+  const detach = () => {
+    body.unpipe(guard)
+    if (!body.destroyed) body.resume()
+  }
+  return { stream: guard, failure: () => failure, signal: controller.signal, detach }
 }
 
 /** Reads a body to its end without keeping it (a duplicate chunk: the client must not see a reset). */

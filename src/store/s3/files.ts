@@ -50,7 +50,9 @@ export class S3Files {
       const out = await this.s3.client.send(
         new this.s3.sdk.GetObjectCommand({ Bucket: this.where.bucket, Key: objectKey, Range: range ? `bytes=${range.start}-${range.end}` : undefined }),
       )
-      return out.Body as Readable
+      const body = out.Body as Readable
+      const wanted = range ? range.end - range.start + 1 : null
+      return wanted !== null && Number(out.ContentLength) > wanted ? firstBytes(body, wanted) : body
     } catch (error) {
       throw storageError(error, 'reading a file')
     }
@@ -111,6 +113,29 @@ export async function deleteObject(s3: S3Clients, where: S3Location, objectKey: 
     if (isNotFound(error)) return
     throw storageError(error, 'deleting a file')
   }
+}
+
+/**
+ * The first `count` bytes of `source`, for servers that answer a range with more than asked (s3rver
+ * treats `bytes=0-0` as the whole object): a download must never send more than its Content-Range.
+ */
+function firstBytes(source: Readable, count: number): Readable {
+  let left = count
+  const out = new PassThrough()
+  source.on('data', (piece: Buffer) => {
+    if (left <= 0) return
+    const take = piece.length > left ? piece.subarray(0, left) : piece
+    left -= take.length
+    if (!out.write(take)) source.pause()
+    if (left === 0) {
+      out.end()
+      source.destroy()
+    }
+  })
+  out.on('drain', () => source.resume())
+  source.on('end', () => out.end())
+  source.on('error', (error) => (left > 0 ? out.destroy(error) : undefined))
+  return out
 }
 
 /** `attachment` with the name both as plain ASCII and as RFC 5987 UTF-8, for every browser. */

@@ -51,8 +51,9 @@ export async function uploadPart(
     if (!out.ETag) throw new Error('UploadPart answered without an ETag')
     return out.ETag
   } catch (error) {
-    // Whatever happened, the request body must not stay half read.
-    if (!part.body.destroyed) part.body.resume()
+    // Whatever happened, the request body must not stay half read: the client is still sending it
+    // and waits for an answer the route can only give once the body is consumed.
+    body.detach()
     throw body.failure() ?? storageError(error, `storing part ${part.partNumber}`)
   }
 }
