@@ -156,6 +156,29 @@ for (const dialect of dialects) {
       expect(sha256(await committedBytes(a, m.id))).toBe(sha256(data))
     })
 
+    test('a removal interrupted after its abort mark is finished by the sweep (or by the next open), and the upload starts afresh', async () => {
+      const [a] = await hosts(1)
+      const data = bytes(2 * 1024, 12)
+      const m = await a.staging.open(manifestFor(data))
+      await a.staging.writeChunk(m, chunkOf(m, data, 1))
+      // The removing host marked the row and died before aborting the multipart upload.
+      expect(await a.staging.deps.uploads.transition(m.id, ['open'], 'aborted', Date.now() - 3_600_000)).toBe(true)
+      expect(await a.staging.state(m.id)).toBe('missing')
+      expect(await a.staging.chunkState(m.id, 1)).toBe('no-upload')
+      const swept = await a.staging.sweep(24 * 3_600_000)
+      expect(swept).toEqual({ expired: [], removedLeftovers: 1 })
+      expect(await a.staging.deps.uploads.find(m.id)).toBeNull()
+      expect(await a.staging.deps.parts.heldCount(m.id)).toBe(0)
+
+      const again = await a.staging.open(m)
+      await a.staging.writeChunk(again, chunkOf(again, data, 1))
+      expect(await a.staging.deps.uploads.transition(m.id, ['open'], 'aborted', Date.now())).toBe(true)
+      expect(await a.staging.open(m)).toEqual(m)
+      expect(await a.staging.chunkState(m.id, 1)).toBe('missing')
+      await writeParts(a, m, data, [1, 2])
+      expect(sha256(await committedBytes(a, m.id))).toBe(sha256(data))
+    })
+
     test('usage counts what one owner has staged', async () => {
       const [a] = await hosts(1)
       const data = bytes(3000, 7)
