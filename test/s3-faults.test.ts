@@ -6,7 +6,7 @@
  */
 import type http from 'node:http'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals'
-import { StorageFailure, StorageUnavailable } from '../src/errors.js'
+import { StorageFailure, StorageUnavailable, UploadExpired } from '../src/errors.js'
 import type { S3Storage } from '../src/store/s3/index.js'
 import { chunkOf, manifestFor, readAll } from './store-contract.js'
 import { bytes, sha256 } from './support/resumable-client.js'
@@ -84,6 +84,17 @@ for (const dialect of dialects) {
       proxy.refuse({ match: isUploadPart, status: 403, code: 'AccessDenied', times: 1 })
       await expect(host.staging.writeChunk(m, chunkOf(m, data, 1))).rejects.toBeInstanceOf(StorageFailure)
       expect(await host.staging.chunkState(m.id, 1)).toBe('missing')
+    })
+
+    test('the multipart upload gone from the object store (404 NoSuchUpload, e.g. a lifecycle rule): the upload expires (410) instead of failing for ever', async () => {
+      await open('proxy')
+      const data = bytes(2 * 1024, 13)
+      const m = await host.staging.open(manifestFor(data))
+      await host.staging.writeChunk(m, chunkOf(m, data, 1))
+      proxy.refuse({ match: isUploadPart, status: 404, code: 'NoSuchUpload', times: 1 })
+      await expect(host.staging.writeChunk(m, chunkOf(m, data, 2))).rejects.toBeInstanceOf(UploadExpired)
+      expect(await host.staging.state(m.id)).toBe('expired')
+      await expect(host.staging.open(m)).rejects.toBeInstanceOf(UploadExpired)
     })
 
     test('CompleteMultipartUpload refused with 503: the last chunk is held but the answer is retryable; its retry completes', async () => {

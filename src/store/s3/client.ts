@@ -81,6 +81,12 @@ export function isUnsupported(error: unknown): boolean {
 const TRANSIENT_NAMES = ['SlowDown', 'ServiceUnavailable', 'InternalError', 'RequestTimeout', 'TimeoutError', 'ThrottlingException']
 const TRANSIENT_CODES = ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND']
 
+/** The multipart upload itself is gone from the object store (aborted by a lifecycle rule or by hand). */
+export function isNoSuchUpload(error: unknown): boolean {
+  const cause = (error as { cause?: unknown } | null)?.cause ?? error
+  return nameOf(cause) === 'NoSuchUpload'
+}
+
 /** A failure a later retry of the same request can get past (server error, throttling, no connection). */
 export function isTransient(error: unknown): boolean {
   const status = statusOf(error)
@@ -98,6 +104,9 @@ export function isTransient(error: unknown): boolean {
 export function storageError(error: unknown, doing: string): Error {
   if (error instanceof StorageUnavailable || error instanceof StorageFailure) return error
   const detail = nameOf(error) || (error as Error)?.message || String(error)
-  if (isTransient(error)) return new StorageUnavailable(`Object storage is unavailable while ${doing} (${detail}); retry shortly.`)
-  return new StorageFailure(`Object storage refused ${doing} (${detail}).`)
+  const typed = isTransient(error)
+    ? new StorageUnavailable(`Object storage is unavailable while ${doing} (${detail}); retry shortly.`)
+    : new StorageFailure(`Object storage refused ${doing} (${detail}).`)
+  // Kept so that a caller can still tell e.g. NoSuchUpload from NoSuchBucket.
+  return Object.assign(typed, { cause: error })
 }

@@ -4,11 +4,11 @@ import { manifestDifferences } from '../manifest.js'
 import type { PartTable } from '../shared-state/parts.js'
 import type { UploadRow, UploadTable } from '../shared-state/uploads.js'
 import type { ChunkWrite, SweepResult, UploadManifest, UploadState, WriteResult } from '../types.js'
-import type { S3Clients, S3Location } from './client.js'
+import { isNoSuchUpload, type S3Clients, type S3Location } from './client.js'
 import { discardBody } from './exact-body.js'
 import { statObject } from './files.js'
 import { checkUploadId, type S3Keys } from './keys.js'
-import { completeMultipart, createMultipart, uploadPart } from './multipart.js'
+import { abortMultipart, completeMultipart, createMultipart, uploadPart } from './multipart.js'
 import { removeStaged, sweepStaged } from './staging-cleanup.js'
 
 export interface S3StagingTimings {
@@ -116,7 +116,7 @@ export class S3Staging {
       return { complete: await this.completeIfReady(before), written: false }
     }
     let etag: string
-    let row: UploadRow
+    let row: UploadRow | null = null
     const renewal = setInterval(() => {
       parts.renew(manifest.id, chunk.chunkNumber, token, this.now()).catch(() => undefined)
     }, Math.max(1000, this.timings.partLeaseMs / 3))
@@ -133,6 +133,12 @@ export class S3Staging {
       })
     } catch (error) {
       await parts.release(manifest.id, chunk.chunkNumber, token).catch(() => undefined)
+      // The multipart upload vanished from the object store (a lifecycle rule aborted it): no part
+      // can ever complete it, so the upload expires and the client starts again instead of retrying for ever.
+      if (row && isNoSuchUpload(error)) {
+        await removeStaged(this.deps, row, this.now(), 'expired').catch(() => undefined)
+        throw gone()
+      }
       throw error
     } finally {
       clearInterval(renewal)
@@ -157,8 +163,7 @@ export class S3Staging {
   /** Cancels (abort the multipart upload, or drop the assembled staging object) and forgets the parts. */
   async remove(id: string, options: { expired?: boolean } = {}): Promise<void> {
     const row = await this.row(id)
-    if (!row || (row.state === 'expired' && options.expired)) return
-    if (row.state === 'expired') return
+    if (!row || row.state === 'expired') return
     await removeStaged(this.deps, row, this.now(), options.expired ? 'expired' : 'missing')
   }
 
@@ -212,6 +217,8 @@ export class S3Staging {
           throw error
         }
         if (await uploads.setMultipart(row.id, created)) return created
+        // Another host recorded one first (it took over a claim it thought dead): ours is never used.
+        await abortMultipart(this.deps.s3, this.deps.where, row.objectKey, created).catch(() => undefined)
         continue
       }
       if (this.now() > deadline) break
