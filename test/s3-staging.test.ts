@@ -3,12 +3,15 @@
  * (exactly one CreateMultipartUpload and one CompleteMultipartUpload, counted on the wire), hosts
  * that die holding a claim, and real 5 MiB parts. Real s3rver, real SQLite and PostgreSQL.
  */
+import { readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { PassThrough } from 'node:stream'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals'
 import { ChunkBusy } from '../src/errors.js'
 import type { S3Storage } from '../src/store/s3/index.js'
 import { completeMultipart } from '../src/store/s3/multipart.js'
 import { MiB } from '../src/store/s3/chunk-size.js'
-import { chunkOf, manifestFor, readAll } from './store-contract.js'
+import { chunkOf, manifestFor, readAll, sliceOf } from './store-contract.js'
 import { bytes, sha256 } from './support/resumable-client.js'
 import { countCommands, openHosts, type Dialect } from './support/s3-storage.js'
 import { s3rverInstalled, startS3rver, type S3Server } from './support/s3rver.js'
@@ -179,6 +182,24 @@ for (const dialect of dialects) {
       expect(sha256(await committedBytes(a, m.id))).toBe(sha256(data))
     })
 
+    test('a part streams into the object store while its chunk is still arriving: no local file, no whole chunk in memory', async () => {
+      const [a] = await hosts(1)
+      const data = bytes(2 * 5 * MiB, 14)
+      const m = await a.staging.open(manifestFor(data, {}, 5 * MiB))
+      const slice = sliceOf(m, data, 1)
+      const body = new PassThrough()
+      const pending = a.staging.writeChunk(m, chunkOf(m, data, 1, body))
+      body.write(slice.subarray(0, 3 * MiB))
+      // s3rver writes what it receives to <dir>/.../<UploadId>/<partNumber>: 2 MiB of it must be
+      // there while the request body is still open.
+      const s3UploadId = await until(async () => (await a.staging.deps.uploads.find(m.id))?.s3UploadId ?? null)
+      await until(async () => ((partFileSize(server.dir, s3UploadId, 1) ?? 0) >= 2 * MiB ? true : null))
+      expect(await a.staging.chunkState(m.id, 1)).toBe('missing')
+      body.end(slice.subarray(3 * MiB))
+      expect(await pending).toEqual({ complete: false, written: true })
+      expect(partFileSize(server.dir, s3UploadId, 1)).toBe(slice.length)
+    })
+
     test('usage counts what one owner has staged', async () => {
       const [a] = await hosts(1)
       const data = bytes(3000, 7)
@@ -189,6 +210,37 @@ for (const dialect of dialects) {
       expect(await a.staging.usage('nobody')).toEqual({ uploads: 0, bytes: 0 })
     })
   })
+}
+
+/** Polls `probe` until it gives a value; fails (never hangs) after a generous bound. */
+async function until<T>(probe: () => Promise<T | null>): Promise<T> {
+  for (let i = 0; i < 1000; i++) {
+    const value = await probe()
+    if (value !== null) return value
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  throw new Error('the condition never came true')
+}
+
+/** Size of the part file s3rver keeps for an open multipart upload, or null before it exists. */
+function partFileSize(dir: string, uploadId: string, partNumber: number): number | null {
+  const walk = (folder: string): string | null => {
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      const path = join(folder, entry.name)
+      if (entry.isDirectory()) {
+        if (entry.name === uploadId) return join(path, String(partNumber))
+        const found = walk(path)
+        if (found) return found
+      }
+    }
+    return null
+  }
+  const file = walk(dir)
+  try {
+    return file ? statSync(file).size : null
+  } catch {
+    return null
+  }
 }
 
 async function writeParts(host: S3Storage, m: ReturnType<typeof manifestFor>, data: Buffer, numbers: number[]): Promise<void> {

@@ -19,6 +19,8 @@ const BIN = join(REPO, 'node_modules', 's3rver', 'bin', 's3rver.js')
 export interface S3Server {
   endpoint: string
   bucket: string
+  /** s3rver's data directory (to look at what it has received so far). */
+  dir: string
   /** What the store needs to reach this server (path-style, s3rver's fixed credentials). */
   config: S3ClientConfig
   restart(): Promise<void>
@@ -80,6 +82,7 @@ export async function startS3rver(): Promise<S3Server | null> {
   return {
     endpoint,
     bucket,
+    dir,
     config: {
       endpoint,
       region: 'us-east-1',
