@@ -9,6 +9,7 @@ import { PassThrough } from 'node:stream'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals'
 import { ChunkBusy } from '../src/errors.js'
 import type { S3Storage } from '../src/store/s3/index.js'
+import type { SharedTables } from '../src/store/shared-state/models.js'
 import { completeMultipart } from '../src/store/s3/multipart.js'
 import { MiB } from '../src/store/s3/chunk-size.js'
 import { chunkOf, manifestFor, readAll, sliceOf } from './store-contract.js'
@@ -198,6 +199,22 @@ for (const dialect of dialects) {
       body.end(slice.subarray(3 * MiB))
       expect(await pending).toEqual({ complete: false, written: true })
       expect(partFileSize(server.dir, s3UploadId, 1)).toBe(slice.length)
+    })
+
+    test('a writer whose claim was taken over while it streamed stops sending and marks nothing', async () => {
+      const [a] = await hosts(1, { partLeaseMs: 3000 })
+      const data = bytes(2 * 1024, 15)
+      const m = await a.staging.open(manifestFor(data))
+      const body = new PassThrough()
+      body.on('error', () => undefined)
+      const pending = a.staging.writeChunk(m, chunkOf(m, data, 1, body))
+      body.write(sliceOf(m, data, 1).subarray(0, 100))
+      await until(async () => ((await a.staging.deps.uploads.find(m.id))?.s3UploadId ? true : null))
+      // Another host took the part over (as it does once a lease ran out).
+      const { Part } = (a.staging.deps.parts as unknown as { tables: SharedTables }).tables
+      expect((await Part.update({ token: 'taker' }, { where: { upload_id: m.id, part_number: 1 } }))[0]).toBe(1)
+      await expect(pending).rejects.toBeInstanceOf(ChunkBusy)
+      expect(await a.staging.chunkState(m.id, 1)).toBe('missing')
     })
 
     test('usage counts what one owner has staged', async () => {

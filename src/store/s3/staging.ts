@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { ChunkBusy, UploadExpired } from '../../errors.js'
+import { ChunkBusy } from '../../errors.js'
 import { manifestDifferences } from '../manifest.js'
 import type { PartTable } from '../shared-state/parts.js'
 import type { UploadRow, UploadTable } from '../shared-state/uploads.js'
@@ -8,7 +8,8 @@ import { isNoSuchUpload, type S3Clients, type S3Location } from './client.js'
 import { discardBody } from './exact-body.js'
 import { statObject } from './files.js'
 import { checkUploadId, type S3Keys } from './keys.js'
-import { abortMultipart, completeMultipart, createMultipart, uploadPart } from './multipart.js'
+import { completeMultipart, uploadPart } from './multipart.js'
+import { ensureMultipart, gone, live, sleep } from './staging-rows.js'
 import { removeStaged, sweepStaged } from './staging-cleanup.js'
 
 export interface S3StagingTimings {
@@ -117,15 +118,20 @@ export class S3Staging {
     }
     let etag: string
     let row: UploadRow | null = null
+    // A writer that lost its claim (it stalled past the lease and another request took the part over)
+    // stops sending at once, so that its late bytes do not replace the new writer's part in S3.
     const renewal = setInterval(() => {
-      parts.renew(manifest.id, chunk.chunkNumber, token, this.now()).catch(() => undefined)
+      parts.renew(manifest.id, chunk.chunkNumber, token, this.now()).then(
+        (ours) => ours || chunk.body.destroy(new ChunkBusy(`Chunk ${chunk.chunkNumber} was taken over by another request; retry shortly.`)),
+        () => undefined,
+      )
     }, Math.max(1000, this.timings.partLeaseMs / 3))
     try {
       // Read after the claim: if the upload is removed (and maybe started afresh) from here on, the
       // claim is deleted with it and markHeld below refuses, so a part is never recorded against
       // another multipart upload than the one it went to.
       row = await this.liveRow(manifest)
-      const s3UploadId = await this.ensureMultipart(row)
+      const s3UploadId = await ensureMultipart(this.deps, row, this.timings, this.now)
       etag = await uploadPart(this.deps.s3, this.deps.where, row.objectKey, s3UploadId, {
         partNumber: chunk.chunkNumber,
         length: chunk.length,
@@ -201,34 +207,6 @@ export class S3Staging {
     return row
   }
 
-  /** The S3 UploadId, created by exactly one host: the one that wins the create claim. */
-  private async ensureMultipart(row: UploadRow): Promise<string> {
-    const { uploads } = this.deps
-    const deadline = this.now() + this.timings.createLeaseMs
-    for (let current: UploadRow | null = row; current && live(current); current = await uploads.find(row.id)) {
-      if (current.s3UploadId) return current.s3UploadId
-      const stamp = this.now()
-      if (await uploads.claimCreate(row.id, stamp, this.timings.createLeaseMs)) {
-        let created: string
-        try {
-          created = await createMultipart(this.deps.s3, this.deps.where, row.objectKey, row.manifest.type)
-        } catch (error) {
-          await uploads.releaseCreate(row.id, stamp).catch(() => undefined)
-          throw error
-        }
-        if (await uploads.setMultipart(row.id, created)) return created
-        // Another host recorded one first (it took over a claim it thought dead): ours is never used.
-        await abortMultipart(this.deps.s3, this.deps.where, row.objectKey, created).catch(() => undefined)
-        continue
-      }
-      if (this.now() > deadline) break
-      await sleep(this.timings.pollMs)
-    }
-    const now = await uploads.find(row.id)
-    if (!now || !live(now)) throw gone()
-    throw new ChunkBusy('The upload is being started by another request; retry shortly.')
-  }
-
   /**
    * Runs CompleteMultipartUpload if every part is held and this host wins `open → completing`;
    * a host that loses waits (bounded) for the winner's `complete`.
@@ -284,16 +262,4 @@ export class S3Staging {
     }
     return false
   }
-}
-
-function live(row: UploadRow): boolean {
-  return row.state === 'open' || row.state === 'completing' || row.state === 'complete'
-}
-
-function gone(): UploadExpired {
-  return new UploadExpired('This upload expired or was cancelled; start it again.')
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
 }
