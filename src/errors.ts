@@ -88,6 +88,16 @@ export class StorageFailure extends ResumableError {
   readonly code = ERROR_CODE.storageFailure
 }
 
+/**
+ * The object store (S3 or compatible) is down, restarting or throttling. Retryable like ChunkBusy:
+ * nothing was marked as held, and the same request succeeds once the store answers again.
+ */
+export class StorageUnavailable extends ResumableError {
+  readonly status = 503
+  readonly code = ERROR_CODE.storageUnavailable
+  readonly retryAfter = 2
+}
+
 /** A download Range that lies outside the file. */
 export class RangeNotSatisfiable extends ResumableError {
   readonly status = 416

@@ -15,6 +15,7 @@ export const ERROR_CODE = {
   typeNotAllowed: 'type_not_allowed',
   chunkBusy: 'chunk_busy',
   storageFailure: 'storage_failure',
+  storageUnavailable: 'storage_unavailable',
   rangeNotSatisfiable: 'range_not_satisfiable',
 } as const
 

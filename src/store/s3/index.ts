@@ -1,0 +1,58 @@
+import type { S3ClientConfig } from '@aws-sdk/client-s3'
+import type { Sequelize } from 'sequelize'
+import { PartTable } from '../shared-state/parts.js'
+import { defineSharedTables } from '../shared-state/models.js'
+import { UploadTable } from '../shared-state/uploads.js'
+import { createS3Clients, type S3Clients } from './client.js'
+import type { CopyOptions } from './copy.js'
+import { S3Files } from './files.js'
+import { S3Keys } from './keys.js'
+import { S3Staging, type S3StagingTimings } from './staging.js'
+
+export { s3ChunkSize } from './chunk-size.js'
+export { S3Files, type PresignOptions, type S3FileStat } from './files.js'
+export { S3Staging, type S3StagingTimings } from './staging.js'
+
+export interface S3StorageOptions {
+  /** The app's Sequelize instance: the upload state lives in its database, shared by every host. */
+  sequelize: Sequelize
+  bucket: string
+  /** Key prefix of everything the plugin writes, ending in "/" (default `resumable/`). */
+  prefix?: string
+  /** SDK client configuration (region, endpoint, forcePathStyle, credentials; default: the AWS chain). */
+  client?: S3ClientConfig
+  /** Prefix of the plugin's table names (default `resumable_`). */
+  tablePrefix?: string
+  copy?: CopyOptions
+  timings?: Partial<S3StagingTimings>
+}
+
+export interface S3Storage {
+  staging: S3Staging
+  files: S3Files
+  clients: S3Clients
+  /** Releases the SDK clients' sockets. */
+  close(): void
+}
+
+/**
+ * Everything S3 storage needs, ready to use: the SDK (loaded now, only because S3 is configured),
+ * the shared tables (created if missing), the staging store and the finished-file storage.
+ * This module is imported lazily by whoever configures S3, so local-disk sites load none of it.
+ */
+export async function openS3Storage(options: S3StorageOptions): Promise<S3Storage> {
+  const clients = await createS3Clients(options.client ?? {})
+  const tables = await defineSharedTables(options.sequelize, options.tablePrefix)
+  const where = { bucket: options.bucket, prefix: options.prefix ?? 'resumable/' }
+  const keys = new S3Keys(where.prefix)
+  const staging = new S3Staging({ s3: clients, where, keys, uploads: new UploadTable(tables), parts: new PartTable(tables), timings: options.timings })
+  return {
+    staging,
+    files: new S3Files(clients, where, keys, options.copy),
+    clients,
+    close: () => {
+      clients.client.destroy()
+      clients.streaming.destroy()
+    },
+  }
+}

@@ -1,0 +1,265 @@
+import { randomBytes } from 'node:crypto'
+import { ChunkBusy } from '../../errors.js'
+import { manifestDifferences } from '../manifest.js'
+import type { PartTable } from '../shared-state/parts.js'
+import type { UploadRow, UploadTable } from '../shared-state/uploads.js'
+import type { ChunkWrite, SweepResult, UploadManifest, UploadState, WriteResult } from '../types.js'
+import { isNoSuchUpload, type S3Clients, type S3Location } from './client.js'
+import { discardBody } from './exact-body.js'
+import { statObject } from './files.js'
+import { checkUploadId, type S3Keys } from './keys.js'
+import { completeMultipart, uploadPart } from './multipart.js'
+import { ensureMultipart, gone, live, sleep } from './staging-rows.js'
+import { removeStaged, sweepStaged } from './staging-cleanup.js'
+
+export interface S3StagingTimings {
+  /** A part claim lasts this long without renewal; renewed every third of it while the part streams. */
+  partLeaseMs: number
+  /** A CreateMultipartUpload claim whose host recorded no UploadId after this long is taken over. */
+  createLeaseMs: number
+  /** A `completing` upload whose host has not finished after this long is completed by another host. */
+  completionStaleMs: number
+  /** How long a request that lost the completion race waits to see `complete` before answering partial. */
+  completionWaitMs: number
+  pollMs: number
+}
+
+export const DEFAULT_TIMINGS: S3StagingTimings = {
+  partLeaseMs: 60_000,
+  createLeaseMs: 30_000,
+  completionStaleMs: 120_000,
+  completionWaitMs: 30_000,
+  pollMs: 50,
+}
+
+export interface S3StagingParts {
+  s3: S3Clients
+  where: S3Location
+  keys: S3Keys
+  uploads: UploadTable
+  parts: PartTable
+  timings?: Partial<S3StagingTimings>
+  now?: () => number
+}
+
+/**
+ * Staged uploads on S3: one multipart upload per upload, one part per chunk, streamed from the
+ * request; CompleteMultipartUpload assembles the file in the object store. Who creates, which request
+ * writes a part, and who completes are decided in the shared tables (see shared-state/), so any
+ * number of app hosts can serve the chunks of one upload.
+ */
+export class S3Staging {
+  readonly timings: S3StagingTimings
+  private readonly now: () => number
+
+  constructor(readonly deps: S3StagingParts) {
+    this.timings = { ...DEFAULT_TIMINGS, ...deps.timings }
+    this.now = deps.now ?? Date.now
+  }
+
+  /** Creates the upload if needed (first writer wins) and returns the manifest actually stored. */
+  async open(manifest: UploadManifest): Promise<UploadManifest> {
+    checkUploadId(manifest.id)
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const row = await this.deps.uploads.find(manifest.id)
+      if (row?.state === 'expired') throw gone()
+      if (row?.state === 'aborted') {
+        await removeStaged(this.deps, row, this.now(), 'missing')
+        continue
+      }
+      if (row) return row.manifest
+      const key = this.deps.keys.staging(manifest.id, randomBytes(8).toString('hex'))
+      if (await this.deps.uploads.insert(manifest, key, this.now())) return manifest
+    }
+    throw new ChunkBusy('The upload is being removed; retry shortly.')
+  }
+
+  async get(id: string): Promise<UploadManifest | null> {
+    const row = await this.row(id)
+    return row && live(row) ? row.manifest : null
+  }
+
+  async state(id: string): Promise<UploadState> {
+    const row = await this.row(id)
+    if (!row || row.state === 'aborted') return 'missing'
+    if (row.state === 'expired') return 'expired'
+    return row.state === 'complete' ? 'complete' : 'partial'
+  }
+
+  async chunkState(id: string, chunkNumber: number): Promise<'held' | 'missing' | 'no-upload'> {
+    const row = await this.row(id)
+    if (!row || !live(row)) return 'no-upload'
+    if (row.state === 'complete') return 'held'
+    return (await this.deps.parts.isHeld(id, chunkNumber)) ? 'held' : 'missing'
+  }
+
+  async hasChunk(id: string, chunkNumber: number): Promise<boolean> {
+    return (await this.chunkState(id, chunkNumber)) === 'held'
+  }
+
+  /**
+   * Streams the chunk to S3 as part `chunkNumber`. The part is claimed in the shared table first (a
+   * second request for it, on any host, gets ChunkBusy), and marked held only once S3 returned its
+   * ETag. A failure of the body or of the object store releases the claim, marks nothing.
+   */
+  async writeChunk(manifest: UploadManifest, chunk: ChunkWrite): Promise<WriteResult> {
+    const { uploads, parts } = this.deps
+    const before = await this.liveRow(manifest)
+    if (before.state !== 'open') {
+      await discardBody(chunk.body)
+      return { complete: await this.awaitComplete(before), written: false }
+    }
+    const token = randomBytes(12).toString('hex')
+    const claim = await parts.claim(manifest.id, chunk.chunkNumber, token, this.now(), this.timings.partLeaseMs)
+    if (claim === 'busy') throw new ChunkBusy(`Chunk ${chunk.chunkNumber} is being written by another request; retry shortly.`)
+    if (claim === 'held') {
+      await discardBody(chunk.body)
+      return { complete: await this.completeIfReady(before), written: false }
+    }
+    let etag: string
+    let row: UploadRow | null = null
+    // A writer that lost its claim (it stalled past the lease and another request took the part over)
+    // stops sending at once, so that its late bytes do not replace the new writer's part in S3.
+    const renewal = setInterval(() => {
+      parts.renew(manifest.id, chunk.chunkNumber, token, this.now()).then(
+        (ours) => ours || chunk.body.destroy(new ChunkBusy(`Chunk ${chunk.chunkNumber} was taken over by another request; retry shortly.`)),
+        () => undefined,
+      )
+    }, Math.max(1000, this.timings.partLeaseMs / 3))
+    try {
+      // Read after the claim: if the upload is removed (and maybe started afresh) from here on, the
+      // claim is deleted with it and markHeld below refuses, so a part is never recorded against
+      // another multipart upload than the one it went to.
+      row = await this.liveRow(manifest)
+      const s3UploadId = await ensureMultipart(this.deps, row, this.timings, this.now)
+      etag = await uploadPart(this.deps.s3, this.deps.where, row.objectKey, s3UploadId, {
+        partNumber: chunk.chunkNumber,
+        length: chunk.length,
+        body: chunk.body,
+      })
+    } catch (error) {
+      await parts.release(manifest.id, chunk.chunkNumber, token).catch(() => undefined)
+      // The multipart upload vanished from the object store (a lifecycle rule aborted it): no part
+      // can ever complete it, so the upload expires and the client starts again instead of retrying for ever.
+      if (row && isNoSuchUpload(error)) {
+        await removeStaged(this.deps, row, this.now(), 'expired').catch(() => undefined)
+        throw gone()
+      }
+      throw error
+    } finally {
+      clearInterval(renewal)
+    }
+    if (!(await parts.markHeld(manifest.id, chunk.chunkNumber, token, etag, chunk.length))) {
+      const now = await uploads.find(manifest.id)
+      if (!now || !live(now)) throw gone()
+      throw new ChunkBusy(`Chunk ${chunk.chunkNumber} was taken over by another request; retry shortly.`)
+    }
+    await uploads.touch(manifest.id, this.now())
+    return { complete: await this.completeIfReady(row), written: true }
+  }
+
+  /** Completes the upload if every part is held (after a crash, or when a completion failed). */
+  async finishIfReady(manifest: UploadManifest): Promise<boolean> {
+    const row = await this.row(manifest.id)
+    if (!row || !live(row)) return false
+    if (row.state !== 'open') return this.awaitComplete(row)
+    return this.completeIfReady(row)
+  }
+
+  /** Cancels (abort the multipart upload, or drop the assembled staging object) and forgets the parts. */
+  async remove(id: string, options: { expired?: boolean } = {}): Promise<void> {
+    const row = await this.row(id)
+    if (!row || row.state === 'expired') return
+    await removeStaged(this.deps, row, this.now(), options.expired ? 'expired' : 'missing')
+  }
+
+  /** Clears an expiry tombstone so that the same upload can start afresh. */
+  async forget(id: string): Promise<void> {
+    checkUploadId(id)
+    await this.deps.uploads.delete(id, ['expired'])
+  }
+
+  /** Expires uploads idle for longer than `ttlMs` and finishes interrupted removals (see staging-cleanup). */
+  async sweep(ttlMs: number, now: number = this.now()): Promise<SweepResult> {
+    return sweepStaged(this.deps, ttlMs, now)
+  }
+
+  /** What one admin has staged, for quotas. */
+  async usage(owner: string): Promise<{ uploads: number; bytes: number }> {
+    return this.deps.uploads.usage(owner)
+  }
+
+  /** The assembled staging object of a complete upload, for the file storage to copy into place. */
+  async staged(id: string): Promise<{ key: string; manifest: UploadManifest } | null> {
+    const row = await this.row(id)
+    return row?.state === 'complete' ? { key: row.objectKey, manifest: row.manifest } : null
+  }
+
+  private async row(id: string): Promise<UploadRow | null> {
+    return this.deps.uploads.find(checkUploadId(id))
+  }
+
+  /** The upload's row, refusing one that is gone (410) or was started afresh with another file (503: retry re-reads). */
+  private async liveRow(manifest: UploadManifest): Promise<UploadRow> {
+    const row = await this.row(manifest.id)
+    if (!row || !live(row)) throw gone()
+    if (manifestDifferences(row.manifest, manifest).length) throw new ChunkBusy('The upload was started again with another file; retry.')
+    return row
+  }
+
+  /**
+   * Runs CompleteMultipartUpload if every part is held and this host wins `open → completing`;
+   * a host that loses waits (bounded) for the winner's `complete`.
+   */
+  private async completeIfReady(row: UploadRow): Promise<boolean> {
+    const { uploads, parts } = this.deps
+    if ((await parts.heldCount(row.id)) < row.manifest.chunkCount) return false
+    const stamp = await uploads.beginCompleting(row.id, this.now(), this.timings.completionStaleMs)
+    if (stamp === null) return this.awaitComplete((await uploads.find(row.id)) ?? row)
+    const current = (await uploads.find(row.id)) ?? row
+    try {
+      await this.assemble(current)
+    } catch (error) {
+      await uploads.abandonCompleting(row.id, stamp).catch(() => undefined)
+      throw error
+    }
+    if (await uploads.finishCompleting(row.id, stamp, this.now())) return true
+    // Removed (or expired) while completing: the assembled object belongs to nobody.
+    const after = await uploads.find(row.id)
+    if (!after || !live(after) || after.objectKey !== current.objectKey) {
+      await removeStaged(this.deps, { ...current, state: 'complete' }, this.now(), null).catch(() => undefined)
+      return false
+    }
+    return after.state === 'complete'
+  }
+
+  /**
+   * CompleteMultipartUpload with the parts of the table. A host taking over a completion whose host
+   * died may find the upload already completed: S3 answers a repeated Complete with success or
+   * NoSuchUpload, s3rver with a 500; either way the object being there with the file's size settles it.
+   */
+  private async assemble(row: UploadRow): Promise<void> {
+    const held = await this.deps.parts.held(row.id)
+    try {
+      if (!row.s3UploadId) throw new Error('no multipart upload recorded')
+      await completeMultipart(this.deps.s3, this.deps.where, row.objectKey, row.s3UploadId, held)
+    } catch (error) {
+      const object = await statObject(this.deps.s3, this.deps.where, row.objectKey).catch(() => null)
+      if (object?.size === row.manifest.totalSize) return
+      throw error
+    }
+  }
+
+  private async awaitComplete(row: UploadRow): Promise<boolean> {
+    const deadline = this.now() + this.timings.completionWaitMs
+    for (let current: UploadRow | null = row; current && live(current); current = await this.deps.uploads.find(row.id)) {
+      if (current.state === 'complete') return true
+      if (current.state === 'open') return false
+      // A completion left stale by a dead host is taken over here rather than waited on for ever.
+      if (current.completingAt !== null && this.now() - current.completingAt > this.timings.completionStaleMs) return this.completeIfReady({ ...current, state: 'open' })
+      if (this.now() > deadline) return false
+      await sleep(this.timings.pollMs)
+    }
+    return false
+  }
+}

@@ -1,0 +1,114 @@
+import type { Model, ModelStatic, Sequelize } from 'sequelize'
+
+/**
+ * The two tables every app host shares through the app's own database (via its Sequelize
+ * instance, so no second connection pool and no driver of our own):
+ *
+ * - `<prefix>uploads`: one row per upload — the manifest, the staged object's key, the S3 UploadId,
+ *   the state, and the timestamps the conditional updates and the sweep compare.
+ * - `<prefix>upload_parts`: one row per part, keyed (upload_id, part_number). The primary key is
+ *   what makes a part exclusive across hosts: the row is inserted as a claim before any byte is
+ *   sent and turns `held` only once S3 has acknowledged the part with its ETag.
+ *
+ * Times are epoch milliseconds in BIGINT columns: the comparisons (lease expired? idle?) are plain
+ * integer comparisons on every dialect, and tests can pass their own clock.
+ */
+export interface UploadRowAttributes {
+  id: string
+  owner: string
+  resource_id: string
+  property_path: string
+  total_size: number
+  manifest: string
+  state: string
+  object_key: string
+  s3_upload_id: string | null
+  create_claimed_at: number | null
+  completing_at: number | null
+  active_at: number
+  created_at: number
+}
+
+export interface PartRowAttributes {
+  upload_id: string
+  part_number: number
+  state: string
+  token: string
+  claimed_at: number
+  etag: string | null
+  size: number | null
+}
+
+export type UploadModel = ModelStatic<Model<UploadRowAttributes, UploadRowAttributes>>
+export type PartModel = ModelStatic<Model<PartRowAttributes, PartRowAttributes>>
+
+export interface SharedTables {
+  sequelize: Sequelize
+  Upload: UploadModel
+  Part: PartModel
+}
+
+/**
+ * Defines the plugin's two models on the app's Sequelize instance and creates just those tables
+ * (`Model.sync()`, never `sequelize.sync()`, which would touch the app's own tables).
+ * DataTypes come from the app's Sequelize class, so the plugin carries no copy of Sequelize.
+ */
+export async function defineSharedTables(sequelize: Sequelize, tablePrefix = 'resumable_'): Promise<SharedTables> {
+  const { DataTypes } = sequelize.constructor as unknown as typeof import('sequelize')
+  const uploadName = `${tablePrefix}uploads`
+  const partName = `${tablePrefix}upload_parts`
+  const Upload = (sequelize.isDefined(uploadName)
+    ? sequelize.model(uploadName)
+    : sequelize.define(
+        uploadName,
+        {
+          id: { type: DataTypes.STRING(64), primaryKey: true },
+          owner: { type: DataTypes.STRING(255), allowNull: false },
+          resource_id: { type: DataTypes.STRING(255), allowNull: false },
+          property_path: { type: DataTypes.STRING(255), allowNull: false },
+          total_size: { type: DataTypes.BIGINT, allowNull: false },
+          manifest: { type: DataTypes.TEXT, allowNull: false },
+          state: { type: DataTypes.STRING(16), allowNull: false },
+          object_key: { type: DataTypes.STRING(1024), allowNull: false },
+          s3_upload_id: { type: DataTypes.STRING(1024), allowNull: true },
+          create_claimed_at: { type: DataTypes.BIGINT, allowNull: true },
+          completing_at: { type: DataTypes.BIGINT, allowNull: true },
+          active_at: { type: DataTypes.BIGINT, allowNull: false },
+          created_at: { type: DataTypes.BIGINT, allowNull: false },
+        },
+        { tableName: uploadName, timestamps: false, indexes: [{ fields: ['state', 'active_at'] }, { fields: ['owner'] }] },
+      )) as UploadModel
+  const Part = (sequelize.isDefined(partName)
+    ? sequelize.model(partName)
+    : sequelize.define(
+        partName,
+        {
+          upload_id: { type: DataTypes.STRING(64), primaryKey: true },
+          part_number: { type: DataTypes.INTEGER, primaryKey: true },
+          state: { type: DataTypes.STRING(8), allowNull: false },
+          token: { type: DataTypes.STRING(32), allowNull: false },
+          claimed_at: { type: DataTypes.BIGINT, allowNull: false },
+          etag: { type: DataTypes.STRING(128), allowNull: true },
+          size: { type: DataTypes.BIGINT, allowNull: true },
+        },
+        { tableName: partName, timestamps: false },
+      )) as PartModel
+  for (const model of [Upload, Part]) await syncOnce(model)
+  return { sequelize, Upload, Part }
+}
+
+/** Two hosts starting at once may both try CREATE TABLE: the loser's error is harmless once the table exists. */
+async function syncOnce(model: ModelStatic<Model>): Promise<void> {
+  try {
+    await model.sync()
+  } catch (error) {
+    await model.sync().catch(() => {
+      throw error
+    })
+  }
+}
+
+/** Sequelize gives BIGINT back as a string on PostgreSQL and as a number on SQLite. */
+export function int(value: unknown): number {
+  return value === null || value === undefined ? NaN : Number(value)
+}

@@ -1,0 +1,85 @@
+import { int, type PartRowAttributes, type SharedTables } from './models.js'
+
+export type ClaimOutcome = 'claimed' | 'held' | 'busy'
+
+/**
+ * The part rows. A row is inserted as a claim (state `claimed`, a random token) before a single byte
+ * of the part is sent, so the primary key (upload_id, part_number) lets exactly one request of any
+ * host upload a given part at a time; the others get 'busy' (the route's retryable ChunkBusy).
+ * The claim becomes `held` with the part's ETag only after S3 acknowledged every byte, and only if
+ * the token is still the writer's: the ETag in the table is always that of the bytes the last
+ * acknowledged UploadPart stored.
+ *
+ * A claim carries a lease, renewed while the part streams; a claim whose host died (lease ran out)
+ * is taken over by the next request instead of blocking the part for ever.
+ */
+export class PartTable {
+  constructor(private readonly tables: SharedTables) {}
+
+  private get Part() {
+    return this.tables.Part
+  }
+
+  private get S() {
+    return this.tables.sequelize.constructor as unknown as typeof import('sequelize')
+  }
+
+  async claim(uploadId: string, partNumber: number, token: string, now: number, leaseMs: number): Promise<ClaimOutcome> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await this.Part.create({ upload_id: uploadId, part_number: partNumber, state: 'claimed', token, claimed_at: now, etag: null, size: null })
+        return 'claimed'
+      } catch (error) {
+        if (!(error instanceof this.S.UniqueConstraintError)) throw error
+      }
+      const existing = (await this.Part.findOne({ where: { upload_id: uploadId, part_number: partNumber }, raw: true })) as PartRowAttributes | null
+      if (!existing) continue // released in between: try the insert again
+      if (existing.state === 'held') return 'held'
+      if (int(existing.claimed_at) >= now - leaseMs) return 'busy'
+      const [taken] = await this.Part.update(
+        { token, claimed_at: now },
+        { where: { upload_id: uploadId, part_number: partNumber, state: 'claimed', token: existing.token } },
+      )
+      return taken === 1 ? 'claimed' : 'busy'
+    }
+    return 'busy'
+  }
+
+  /** Extends the lease while the part is still streaming; false when the claim is no longer ours. */
+  async renew(uploadId: string, partNumber: number, token: string, now: number): Promise<boolean> {
+    const [affected] = await this.Part.update({ claimed_at: now }, { where: { upload_id: uploadId, part_number: partNumber, state: 'claimed', token } })
+    return affected === 1
+  }
+
+  /** Marks the part held with S3's ETag; false when the claim was lost (taken over, or the upload removed). */
+  async markHeld(uploadId: string, partNumber: number, token: string, etag: string, size: number): Promise<boolean> {
+    const [affected] = await this.Part.update(
+      { state: 'held', etag, size },
+      { where: { upload_id: uploadId, part_number: partNumber, state: 'claimed', token } },
+    )
+    return affected === 1
+  }
+
+  /** Drops the claim after a failed upload, so that the retry can claim the part at once. */
+  async release(uploadId: string, partNumber: number, token: string): Promise<void> {
+    await this.Part.destroy({ where: { upload_id: uploadId, part_number: partNumber, state: 'claimed', token } })
+  }
+
+  async isHeld(uploadId: string, partNumber: number): Promise<boolean> {
+    return (await this.Part.count({ where: { upload_id: uploadId, part_number: partNumber, state: 'held' } })) === 1
+  }
+
+  async heldCount(uploadId: string): Promise<number> {
+    return this.Part.count({ where: { upload_id: uploadId, state: 'held' } })
+  }
+
+  /** The held parts in order, as CompleteMultipartUpload lists them. */
+  async held(uploadId: string): Promise<Array<{ partNumber: number; etag: string; size: number }>> {
+    const rows = (await this.Part.findAll({ where: { upload_id: uploadId, state: 'held' }, order: [['part_number', 'ASC']], raw: true })) as unknown as PartRowAttributes[]
+    return rows.map((r) => ({ partNumber: int(r.part_number), etag: r.etag ?? '', size: int(r.size) }))
+  }
+
+  async deleteAll(uploadId: string): Promise<void> {
+    await this.Part.destroy({ where: { upload_id: uploadId } })
+  }
+}
