@@ -707,6 +707,42 @@ describe('columns the server owns are ignored in the Save payload', () => {
     const row = (await t.Document.findByPk(id))!.get() as Record<string, unknown>
     expect(row.filePath).toBe(stored)
   })
+
+  it('new with keys under the owned columns (filePath.0, fileName.a.b, fileSize.0) and no file: the record has no file', async () => {
+    const reply = await save('admin', [
+      ['title', 'nested owned'], ['filePath.0', '../../../etc/passwd'], ['filePath.1', 'x'], ['fileName.a.b', 'passwd'],
+      ['fileSize.0', '7'], ['fileMimeType.0', 'text/html'],
+    ])
+    expect(reply.status).toBe(200)
+    expect(reply.body.record.errors ?? {}).toEqual({})
+    const row = (await t.Document.findByPk(reply.body.record.id))!.get() as Record<string, unknown>
+    expect(row).toMatchObject({ title: 'nested owned', filePath: null, fileName: null, fileSize: null, fileMimeType: null })
+  })
+
+  it('new with a valid reference and filePath.0=/etc/passwd: the server sets filePath', async () => {
+    const { file, reference } = await freshComplete('owned-3', 'nested.pdf', 23)
+    const reply = await save('admin', [['title', 'nested ref'], ['file', reference], ['filePath.0', '/etc/passwd'], ['fileName.0', 'passwd']])
+    expect(reply.status).toBe(200)
+    expect(reply.body.record.errors ?? {}).toEqual({})
+    const id = reply.body.record.id as string
+    const row = (await t.Document.findByPk(id))!.get() as Record<string, unknown>
+    expect(row).toMatchObject({ filePath: `documents/${id}/nested.pdf`, fileName: 'nested.pdf' })
+    expect(sha256(await readFile(join(t.uploadDir, 'documents', String(id), 'nested.pdf')))).toBe(sha256(file.data))
+  })
+
+  it('edit with filePath.0 and filePath.path: the stored filePath does not change', async () => {
+    const { reference } = await freshComplete('owned-4', 'kept-nested.pdf', 24)
+    const created = await save('admin', [['title', 'keep nested'], ['file', reference]])
+    const id = created.body.record.id as string
+    const stored = ((await t.Document.findByPk(id))!.get() as Record<string, unknown>).filePath
+    expect(stored).toBe(`documents/${id}/kept-nested.pdf`)
+    const reply = await agents.admin.post(`/admin/api/resources/Document/records/${id}/edit`)
+      .field('title', 'keep nested 2').field('filePath.0', '/etc/shadow').field('filePath.path', '/etc/shadow')
+    expect(reply.status).toBe(200)
+    expect(reply.body.record.errors ?? {}).toEqual({})
+    const row = (await t.Document.findByPk(id))!.get() as Record<string, unknown>
+    expect(row).toMatchObject({ title: 'keep nested 2', filePath: stored })
+  })
 })
 
 // ---------------------------------------------------------------------------------------------

@@ -18,7 +18,16 @@ function columns(feature: RegisteredFeature): string[] {
   return [key, filename, size, mimeType].filter((c): c is string => !!c)
 }
 
-/** Removes the file property and every column we own from the payload: only the server sets them. */
+/** `name` is `column` itself or a key under it in AdminJS's flattened syntax (`column.0`, `column.a.b`). */
+function isUnder(name: string, column: string): boolean {
+  return name === column || name.startsWith(`${column}.`)
+}
+
+/**
+ * Removes the file property and every column we own from the payload, with every key under them:
+ * AdminJS unflattens `filePath.0=…` into an array (and `filePath.a=…` into an object) for the column.
+ * Only the server sets them.
+ */
 function stripPayload(payload: Record<string, unknown>, feature: RegisteredFeature): unknown {
   const file = feature.mapping.file
   const value = payload[file]
@@ -26,7 +35,7 @@ function stripPayload(payload: Record<string, unknown>, feature: RegisteredFeatu
   let nested = false
   for (const name of Object.keys(payload)) {
     if (name.startsWith(`${file}.`)) nested = true
-    if (name === file || name.startsWith(`${file}.`) || owned.includes(name)) delete payload[name]
+    if (isUnder(name, file) || owned.some((column) => isUnder(name, column))) delete payload[name]
   }
   // AdminJS's flattened object syntax (`file.path=...`) is no reference: refuse it, do not ignore it.
   return value === undefined && nested ? {} : value
