@@ -413,9 +413,9 @@ const CASES: Case[] = [
   { group: 'auth', name: "X-Requested-With missing: DELETE of the admin's own upload", status: 403, send: () => del('admin', { resumableIdentifier: A.identifier }, { headers: {} }) },
 
   // ---- someone else's upload ----
-  { group: 'foreign', name: "editor DELETE by the admin's reference (unfinished)", status: 403, send: () => del('editor', { reference: adminRef }) },
-  { group: 'foreign', name: "editor DELETE by the admin's reference (complete)", status: 403, send: () => del('editor', { reference: adminDoneRef }) },
-  { group: 'foreign', name: "admin DELETE by the editor's reference", status: 403, send: () => del('admin', { reference: editorRef }) },
+  { group: 'foreign', name: "editor DELETE by the admin's reference (unfinished)", status: 404, send: () => del('editor', { reference: adminRef }) },
+  { group: 'foreign', name: "editor DELETE by the admin's reference (complete)", status: 404, send: () => del('editor', { reference: adminDoneRef }) },
+  { group: 'foreign', name: "admin DELETE by the editor's reference", status: 404, send: () => del('admin', { reference: editorRef }) },
   { group: 'foreign', name: "editor DELETE by the admin's identifier (names the editor's own, missing upload)", status: 404, send: () => del('editor', { resumableIdentifier: A.identifier }) },
   {
     group: 'foreign', name: "editor POST with the admin's identifier and a short body (a separate upload of the editor's)", status: 400, creates: 'staging',

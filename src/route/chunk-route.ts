@@ -1,6 +1,6 @@
 import type AdminJS from 'adminjs'
 import type { Request, Response } from 'express'
-import { Forbidden, InvalidRequest, NotFound, UploadConflict, UploadExpired } from '../errors.js'
+import { InvalidRequest, NotFound, UploadConflict, UploadExpired } from '../errors.js'
 import { MAX_IDENTIFIER, mergeParams, parseChunkRequest, PARAM, type ChunkRequest, type RawParams } from '../protocol/params.js'
 import { belongsTo, hashText, isUploadId, uploadId } from '../protocol/scope.js'
 import { chunkOffset } from '../protocol/arithmetic.js'
@@ -14,6 +14,8 @@ import { assertCanUpload, assertXhr, resolveTarget, type Target } from './target
 const ENVELOPE = 64 * 1024
 /** How much of a refused body we read before the route knows the chunk size (no session, ...). */
 const PRE_AUTH_DRAIN = 16 * 1024 * 1024
+
+const NO_SUCH_UPLOAD = 'There is no such upload in progress.'
 
 function query(req: Request): RawParams {
   return req.query as RawParams
@@ -132,7 +134,8 @@ export function uploadChunk(admin: AdminJS) {
 
 /**
  * DELETE: cancel an upload of this admin, by the Resumable.js identifier (which is scoped to the
- * caller, so nobody else's upload can even be named) or by its reference (checked against the owner).
+ * caller, so nobody else's upload can even be named) or by its reference (checked against the owner:
+ * another admin's reference answers 404, like one that names no upload).
  */
 export function cancelUpload(admin: AdminJS) {
   return async (req: Request, res: Response) => {
@@ -148,12 +151,14 @@ export function cancelUpload(admin: AdminJS) {
       } else if (isUploadId(reference)) {
         id = reference
         const manifest = await store.get(id)
-        if (manifest && !belongsTo(manifest, target.scope)) throw new Forbidden('This upload belongs to someone else.')
+        // Someone else's upload is reported exactly like a missing one (as Save does): a reference
+        // never reveals that an upload exists.
+        if (manifest && !belongsTo(manifest, target.scope)) throw new NotFound(NO_SUCH_UPLOAD)
       } else {
         throw new InvalidRequest(`Send ${PARAM.identifier} (or reference) to cancel an upload.`)
       }
       const state = await store.state(id)
-      if (state === 'missing') throw new NotFound('There is no such upload in progress.')
+      if (state === 'missing') throw new NotFound(NO_SUCH_UPLOAD)
       if (state === 'expired') await store.forget(id)
       else await store.remove(id)
       res.status(200).json({ status: 'cancelled' })
