@@ -6,14 +6,13 @@ import { belongsTo, hashText, isUploadId, uploadId } from '../protocol/scope.js'
 import { chunkOffset } from '../protocol/arithmetic.js'
 import { manifestDifferences } from '../store/manifest.js'
 import type { UploadManifest } from '../store/types.js'
-import { drainRequest, readChunkBody } from './chunk-body.js'
+import { closeAfterAnswer, LINGER } from '../guard/linger.js'
+import { readChunkBody } from './chunk-body.js'
 import { sendError } from './respond.js'
 import { assertCanUpload, assertXhr, resolveTarget, type Target } from './target.js'
 
 /** Headroom for multipart boundaries and the Resumable.js fields around a chunk's bytes. */
 const ENVELOPE = 64 * 1024
-/** How much of a refused body we read before the route knows the chunk size (no session, ...). */
-const PRE_AUTH_DRAIN = 16 * 1024 * 1024
 
 const NO_SUCH_UPLOAD = 'There is no such upload in progress.'
 
@@ -119,14 +118,11 @@ export function uploadChunk(admin: AdminJS) {
         ? { status: 'complete', reference: result.id }
         : { status: 'partial' })
     } catch (error) {
-      if (!req.complete) {
-        res.setHeader('Connection', 'close')
-        // Read and drop the rest (bounded) so that the browser sees this answer (a 401 must reach
-        // the component as a 401, not as a connection reset that Resumable.js silently retries).
-        // Never less than PRE_AUTH_DRAIN: a 413 for a Content-Length just over maxBody would
-        // otherwise always end in a reset instead of the 413.
-        drainRequest(req, Math.max(maxBody, PRE_AUTH_DRAIN))
-      }
+      // The rest of the body is read and dropped after the answer (bounded), so that the browser
+      // sees it: a 401 must reach the component as a 401, not as a connection reset that
+      // Resumable.js silently retries. Never less than the default bound: a 413 for a
+      // Content-Length just over maxBody would otherwise always end in a reset instead of the 413.
+      if (!req.complete) closeAfterAnswer(req, res, { maxBytes: Math.max(maxBody, LINGER.maxBytes) })
       sendError(res, error)
     }
   }
