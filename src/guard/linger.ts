@@ -71,5 +71,9 @@ function linger(socket: LingeringSocket, limits: LingerLimits): void {
   })
   socket.on('error', () => undefined)
   socket.end()
+  // The parser read from the handle itself and had stopped (the body was left unread); the stream
+  // still believes a read is pending, so resume() alone would not restart it. `_read` starts
+  // reading on the handle unless it already is.
   socket.resume()
+  ;(socket as unknown as { _read(size: number): void })._read(0)
 }
