@@ -232,8 +232,9 @@ export function resolveLimits(partial?: Partial<BodyLimits>): BodyLimits {
   for (const key of ['maxBodySize', 'maxFileSize', 'maxFields', 'maxFieldSize', 'maxFiles', 'bodyTimeoutMs'] as const) {
     const value = partial?.[key]
     if (value === undefined) continue
-    if (!Number.isSafeInteger(value) || value < 0) {
-      throw new TypeError(`body guard: limits.${key} must be a non-negative integer, got ${String(value)}`)
+    if (!Number.isSafeInteger(value) || value < 0 || (key === 'bodyTimeoutMs' && value === 0)) {
+      const what = key === 'bodyTimeoutMs' ? 'a positive integer' : 'a non-negative integer'
+      throw new TypeError(`body guard: limits.${key} must be ${what}, got ${String(value)}`)
     }
     merged[key] = value
   }
