@@ -171,7 +171,8 @@ export async function createApp(env = process.env) {
     saveUninitialized: false,
     // The cookie's lifetime restarts with every request, so a long upload keeps its session alive.
     rolling: true,
-    cookie: { httpOnly: true, sameSite: 'lax', maxAge: Number(env.SESSION_MAX_AGE_MS || 8 * 3600 * 1000) },
+    // SameSite=Lax is buildAuthenticatedRouter's default.
+    cookie: { httpOnly: true, maxAge: Number(env.SESSION_MAX_AGE_MS || 8 * 3600 * 1000) },
   }, undefined, {
     // Sessions are read from the database at most every SESSION_CACHE_MS (default 2 s) and their
     // expiry rewritten at most once a minute: chunk uploads send two requests per chunk.

@@ -1,4 +1,5 @@
 // Starts the example app: `npm start` from the project root.
+import { guardHttpServer } from 'adminjs-resumable'
 import { createApp, accounts } from './app.js'
 
 const port = Number(process.env.PORT || 3000)
@@ -24,9 +25,10 @@ const server = app.listen(port, host, (error) => {
   }
   console.log(`LISTENING ${address.port}`)
 })
-// No timeout on long chunk uploads over slow links; keep-alive longer than typical proxies'.
-server.requestTimeout = 0
-server.keepAliveTimeout = 65_000
+// An idle timeout per connection instead of a total one (a slow chunk that keeps making progress is
+// never cut), keep-alive longer than typical proxies', and `100 Continue` only for requests whose
+// body is going to be read.
+guardHttpServer(server)
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => server.close(() => close().finally(() => process.exit(0))))
 }

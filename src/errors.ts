@@ -40,6 +40,12 @@ export class Forbidden extends ResumableError {
   readonly code = ERROR_CODE.forbidden
 }
 
+/** A state-changing request from a page of another site or origin (no CSRF token in AdminJS). */
+export class CrossSiteRequest extends ResumableError {
+  readonly status = 403
+  readonly code = ERROR_CODE.crossSite
+}
+
 /** Unknown resource, property, record or file. */
 export class NotFound extends ResumableError {
   readonly status = 404

@@ -9,6 +9,8 @@ export { ERROR_CODE, ERROR_CODES, type ErrorCode } from './shared/error-codes.js
 export { buildAuthenticatedRouter, type ResumableRouterOptions } from './route/mount.js'
 export { createResumableRouter } from './route/router.js'
 export { createBodyGuard, DEFAULT_BODY_LIMITS, type BodyLimits } from './guard/body-guard.js'
+export { createCrossSiteGuard, type CrossSiteOptions } from './guard/cross-site.js'
+export { guardHttpServer, type HttpServerGuardOptions } from './guard/http-server.js'
 export { LocalUploadStore, type LocalStoreOptions } from './store/local.js'
 export type { UploadStore, UploadManifest, UploadState, ChunkWrite, WriteResult, FileStat, SweepResult } from './store/types.js'
 export * from './errors.js'

@@ -21,7 +21,10 @@ import { findFeature } from '../src/feature/registry.js'
 import { login, startTestApp, type Agent, type TestApp } from './support/app.js'
 import { htmlFile, signed } from './support/samples.js'
 import { listTree, lockFiles, treeDiff, uploadFingerprint, type Tree } from './support/tree.js'
-import { fromSupertest, loginCookie, multipartBody, rawRequest, type Part, type Reply } from './support/hostile-http.js'
+import {
+  expectContinue, fromSupertest, loginCookie, multipartBody, rawRequest, sendAllThenRead, trickleRequest, type Part, type Reply,
+} from './support/hostile-http.js'
+import { guardHttpServer } from '../src/guard/http-server.js'
 import {
   bytes, chunkBytes, chunkParams, ENDPOINT, sha256, testChunk, XHR, type FileSpec,
 } from './support/resumable-client.js'
@@ -418,9 +421,9 @@ const CASES: Case[] = [
   { group: 'auth', name: "X-Requested-With missing: DELETE of the admin's own upload", status: 403, send: () => del('admin', { resumableIdentifier: A.identifier }, { headers: {} }) },
 
   // ---- someone else's upload ----
-  { group: 'foreign', name: "editor DELETE by the admin's reference (unfinished)", status: 403, send: () => del('editor', { reference: adminRef }) },
-  { group: 'foreign', name: "editor DELETE by the admin's reference (complete)", status: 403, send: () => del('editor', { reference: adminDoneRef }) },
-  { group: 'foreign', name: "admin DELETE by the editor's reference", status: 403, send: () => del('admin', { reference: editorRef }) },
+  { group: 'foreign', name: "editor DELETE by the admin's reference (unfinished)", status: 404, send: () => del('editor', { reference: adminRef }) },
+  { group: 'foreign', name: "editor DELETE by the admin's reference (complete)", status: 404, send: () => del('editor', { reference: adminDoneRef }) },
+  { group: 'foreign', name: "admin DELETE by the editor's reference", status: 404, send: () => del('admin', { reference: editorRef }) },
   { group: 'foreign', name: "editor DELETE by the admin's identifier (names the editor's own, missing upload)", status: 404, send: () => del('editor', { resumableIdentifier: A.identifier }) },
   {
     group: 'foreign', name: "editor POST with the admin's identifier and a short body (a separate upload of the editor's)", status: 400, creates: 'staging',
@@ -547,6 +550,8 @@ beforeAll(async () => {
   server = await new Promise<Server>((resolve) => {
     const s = t.app.listen(0, '127.0.0.1', () => resolve(s))
   })
+  // As example-app/server.js sets up its server.
+  guardHttpServer(server)
 
   await uploadChunks('admin', adminFile, [1, 2, 3])
   await uploadChunks('editor', editorFile, [1, 2])
@@ -711,6 +716,158 @@ describe('columns the server owns are ignored in the Save payload', () => {
     expect(reply.status).toBe(200)
     const row = (await t.Document.findByPk(id))!.get() as Record<string, unknown>
     expect(row.filePath).toBe(stored)
+  })
+
+  it('new with keys under the owned columns (filePath.0, fileName.a.b, fileSize.0) and no file: the record has no file', async () => {
+    const reply = await save('admin', [
+      ['title', 'nested owned'], ['filePath.0', '../../../etc/passwd'], ['filePath.1', 'x'], ['fileName.a.b', 'passwd'],
+      ['fileSize.0', '7'], ['fileMimeType.0', 'text/html'],
+    ])
+    expect(reply.status).toBe(200)
+    expect(reply.body.record.errors ?? {}).toEqual({})
+    const row = (await t.Document.findByPk(reply.body.record.id))!.get() as Record<string, unknown>
+    expect(row).toMatchObject({ title: 'nested owned', filePath: null, fileName: null, fileSize: null, fileMimeType: null })
+  })
+
+  it('new with a valid reference and filePath.0=/etc/passwd: the server sets filePath', async () => {
+    const { file, reference } = await freshComplete('owned-3', 'nested.pdf', 23)
+    const reply = await save('admin', [['title', 'nested ref'], ['file', reference], ['filePath.0', '/etc/passwd'], ['fileName.0', 'passwd']])
+    expect(reply.status).toBe(200)
+    expect(reply.body.record.errors ?? {}).toEqual({})
+    const id = reply.body.record.id as string
+    const row = (await t.Document.findByPk(id))!.get() as Record<string, unknown>
+    expect(row).toMatchObject({ filePath: `documents/${id}/nested.pdf`, fileName: 'nested.pdf' })
+    expect(sha256(await readFile(join(t.uploadDir, 'documents', String(id), 'nested.pdf')))).toBe(sha256(file.data))
+  })
+
+  it('edit with filePath.0 and filePath.path: the stored filePath does not change', async () => {
+    const { reference } = await freshComplete('owned-4', 'kept-nested.pdf', 24)
+    const created = await save('admin', [['title', 'keep nested'], ['file', reference]])
+    const id = created.body.record.id as string
+    const stored = ((await t.Document.findByPk(id))!.get() as Record<string, unknown>).filePath
+    expect(stored).toBe(`documents/${id}/kept-nested.pdf`)
+    const reply = await agents.admin.post(`/admin/api/resources/Document/records/${id}/edit`)
+      .field('title', 'keep nested 2').field('filePath.0', '/etc/shadow').field('filePath.path', '/etc/shadow')
+    expect(reply.status).toBe(200)
+    expect(reply.body.record.errors ?? {}).toEqual({})
+    const row = (await t.Document.findByPk(id))!.get() as Record<string, unknown>
+    expect(row).toMatchObject({ title: 'keep nested 2', filePath: stored })
+  })
+})
+
+// ---------------------------------------------------------------------------------------------
+// A refused client reads its answer: lingering close, and no 100 Continue for a refused request
+
+describe('a refused client reads its whole answer', () => {
+  const BIG = 30 * 1024 * 1024
+  const anonymousMultipart = { 'Content-Type': 'multipart/form-data; boundary=naiveBoundary', 'Content-Length': BIG }
+  const chunkUrl = () => `${ENDPOINT}?${queryString(chunkParams(adminFile, 4))}`
+
+  it('anonymous 30 MiB multipart to an admin action, sent in full before reading: the whole 401 JSON', async () => {
+    const out = await sendAllThenRead(server, { method: 'POST', path: NEW_URL, headers: anonymousMultipart }, { size: BIG })
+    expect(out.sentAll).toBe(true)
+    expect(out.reply).toMatchObject({ status: 401, body: { status: 'error', code: 'not_authenticated', message: expect.any(String) } })
+    expect(out.reply!.headers.connection).toBe('close')
+  })
+
+  it('anonymous 30 MiB chunk POST, sent in full before reading: the whole 401 JSON', async () => {
+    const out = await sendAllThenRead(server, { method: 'POST', path: chunkUrl(), headers: { ...XHR, ...anonymousMultipart } }, { size: BIG })
+    expect(out.sentAll).toBe(true)
+    expect(out.reply).toMatchObject({ status: 401, body: { status: 'error', code: 'not_authenticated' } })
+  })
+
+  it('logged in: a 30 MiB chunk POST (over the request limit), sent in full before reading: the whole 413 JSON', async () => {
+    const out = await sendAllThenRead(server, { method: 'POST', path: chunkUrl(), headers: { ...XHR, Cookie: adminCookie, ...anonymousMultipart } }, { size: BIG })
+    expect(out.sentAll).toBe(true)
+    expect(out.reply).toMatchObject({ status: 413, body: { status: 'error', code: 'too_large' } })
+  })
+
+  it('logged in: a 30 MiB Save body (over maxBodySize), sent in full before reading: the whole 413 JSON', async () => {
+    const out = await sendAllThenRead(server, { method: 'POST', path: NEW_URL, headers: { Cookie: adminCookie, ...anonymousMultipart } }, { size: BIG })
+    expect(out.sentAll).toBe(true)
+    expect(out.reply).toMatchObject({ status: 413, body: { status: 'error', code: 'too_large' } })
+  })
+
+  it('Expect: 100-continue, anonymous, on an admin action and on the chunk route: 401 without 100 Continue', async () => {
+    for (const path of [NEW_URL, chunkUrl(), '/admin/resources/Document/actions/new']) {
+      const { statuses, reply } = await expectContinue(server, { method: 'POST', path, headers: { ...XHR, ...anonymousMultipart } }, Buffer.alloc(0))
+      expect({ path, statuses }).toEqual({ path, statuses: [401] })
+      expect(reply.headers.connection).toBe('close')
+    }
+  })
+
+  it('Expect: 100-continue, logged in, over the limits: 413 without 100 Continue', async () => {
+    for (const path of [NEW_URL, chunkUrl()]) {
+      const { statuses, reply } = await expectContinue(server, { method: 'POST', path, headers: { ...XHR, Cookie: adminCookie, ...anonymousMultipart } }, Buffer.alloc(0))
+      expect({ path, statuses }).toEqual({ path, statuses: [413] })
+      expect(reply.body).toMatchObject({ status: 'error', code: 'too_large' })
+    }
+  })
+
+  it('Expect: 100-continue, logged in, a good chunk and a good Save: 100 Continue, then 200', async () => {
+    const file = oddFile('continued.pdf')
+    const params = chunkParams(file, 1)
+    const b = 'continueBoundary'
+    const chunk = multipartBody([...Object.entries(params).map(([name, value]) => ({ name, value })), { name: 'file', filename: 'blob', value: chunkBytes(file, 1) }], b)
+    const posted = await expectContinue(server, {
+      method: 'POST', path: `${ENDPOINT}?${queryString(params)}`,
+      headers: { ...XHR, Cookie: adminCookie, 'Content-Type': `multipart/form-data; boundary=${b}`, 'Content-Length': chunk.length },
+    }, chunk)
+    expect(posted.statuses).toEqual([100, 200])
+    expect(posted.reply.body).toEqual({ status: 'complete', reference: expect.stringMatching(HEX40) })
+    const form = multipartBody([{ name: 'title', value: 'continued' }, { name: 'file', value: posted.reply.body.reference }], b)
+    const saved = await expectContinue(server, {
+      method: 'POST', path: NEW_URL,
+      headers: { Cookie: adminCookie, 'Content-Type': `multipart/form-data; boundary=${b}`, 'Content-Length': form.length },
+    }, form)
+    expect(saved.statuses).toEqual([100, 200])
+    expect(saved.reply.body.record.errors ?? {}).toEqual({})
+    const row = (await t.Document.findByPk(saved.reply.body.record.id))!.get() as Record<string, unknown>
+    expect(sha256(await readFile(join(t.uploadDir, String(row.filePath))))).toBe(sha256(file.data))
+  })
+})
+
+// ---------------------------------------------------------------------------------------------
+// Slow clients: an idle connection is cut, a slow chunk that keeps making progress is not
+
+describe('slow clients (idle timeout per connection)', () => {
+  const IDLE_MS = 1000
+  let slow: Server
+  beforeAll(async () => {
+    slow = await new Promise<Server>((resolve) => {
+      const s = t.app.listen(0, '127.0.0.1', () => resolve(s))
+    })
+    guardHttpServer(slow, { idleTimeoutMs: IDLE_MS })
+  })
+  afterAll(async () => {
+    slow.closeAllConnections()
+    await new Promise<void>((resolve) => slow.close(() => resolve()))
+  })
+
+  it('an anonymous login body that stops arriving is cut after the idle time', async () => {
+    const body = Buffer.from('email=admin%40example.com&password=password')
+    const cut = rawRequest(slow, {
+      method: 'POST', path: '/admin/login',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': body.length },
+    }, body.subarray(0, 10))
+    await expect(cut).rejects.toThrow(/closed without a response/)
+  })
+
+  it('a chunk POST sent in 25 pieces, 100 ms apart (well past the idle time in all), is stored', async () => {
+    const file = oddFile('slow.pdf')
+    const params = chunkParams(file, 1)
+    const b = 'slowBoundary'
+    const body = multipartBody([...Object.entries(params).map(([name, value]) => ({ name, value })), { name: 'file', filename: 'blob', value: chunkBytes(file, 1) }], b)
+    const size = Math.ceil(body.length / 25)
+    const pieces = Array.from({ length: 25 }, (_, i) => body.subarray(i * size, (i + 1) * size)).filter((p) => p.length)
+    const reply = await trickleRequest(slow, {
+      method: 'POST', path: `${ENDPOINT}?${queryString(params)}`,
+      headers: { ...XHR, Cookie: adminCookie, 'Content-Type': `multipart/form-data; boundary=${b}`, 'Content-Length': body.length },
+    }, pieces, 100)
+    expect(reply.status).toBe(200)
+    expect(reply.body).toEqual({ status: 'complete', reference: expect.stringMatching(HEX40) })
+    expect(sha256(await readFile(join(staging, reply.body.reference, 'complete')))).toBe(sha256(file.data))
+    expect((await del('admin', { reference: reply.body.reference })).status).toBe(200)
   })
 })
 

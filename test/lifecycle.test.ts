@@ -193,7 +193,7 @@ describe('cancel (DELETE)', () => {
     expect(none.body.code).toBe('not_found')
   })
 
-  test("cancelling someone else's upload by reference is 403 and leaves it intact; the owner may", async () => {
+  test("cancelling someone else's upload by reference is 404, like no upload, and leaves it intact; the owner may", async () => {
     const app = await start()
     const admin = await login(app.app, 'admin@example.com')
     const editor = await login(app.app, 'editor@example.com')
@@ -204,8 +204,11 @@ describe('cancel (DELETE)', () => {
     const dir = join(staging(app), reference)
 
     const refused = await cancel(admin, { reference })
-    expect(refused.status).toBe(403)
-    expect(refused.body).toMatchObject({ status: 'error', code: 'forbidden' })
+    expect(refused.status).toBe(404)
+    // Exactly the answer for a reference that names no upload: the editor's upload is not revealed.
+    const nobody = await cancel(admin, { reference: 'deadbeef'.repeat(5) })
+    expect(refused.body).toEqual(nobody.body)
+    expect(refused.body).toMatchObject({ status: 'error', code: 'not_found' })
     // By identifier, the admin can only ever name their own upload (scoped): nothing to cancel.
     expect((await cancel(admin, { resumableIdentifier: file.identifier })).status).toBe(404)
     expect((await cancel(viewer, { reference })).status).toBe(403)

@@ -4,8 +4,8 @@
  * `documents/<id>/<name>` and the record's columns; every bad reference is a validation error on
  * `file` that changes no row and moves no file; replace, clear and delete clean up after themselves.
  */
-import { readdir, readFile, stat } from 'node:fs/promises'
-import { join } from 'node:path'
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
 import { listTree } from './support/tree.js'
 import { login, startTestApp, type Agent, type TestApp } from './support/app.js'
@@ -291,6 +291,97 @@ describe.each(DATABASES)('Save on %s', (kind) => {
     expect(await exists(saved(`documents/${a.id}`))).toBe(false)
     expect(await exists(saved(`documents/${b.id}`))).toBe(false)
     expect(sha256(await readFile(saved(`documents/${c.id}/${c.file.filename}`)))).toBe(sha256(c.data))
+  })
+
+  /** The id the database hands to the next Document row (the sequence, not max(id) + 1). */
+  async function nextId(): Promise<number> {
+    if (kind === 'sqlite') {
+      const [rows] = await t.sequelize.query("SELECT seq FROM sqlite_sequence WHERE name = 'Documents'")
+      return Number((rows as Array<{ seq: number }>)[0]?.seq ?? 0) + 1
+    }
+    const [rows] = await t.sequelize.query('SELECT last_value, is_called FROM "Documents_id_seq"')
+    const { last_value: last, is_called: called } = (rows as Array<{ last_value: string; is_called: boolean }>)[0]
+    return called ? Number(last) + 1 : Number(last)
+  }
+
+  /** What a failed Save may never show: a stack trace or a path on the server. */
+  function expectNoInternals(text: string): void {
+    expect(text).not.toContain(t.uploadDir)
+    expect(text).not.toContain(t.workDir)
+    expect(text).not.toMatch(/\bat .+:\d+:\d+|ENOTDIR|EISDIR|ENOTEMPTY|EEXIST|Error:/)
+  }
+
+  describe('the store fails during Save: a validation error on `file`, never a 500', () => {
+    test('new: the folder of the new record is blocked by a file; no row is left, the upload can be saved once the way is clear', async () => {
+      const data = bytes(2 * CHUNK + 5, 131)
+      const file = spec(data, 'blocked.pdf')
+      const reference = await uploadAll(admin, file)
+      const id = await nextId()
+      const blocker = join(t.uploadDir, 'documents', String(id))
+      await mkdir(dirname(blocker), { recursive: true })
+      await writeFile(blocker, 'not a folder')
+      const rows = await t.Document.count()
+      try {
+        const res = await submit(admin, NEW, { title: 'blocked', file: reference })
+        expect(res.status).toBe(200)
+        expect(res.headers['content-type']).toMatch(/^application\/json/)
+        expect(res.body.record.errors.file.message).toMatch(/could not be stored/)
+        expect(res.body.notice?.type).toBe('error')
+        expect(res.body.redirectUrl).toBeUndefined()
+        expect(res.body.record.id).toBeFalsy()
+        expectNoInternals(res.text)
+        expect(await t.Document.count()).toBe(rows)
+        expect(await row(id)).toBeNull()
+        expect(await readFile(blocker, 'utf8')).toBe('not a folder')
+      } finally {
+        await rm(blocker, { force: true })
+      }
+      // The upload was not lost: the same reference saves now.
+      const again = await submit(admin, NEW, { title: 'unblocked', file: reference })
+      expect(again.body.record.errors).toEqual({})
+      const saved2 = await row(again.body.record.params.id)
+      expect(sha256(await readFile(saved(saved2!.filePath)))).toBe(sha256(data))
+    })
+
+    test('edit: the new name is taken by a folder; the record keeps its old file, the answer is an error on `file`', async () => {
+      const { id, data } = await createWithFile('keeps its file', bytes(CHUNK + 3, 132), 'old.pdf')
+      const before = await row(id)
+      const reference = await uploadAll(admin, spec(bytes(CHUNK + 9, 133), 'taken.pdf'))
+      const taken = join(t.uploadDir, 'documents', String(id), 'taken.pdf')
+      await mkdir(join(taken, 'inside'), { recursive: true })
+      try {
+        const res = await submit(admin, edit(id), { title: 'keeps its file 2', file: reference })
+        expect(res.status).toBe(200)
+        expect(res.body.record.errors.file.message).toMatch(/could not be stored/)
+        expect(res.body.notice?.type).toBe('error')
+        expectNoInternals(res.text)
+        expect(await row(id)).toMatchObject({ filePath: before!.filePath, fileName: 'old.pdf' })
+        expect(sha256(await readFile(saved(before!.filePath)))).toBe(sha256(data))
+      } finally {
+        await rm(taken, { recursive: true, force: true })
+      }
+    })
+
+    test('the upload is cancelled between Save and placing it: "upload it again", no row, no 500', async () => {
+      // What a second tab of the same admin can do: the reference was checked by the Save hook, then
+      // the upload is cancelled (through the chunk route) while the row is being inserted.
+      const file = spec(bytes(CHUNK + 1, 134), 'cancelled.pdf')
+      const reference = await uploadAll(admin, file)
+      const rows = await t.Document.count()
+      t.Document.addHook('beforeCreate', 'cancel-during-save', async () => {
+        const res = await admin.delete(`/admin/api/resumable/Document/file?reference=${reference}`).set('X-Requested-With', 'XMLHttpRequest')
+        expect(res.status).toBe(200)
+      })
+      try {
+        const res = await submit(admin, NEW, { title: 'cancelled during save', file: reference })
+        expect(res.status).toBe(200)
+        expect(res.body.record.errors.file.message).toMatch(/no longer on the server/)
+        expectNoInternals(res.text)
+        expect(await t.Document.count()).toBe(rows)
+      } finally {
+        t.Document.removeHook('beforeCreate', 'cancel-during-save')
+      }
+    })
   })
 
   test('the viewer can neither create nor edit: no row created, the file neither cleared nor replaced', async () => {

@@ -86,7 +86,7 @@ describe('uploads are scoped to their owner', () => {
     }
   })
 
-  test("DELETE by the other admin's reference is 403 and leaves the upload; by identifier it only touches one's own", async () => {
+  test("DELETE by the other admin's reference is 404 (as if there were none) and leaves the upload; by identifier it only touches one's own", async () => {
     const [mine, theirs] = twins(3 * CHUNK + 10, 'cancel.pdf', 5, 6)
     // The admin's upload completes (so its reference is known); the editor's is half done.
     let adminRef = ''
@@ -99,8 +99,8 @@ describe('uploads are scoped to their owner', () => {
     const before = await uploads(t)
 
     const stolen = await editor.delete(ENDPOINT).query({ reference: adminRef }).set(XHR)
-    expect(stolen.status).toBe(403)
-    expect(stolen.body).toMatchObject({ status: 'error', code: 'forbidden', message: expect.any(String) })
+    expect(stolen.status).toBe(404)
+    expect(stolen.body).toMatchObject({ status: 'error', code: 'not_found', message: expect.any(String) })
     expect(await uploads(t)).toEqual(before)
     expect(await readFile(join(t.uploadDir, '.staging', adminRef, 'complete')).then(sha256)).toBe(sha256(mine.data))
 

@@ -19,7 +19,16 @@ function columns(feature: RegisteredFeature): string[] {
   return [key, filename, size, mimeType].filter((c): c is string => !!c)
 }
 
-/** Removes the file property and every column we own from the payload: only the server sets them. */
+/** `name` is `column` itself or a key under it in AdminJS's flattened syntax (`column.0`, `column.a.b`). */
+function isUnder(name: string, column: string): boolean {
+  return name === column || name.startsWith(`${column}.`)
+}
+
+/**
+ * Removes the file property and every column we own from the payload, with every key under them:
+ * AdminJS unflattens `filePath.0=…` into an array (and `filePath.a=…` into an object) for the column.
+ * Only the server sets them.
+ */
 function stripPayload(payload: Record<string, unknown>, feature: RegisteredFeature): unknown {
   const file = feature.mapping.file
   const value = payload[file]
@@ -27,7 +36,7 @@ function stripPayload(payload: Record<string, unknown>, feature: RegisteredFeatu
   let nested = false
   for (const name of Object.keys(payload)) {
     if (name.startsWith(`${file}.`)) nested = true
-    if (name === file || name.startsWith(`${file}.`) || owned.includes(name)) delete payload[name]
+    if (isUnder(name, file) || owned.some((column) => isUnder(name, column))) delete payload[name]
   }
   // AdminJS's flattened object syntax (`file.path=...`) is no reference: refuse it, do not ignore it.
   return value === undefined && nested ? {} : value
@@ -98,33 +107,90 @@ export function afterSave(feature: RegisteredFeature): After<ActionResponse> {
     if (!pending || !id || (!pending.manifest && !pending.clear)) return response
     const record = await context.resource.findOne(id, context)
     if (!record) return response
-    const { store, mapping } = feature
-    const { manifest, oldKey } = pending
+    const placed: { key: string | null } = { key: null }
+    try {
+      return await applyChange(feature, pending, record, response, context, placed)
+    } catch (error) {
+      // AdminJS does not catch what an after hook throws: it would become a 500 with a stack trace.
+      return refuseSave(feature, pending, record, response, context, placed.key, error)
+    }
+  }
+}
 
-    let newKey: string | null = null
-    const params: Record<string, unknown> = {}
-    if (manifest) {
-      newKey = buildKey(feature.options.uploadPath, context.resource.decorate().id(), record, manifest.filename)
-      await store.commit(manifest.id, newKey)
-      params[mapping.key] = newKey
-      if (mapping.filename) params[mapping.filename] = manifest.filename
-      if (mapping.size) params[mapping.size] = manifest.totalSize
-      if (mapping.mimeType) params[mapping.mimeType] = await checkedType(feature, manifest, newKey)
-    } else {
-      for (const column of columns(feature)) params[column] = null
-    }
-    await record.update(params, context)
-    if (record.errors && Object.keys(record.errors).length) {
-      // The record refused the new values: leave the old file in place, undo the new one.
-      if (newKey && newKey !== oldKey) await store.deleteFile(newKey).catch(() => undefined)
-      response.record = record.toJSON(context.currentAdmin)
-      return response
-    }
-    if (manifest) await store.remove(manifest.id).catch(() => undefined)
-    if (oldKey && oldKey !== newKey) await store.deleteFile(oldKey).catch(() => undefined)
+async function applyChange(
+  feature: RegisteredFeature,
+  pending: PendingChange,
+  record: BaseRecord,
+  response: ActionResponse,
+  context: ActionContext,
+  placed: { key: string | null },
+): Promise<ActionResponse> {
+  const { store, mapping } = feature
+  const { manifest, oldKey } = pending
+
+  let newKey: string | null = null
+  const params: Record<string, unknown> = {}
+  if (manifest) {
+    newKey = buildKey(feature.options.uploadPath, context.resource.decorate().id(), record, manifest.filename)
+    await store.commit(manifest.id, newKey)
+    placed.key = newKey
+    params[mapping.key] = newKey
+    if (mapping.filename) params[mapping.filename] = manifest.filename
+    if (mapping.size) params[mapping.size] = manifest.totalSize
+    if (mapping.mimeType) params[mapping.mimeType] = await checkedType(feature, manifest, newKey)
+  } else {
+    for (const column of columns(feature)) params[column] = null
+  }
+  await record.update(params, context)
+  if (record.errors && Object.keys(record.errors).length) {
+    // The record refused the new values: leave the old file in place, undo the new one.
+    if (newKey && newKey !== oldKey) await store.deleteFile(newKey).catch(() => undefined)
     response.record = record.toJSON(context.currentAdmin)
     return response
   }
+  if (manifest) await store.remove(manifest.id).catch(() => undefined)
+  if (oldKey && oldKey !== newKey) await store.deleteFile(oldKey).catch(() => undefined)
+  response.record = record.toJSON(context.currentAdmin)
+  return response
+}
+
+/**
+ * The store (or the record update after it) failed: answer as AdminJS answers a validation error,
+ * on the file property, with a message that names no server path. A record that `new` has just
+ * created is deleted again, so saving once more does not make a second one; an edited record keeps
+ * its old file.
+ */
+async function refuseSave(
+  feature: RegisteredFeature,
+  pending: PendingChange,
+  record: BaseRecord,
+  response: ActionResponse,
+  context: ActionContext,
+  placedKey: string | null,
+  error: unknown,
+): Promise<ActionResponse> {
+  console.error('adminjs-resumable: saving the file failed', error)
+  const { store } = feature
+  if (placedKey && placedKey !== pending.oldKey) await store.deleteFile(placedKey).catch(() => undefined)
+  const gone = pending.manifest && (await store.state(pending.manifest.id).catch(() => 'missing')) !== 'complete'
+  const message = gone
+    ? 'This upload is no longer on the server (it was cancelled or expired): upload the file again, then save.'
+    : 'The file could not be stored on the server: save again, or upload the file again if that fails too.'
+  const created = context.action.name === 'new'
+  if (created) await context.resource.delete(record.id(), context).catch(() => undefined)
+  const json = record.toJSON(context.currentAdmin)
+  const idProperty = context.resource.properties().find((p) => p.isId())?.path()
+  const params = { ...json.params }
+  if (created && idProperty) delete params[idProperty]
+  delete response.redirectUrl
+  response.notice = { message, type: 'error' }
+  response.record = {
+    ...json,
+    ...(created ? { id: '' } : {}),
+    params,
+    errors: { ...json.errors, [feature.mapping.file]: { message, type: 'resumable' } },
+  }
+  return response
 }
 
 /** Delete and bulk delete: the files of deleted records go too. */

@@ -19,6 +19,7 @@ import os from 'node:os'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 
+import { closeAfterAnswer } from './linger.js'
 import { BodyError, parseBuffered, parseMultipart, type BodyParse } from './parse.js'
 import { TempFileSet } from './temp-files.js'
 
@@ -36,6 +37,12 @@ export interface BodyLimits {
   maxFieldSize: number
   /** Number of file parts. Default 10. */
   maxFiles: number
+  /**
+   * Time for the whole body to arrive, in milliseconds. Default 30 s. Bodies here are small (files go
+   * through the chunk route, which has no such deadline), so a client that trickles a login form or
+   * a Save byte by byte gets a 408 instead of holding the connection for as long as it likes.
+   */
+  bodyTimeoutMs: number
   /** Where file parts are written. Default `os.tmpdir()`, read per request. */
   tempDirectory?: string
 }
@@ -46,6 +53,7 @@ export const DEFAULT_BODY_LIMITS: Readonly<Required<Omit<BodyLimits, 'tempDirect
   maxFields: 1000,
   maxFieldSize: 1024 * 1024,
   maxFiles: 10,
+  bodyTimeoutMs: 30_000,
 })
 
 /** The largest body an anonymous request may send (to the login path only). */
@@ -94,7 +102,7 @@ export function createBodyGuard(options: BodyGuardOptions): RequestHandler {
       // unread, hide it from express-formidable and close the connection after the response so Node
       // does not drain it.
       markParsed(req, {}, {})
-      res.setHeader('Connection', 'close')
+      closeAfterAnswer(req, res)
       next()
       return
     }
@@ -121,7 +129,7 @@ export function createBodyGuard(options: BodyGuardOptions): RequestHandler {
         maxBodySize: LOGIN_BODY_LIMIT,
         maxFields: limits.maxFields,
         maxFieldSize: Math.min(limits.maxFieldSize, LOGIN_BODY_LIMIT),
-      }))
+      }), limits.bodyTimeoutMs)
       return
     }
 
@@ -136,11 +144,11 @@ export function createBodyGuard(options: BodyGuardOptions): RequestHandler {
       const cleanup = (): void => temp.removeAll()
       res.once('finish', cleanup)
       res.once('close', cleanup)
-      run(req, res, next, api, parseMultipart(req, limits, temp), temp)
+      run(req, res, next, api, parseMultipart(req, limits, temp), limits.bodyTimeoutMs, temp)
       return
     }
     if (type === URLENCODED || type === JSON_TYPE) {
-      run(req, res, next, api, parseBuffered(req, type === JSON_TYPE ? 'json' : 'urlencoded', limits))
+      run(req, res, next, api, parseBuffered(req, type === JSON_TYPE ? 'json' : 'urlencoded', limits), limits.bodyTimeoutMs)
       return
     }
     refuse(req, res, api, 415, 'unsupported_media_type',
@@ -154,8 +162,13 @@ function run(
   next: NextFunction,
   api: boolean,
   parse: BodyParse,
+  timeoutMs: number,
   temp?: TempFileSet,
 ): void {
+  const deadline = setTimeout(() => {
+    parse.abort(new BodyError(408, 'request_timeout', `The request body did not arrive within ${timeoutMs} ms`))
+  }, timeoutMs)
+  parse.promise.finally(() => clearTimeout(deadline)).catch(() => undefined)
   parse.promise.then(
     ({ fields, files }) => {
       if (res.headersSent || res.writableEnded || res.destroyed) {
@@ -178,9 +191,10 @@ function markParsed(req: GuardedRequest, fields: Record<string, unknown>, files:
 }
 
 /**
- * One response, never `next(err)`. The body was not (fully) read: `Connection: close`, so Node ends
- * the connection after the response instead of draining the rest of the body for keep-alive. If the
- * client is already gone there is nobody to answer: just make sure the socket is closed.
+ * One response, never `next(err)`. The body was not (fully) read: the connection is closed after the
+ * response, lingering (see linger.ts) so that a client still sending reads its answer instead of a
+ * reset; the rest of the body is dropped, never parsed. If the client is already gone there is
+ * nobody to answer: just make sure the socket is closed.
  */
 function refuse(
   req: IncomingMessage,
@@ -197,7 +211,7 @@ function refuse(
     socket?.destroy()
     return
   }
-  if (!bodyConsumed) res.setHeader('Connection', 'close')
+  if (!bodyConsumed) closeAfterAnswer(req, res)
   res.statusCode = status
   res.setHeader('Cache-Control', 'no-store')
   if (status === 401 && !api) res.setHeader('WWW-Authenticate', 'Session')
@@ -215,11 +229,12 @@ function refuse(
 
 export function resolveLimits(partial?: Partial<BodyLimits>): BodyLimits {
   const merged: BodyLimits = { ...DEFAULT_BODY_LIMITS }
-  for (const key of ['maxBodySize', 'maxFileSize', 'maxFields', 'maxFieldSize', 'maxFiles'] as const) {
+  for (const key of ['maxBodySize', 'maxFileSize', 'maxFields', 'maxFieldSize', 'maxFiles', 'bodyTimeoutMs'] as const) {
     const value = partial?.[key]
     if (value === undefined) continue
-    if (!Number.isSafeInteger(value) || value < 0) {
-      throw new TypeError(`body guard: limits.${key} must be a non-negative integer, got ${String(value)}`)
+    if (!Number.isSafeInteger(value) || value < 0 || (key === 'bodyTimeoutMs' && value === 0)) {
+      const what = key === 'bodyTimeoutMs' ? 'a positive integer' : 'a non-negative integer'
+      throw new TypeError(`body guard: limits.${key} must be ${what}, got ${String(value)}`)
     }
     merged[key] = value
   }

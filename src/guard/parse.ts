@@ -26,8 +26,8 @@ export type Files = Record<string, UploadedFile>
 /** Why a body was refused; mapped to a status by the guard. */
 export class BodyError extends Error {
   constructor(
-    readonly status: 400 | 413 | 415,
-    readonly code: 'bad_request' | 'too_large' | 'unsupported_media_type',
+    readonly status: 400 | 408 | 413 | 415,
+    readonly code: 'bad_request' | 'request_timeout' | 'too_large' | 'unsupported_media_type',
     message: string,
   ) {
     super(message)

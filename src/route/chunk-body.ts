@@ -134,7 +134,8 @@ export function readChunkBody<T>(req: Request, maxBytes: number, onFile: (body: 
 function limitBody(req: Request, maxBytes: number): Readable {
   // Pulled only when the store reads it: a 'data' listener here would start the flow at once and
   // lose every byte that arrives before the store's first read. Not destroying `req` when the
-  // store stops early (a longer body) leaves it to `drainRequest`, so the client gets the answer.
+  // store stops early (a longer body) leaves it to the route's lingering close, so the client gets
+  // the answer.
   return Readable.from((async function* limited() {
     let seen = 0
     for await (const piece of req.iterator({ destroyOnReturn: false })) {
@@ -143,18 +144,4 @@ function limitBody(req: Request, maxBytes: number): Readable {
       yield piece as Buffer
     }
   })())
-}
-
-/**
- * After an error, the rest of the body is read and dropped (bounded), so the client gets the answer
- * instead of a reset; past the bound, the connection is closed.
- */
-export function drainRequest(req: Request, maxBytes: number): void {
-  if (req.complete || req.destroyed) return
-  let seen = 0
-  req.on('data', (piece: Buffer) => {
-    seen += piece.length
-    if (seen > maxBytes) req.destroy()
-  })
-  req.resume()
 }

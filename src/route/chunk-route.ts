@@ -1,7 +1,7 @@
 import type AdminJS from 'adminjs'
 import type { Request, Response } from 'express'
 import { pipeline, type Readable } from 'node:stream'
-import { Forbidden, InvalidRequest, NotFound, UploadConflict, UploadExpired } from '../errors.js'
+import { InvalidRequest, NotFound, UploadConflict, UploadExpired } from '../errors.js'
 import { MAX_IDENTIFIER, mergeParams, parseChunkRequest, type ChunkRequest, type RawParams } from '../protocol/params.js'
 import { PARAM } from '../shared/params.js'
 import { limitsTypes } from '../shared/file-type.js'
@@ -11,14 +11,15 @@ import { checkedStream } from '../content/checked-stream.js'
 import { checkContent } from '../content/sniff.js'
 import { manifestDifferences } from '../store/manifest.js'
 import type { UploadManifest } from '../store/types.js'
-import { drainRequest, readChunkBody } from './chunk-body.js'
+import { closeAfterAnswer, LINGER } from '../guard/linger.js'
+import { readChunkBody } from './chunk-body.js'
 import { sendError } from './respond.js'
 import { assertCanUpload, assertXhr, resolveTarget, type Target } from './target.js'
 
 /** Headroom for multipart boundaries and the Resumable.js fields around a chunk's bytes. */
 const ENVELOPE = 64 * 1024
-/** How much of a refused body we read before the route knows the chunk size (no session, ...). */
-const PRE_AUTH_DRAIN = 16 * 1024 * 1024
+
+const NO_SUCH_UPLOAD = 'There is no such upload in progress.'
 
 function query(req: Request): RawParams {
   return req.query as RawParams
@@ -138,14 +139,11 @@ export function uploadChunk(admin: AdminJS) {
         ? { status: 'complete', reference: result.id }
         : { status: 'partial' })
     } catch (error) {
-      if (!req.complete) {
-        res.setHeader('Connection', 'close')
-        // Read and drop the rest (bounded) so that the browser sees this answer (a 401 must reach
-        // the component as a 401, not as a connection reset that Resumable.js silently retries).
-        // Never less than PRE_AUTH_DRAIN: a 413 for a Content-Length just over maxBody would
-        // otherwise always end in a reset instead of the 413.
-        drainRequest(req, Math.max(maxBody, PRE_AUTH_DRAIN))
-      }
+      // The rest of the body is read and dropped after the answer (bounded), so that the browser
+      // sees it: a 401 must reach the component as a 401, not as a connection reset that
+      // Resumable.js silently retries. Never less than the default bound: a 413 for a
+      // Content-Length just over maxBody would otherwise always end in a reset instead of the 413.
+      if (!req.complete) closeAfterAnswer(req, res, { maxBytes: Math.max(maxBody, LINGER.maxBytes) })
       sendError(res, error)
     }
   }
@@ -153,7 +151,8 @@ export function uploadChunk(admin: AdminJS) {
 
 /**
  * DELETE: cancel an upload of this admin, by the Resumable.js identifier (which is scoped to the
- * caller, so nobody else's upload can even be named) or by its reference (checked against the owner).
+ * caller, so nobody else's upload can even be named) or by its reference (checked against the owner:
+ * another admin's reference answers 404, like one that names no upload).
  */
 export function cancelUpload(admin: AdminJS) {
   return async (req: Request, res: Response) => {
@@ -169,12 +168,14 @@ export function cancelUpload(admin: AdminJS) {
       } else if (isUploadId(reference)) {
         id = reference
         const manifest = await store.get(id)
-        if (manifest && !belongsTo(manifest, target.scope)) throw new Forbidden('This upload belongs to someone else.')
+        // Someone else's upload is reported exactly like a missing one (as Save does): a reference
+        // never reveals that an upload exists.
+        if (manifest && !belongsTo(manifest, target.scope)) throw new NotFound(NO_SUCH_UPLOAD)
       } else {
         throw new InvalidRequest(`Send ${PARAM.identifier} (or reference) to cancel an upload.`)
       }
       const state = await store.state(id)
-      if (state === 'missing') throw new NotFound('There is no such upload in progress.')
+      if (state === 'missing') throw new NotFound(NO_SUCH_UPLOAD)
       if (state === 'expired') await store.forget(id)
       else await store.remove(id)
       res.status(200).json({ status: 'cancelled' })

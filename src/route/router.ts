@@ -2,6 +2,7 @@ import type AdminJS from 'adminjs'
 import express, { type Router } from 'express'
 import { MethodNotAllowed, NotFound } from '../errors.js'
 import { assertFeatureColumns } from '../feature/check-columns.js'
+import { closeAfterAnswer } from '../guard/linger.js'
 import { cancelUpload, testChunk, uploadChunk } from './chunk-route.js'
 import { downloadFile } from './download.js'
 import { sendError } from './respond.js'
@@ -14,18 +15,24 @@ import { sendError } from './respond.js'
 export function createResumableRouter(admin: AdminJS): Router {
   assertFeatureColumns(admin)
   const router = express.Router()
+  // Only a chunk POST reads its body: any other request that carries one is answered without
+  // reading it, and its connection closed after the answer instead of draining it for keep-alive.
+  router.use((req, res, next) => {
+    if (req.method !== 'POST' && !req.complete) closeAfterAnswer(req, res)
+    next()
+  })
   router.get('/:resourceId/:propertyPath/download/:recordId', downloadFile(admin))
   router.head('/:resourceId/:propertyPath/download/:recordId', downloadFile(admin))
   router.get('/:resourceId/:propertyPath', testChunk(admin))
   router.post('/:resourceId/:propertyPath', uploadChunk(admin))
   router.delete('/:resourceId/:propertyPath', cancelUpload(admin))
   router.all('/:resourceId/:propertyPath', (req, res) => {
-    if (!req.complete) res.setHeader('Connection', 'close')
+    if (!req.complete) closeAfterAnswer(req, res)
     res.setHeader('Allow', 'GET, POST, DELETE')
     sendError(res, new MethodNotAllowed(`${req.method} is not supported on the chunk route.`))
   })
   router.all('/{*rest}', (req, res) => {
-    if (!req.complete) res.setHeader('Connection', 'close')
+    if (!req.complete) closeAfterAnswer(req, res)
     sendError(res, new NotFound('No such resumable upload route.'))
   })
   return router

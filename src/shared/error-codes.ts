@@ -7,6 +7,7 @@ export const ERROR_CODE = {
   invalidRequest: 'invalid_request',
   notAuthenticated: 'not_authenticated',
   forbidden: 'forbidden',
+  crossSite: 'cross_site',
   notFound: 'not_found',
   methodNotAllowed: 'method_not_allowed',
   conflict: 'conflict',

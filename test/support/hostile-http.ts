@@ -148,3 +148,203 @@ function dechunk(data: Buffer): Buffer {
   }
   return Buffer.concat(out)
 }
+
+/** One complete response at the start of `data`, or null while it is incomplete. */
+export function parseResponse(data: Buffer, final = false): (Reply & { rest: Buffer }) | null {
+  const end = data.indexOf('\r\n\r\n')
+  if (end < 0) return null
+  const lines = data.subarray(0, end).toString('latin1').split('\r\n')
+  const status = Number(lines[0].split(' ')[1])
+  const headers: Record<string, string> = {}
+  for (const line of lines.slice(1)) {
+    const i = line.indexOf(':')
+    headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim()
+  }
+  const after = data.subarray(end + 4)
+  if (status >= 100 && status < 200) return { status, headers, text: '', body: {}, rest: after }
+  const length = headers['content-length'] !== undefined ? Number(headers['content-length']) : null
+  if (length !== null && after.length < length) return null
+  if (length === null && !final) return null
+  const payload = length !== null ? after.subarray(0, length) : after
+  const text = payload.toString('utf8')
+  let body: unknown = {}
+  try {
+    body = JSON.parse(text)
+  } catch {
+    body = {}
+  }
+  return { status, headers, text, body, rest: after.subarray(payload.length) }
+}
+
+function headLines(head: { method: string; path: string; headers: Record<string, string | number> }): Buffer {
+  const lines = [`${head.method} ${head.path} HTTP/1.1`, 'Host: 127.0.0.1']
+  for (const [name, value] of Object.entries(head.headers)) lines.push(`${name}: ${value}`)
+  return Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1')
+}
+
+export interface NaiveOutcome {
+  /** The answer, or null when the connection ended without one (a reset lost it). */
+  reply: Reply | null
+  /** Every body byte was handed to the kernel before the first byte of the answer was read. */
+  sentAll: boolean
+  /** The socket error, if any (ECONNRESET, EPIPE). */
+  error?: string
+}
+
+/**
+ * A naive client, as many HTTP libraries behave: it writes the whole request, head and body,
+ * before it reads a byte of the answer (its socket does not read meanwhile, so an answer that
+ * arrives early waits in the kernel), then half-closes and reads. A server that closes the
+ * connection on unread bytes makes its kernel reset it, and the answer waiting here is lost.
+ */
+export function sendAllThenRead(
+  server: Server,
+  head: { method: string; path: string; headers: Record<string, string | number> },
+  body: { size: number; piece?: Buffer; prefix?: Buffer },
+): Promise<NaiveOutcome> {
+  const address = server.address()
+  if (!address || typeof address === 'string') throw new Error('server is not listening on TCP')
+  return new Promise((resolve) => {
+    const socket = connect(address.port, '127.0.0.1')
+    socket.pause()
+    let received: Buffer = Buffer.alloc(0)
+    let sentAll = false
+    let error: string | undefined
+    let done = false
+    const finish = () => {
+      if (done) return
+      done = true
+      const parsed = parseResponse(received, true)
+      socket.destroy()
+      resolve({ reply: parsed ? { status: parsed.status, headers: parsed.headers, text: parsed.text, body: parsed.body } : null, sentAll, error })
+    }
+    socket.on('error', (e: NodeJS.ErrnoException) => {
+      error ??= e.code
+      finish()
+    })
+    socket.on('data', (piece) => {
+      received = Buffer.concat([received, piece])
+    })
+    socket.on('end', finish)
+    socket.on('close', finish)
+    socket.once('connect', async () => {
+      const piece = body.piece ?? Buffer.alloc(256 * 1024, 0x61)
+      const prefix = body.prefix ?? Buffer.alloc(0)
+      const write = (data: Buffer) => new Promise<void>((ok, fail) => {
+        if (socket.write(data, (e) => (e ? fail(e) : undefined))) ok()
+        else {
+          socket.once('drain', () => ok())
+          socket.once('close', () => fail(new Error('closed')))
+        }
+      })
+      try {
+        await write(headLines(head))
+        await write(prefix)
+        let left = body.size - prefix.length
+        while (left > 0) {
+          const n = Math.min(left, piece.length)
+          await write(n === piece.length ? piece : piece.subarray(0, n))
+          left -= n
+        }
+        sentAll = true
+        socket.end()
+      } catch {
+        // the connection went away while sending: what was received is read below
+      }
+      socket.resume()
+    })
+  })
+}
+
+/**
+ * Sends the head with `Expect: 100-continue` and waits for the first answer head. On `100 Continue`
+ * it sends `body` and reads the final answer. Returns every status seen, in order.
+ */
+export function expectContinue(
+  server: Server,
+  head: { method: string; path: string; headers: Record<string, string | number> },
+  body: Buffer,
+): Promise<{ statuses: number[]; reply: Reply }> {
+  const address = server.address()
+  if (!address || typeof address === 'string') throw new Error('server is not listening on TCP')
+  return new Promise((resolve, reject) => {
+    const socket = connect(address.port, '127.0.0.1')
+    const statuses: number[] = []
+    let received: Buffer = Buffer.alloc(0)
+    let done = false
+    const take = (final: boolean) => {
+      for (;;) {
+        const parsed = parseResponse(received, final)
+        if (!parsed) return
+        statuses.push(parsed.status)
+        received = parsed.rest
+        if (parsed.status === 100) {
+          socket.write(body)
+          continue
+        }
+        done = true
+        socket.destroy()
+        resolve({ statuses, reply: { status: parsed.status, headers: parsed.headers, text: parsed.text, body: parsed.body } })
+        return
+      }
+    }
+    socket.on('data', (piece) => {
+      received = Buffer.concat([received, piece])
+      take(false)
+    })
+    socket.on('end', () => take(true))
+    socket.on('close', () => {
+      if (!done) reject(new Error(`connection closed after statuses ${statuses.join(',') || 'none'}`))
+    })
+    socket.on('error', (e) => {
+      if (!done) reject(e)
+    })
+    socket.write(headLines({ ...head, headers: { ...head.headers, Expect: '100-continue' } }))
+  })
+}
+
+/**
+ * Sends the head and then `pieces` one by one, `gapMs` apart (a slow link, or a client trickling on
+ * purpose), and reads one answer. Rejects when the connection ends without one.
+ */
+export function trickleRequest(
+  server: Server,
+  head: { method: string; path: string; headers: Record<string, string | number> },
+  pieces: Buffer[],
+  gapMs: number,
+): Promise<Reply> {
+  const address = server.address()
+  if (!address || typeof address === 'string') throw new Error('server is not listening on TCP')
+  return new Promise((resolve, reject) => {
+    const socket = connect(address.port, '127.0.0.1')
+    let received: Buffer = Buffer.alloc(0)
+    let done = false
+    let sent = 0
+    const take = (final: boolean) => {
+      if (done) return
+      const parsed = parseResponse(received, final)
+      if (parsed) {
+        done = true
+        socket.destroy()
+        resolve({ status: parsed.status, headers: parsed.headers, text: parsed.text, body: parsed.body })
+      } else if (final) {
+        done = true
+        reject(new Error(`connection closed without a response after ${sent} of ${pieces.length} pieces`))
+      }
+    }
+    socket.on('data', (piece) => {
+      received = Buffer.concat([received, piece])
+      take(false)
+    })
+    socket.on('end', () => take(true))
+    socket.on('close', () => take(true))
+    socket.on('error', () => take(true))
+    socket.write(headLines(head))
+    const next = () => {
+      if (done || socket.destroyed || sent >= pieces.length) return
+      socket.write(pieces[sent++]!)
+      setTimeout(next, gapMs)
+    }
+    next()
+  })
+}
