@@ -17,7 +17,6 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 const repo = path.resolve(here, '..')
 const fixture = path.join(here, 'fixtures', 'guarded-admin-server.mjs')
 const tmpRoot = path.join(repo, 'test', '.tmp', `body-guard-${process.pid}`)
-const buildDir = path.join(tmpRoot, 'guard-build')
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -41,7 +40,7 @@ async function startServer(env: Record<string, string> = {}): Promise<Server> {
   const tmp = fs.mkdtempSync(path.join(tmpRoot, 'tmpdir-'))
   const child = spawn(process.execPath, [fixture], {
     cwd: repo,
-    env: { ...process.env, NODE_OPTIONS: '', TMPDIR: tmp, GUARD_BUILD_DIR: buildDir, ...env },
+    env: { ...process.env, NODE_OPTIONS: '', TMPDIR: tmp, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stderr = ''
