@@ -7,7 +7,12 @@ export type {
 export { buildAuthenticatedRouter, type ResumableRouterOptions } from './route/mount.js'
 export { createResumableRouter } from './route/router.js'
 export { createBodyGuard, DEFAULT_BODY_LIMITS, type BodyLimits } from './guard/body-guard.js'
-export { LocalUploadStore, type LocalStoreOptions } from './store/local.js'
-export type { UploadStore, UploadManifest, UploadState, ChunkWrite, WriteResult, FileStat, SweepResult } from './store/types.js'
+export { localBackend, LocalFileStorage, LocalStagingStore, type LocalStorageOptions } from './store/local/index.js'
+export type { StagingStore, FinishedUpload } from './store/staging.js'
+export type { FileStorage } from './store/file-storage.js'
+export type { StorageBackend } from './feature/options.js'
+export type {
+  UploadManifest, UploadState, ChunkState, ChunkWrite, WriteResult, FileStat, SweepResult, StagingUsage, OwnerLimits,
+} from './store/types.js'
 export * from './errors.js'
 export { chunkCount, chunkLength, chunkOffset } from './protocol/arithmetic.js'

@@ -555,7 +555,7 @@ beforeAll(async () => {
   const feature = findFeature(featureId)!
   const old = new Date(Date.now() - 3 * 24 * 3600_000)
   for (const name of ['received', 'manifest.json', '']) await utimes(join(staging, expiredRef, name), old, old)
-  const swept = await feature.store.sweep(feature.ttlMs)
+  const swept = await feature.storage.staging.sweep(feature.ttlMs)
   expect(swept.expired).toEqual([expiredRef])
 
   // A finished upload, cancelled.

@@ -1,10 +1,9 @@
 import { buildFeature, type FeatureType, type PropertyOptions, type ResourceOptions } from 'adminjs'
 import { fileURLToPath } from 'node:url'
 import { BY_EXTENSION } from '../protocol/file-type.js'
-import { LocalUploadStore } from '../store/local.js'
-import type { UploadStore } from '../store/types.js'
+import { localBackend } from '../store/local/index.js'
 import { afterDelete, afterSave, beforeSave } from './hooks.js'
-import { DEFAULTS, type ResumableCustom, type ResumableUploadFeatureOptions } from './options.js'
+import { DEFAULTS, type ResumableCustom, type ResumableUploadFeatureOptions, type StorageBackend } from './options.js'
 import { registerFeature } from './registry.js'
 
 const COMPONENTS = {
@@ -18,8 +17,13 @@ function componentPath(file: string): string {
   return fileURLToPath(new URL(`../../components/dist/${file}.js`, import.meta.url))
 }
 
-function isStore(storage: ResumableUploadFeatureOptions['storage']): storage is UploadStore {
-  return typeof (storage as UploadStore).writeChunk === 'function'
+function backendOf(storage: ResumableUploadFeatureOptions['storage']): StorageBackend {
+  if ('local' in storage && storage.local) return localBackend(storage.local)
+  const { staging, files } = storage as StorageBackend
+  if (typeof staging?.writeChunk !== 'function' || typeof files?.place !== 'function') {
+    throw new Error('adminjs-resumable: `storage` must be `{ local: {...} }` or `{ staging, files }`')
+  }
+  return { staging, files }
 }
 
 /**
@@ -33,12 +37,12 @@ export function resumableUploadFeature(options: ResumableUploadFeatureOptions): 
   const chunkSize = options.chunkSize ?? DEFAULTS.chunkSize
   if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) throw new Error('adminjs-resumable: `chunkSize` must be a positive integer')
 
-  const store = isStore(options.storage) ? options.storage : new LocalUploadStore(options.storage.local)
+  const storage = backendOf(options.storage)
   const mapping = { ...options.properties, file: options.properties.file ?? DEFAULTS.file }
   const validation = options.validation ?? {}
   const ttlMs = options.expiry?.ttlMs ?? DEFAULTS.ttlMs
   const feature = registerFeature({
-    store,
+    storage,
     mapping,
     options,
     ttlMs,
@@ -49,13 +53,13 @@ export function resumableUploadFeature(options: ResumableUploadFeatureOptions): 
       mimeTypes: validation.mimeTypes,
       extensions: validation.extensions,
     },
-    ready: store.init(),
+    ready: Promise.all([storage.files.init(), storage.staging.init()]).then(() => undefined),
   })
   feature.ready.catch((error) => console.error('adminjs-resumable: storage start-up failed', error))
   const interval = options.expiry?.sweepIntervalMs ?? DEFAULTS.sweepIntervalMs
   if (interval > 0) {
     setInterval(() => {
-      feature.ready.then(() => store.sweep(ttlMs)).catch((error) => console.error('adminjs-resumable: sweep failed', error))
+      feature.ready.then(() => storage.staging.sweep(ttlMs)).catch((error) => console.error('adminjs-resumable: sweep failed', error))
     }, interval).unref()
   }
 

@@ -70,7 +70,7 @@ async function resolveReference(feature: RegisteredFeature, value: unknown, cont
   const unknown = 'This upload is unknown or has expired: upload the file again.'
   if (!isUploadId(value)) fail(feature, unknown)
   await feature.ready
-  const manifest = await feature.store.get(value)
+  const manifest = await feature.storage.staging.get(value)
   const scope = {
     owner: ownerOf(context.currentAdmin) ?? '',
     resourceId: context.resource.decorate().id(),
@@ -78,7 +78,7 @@ async function resolveReference(feature: RegisteredFeature, value: unknown, cont
   }
   // Someone else's upload is reported exactly like a missing one: its existence is not revealed.
   if (!manifest || !belongsTo(manifest, scope)) fail(feature, unknown)
-  if ((await feature.store.state(value)) !== 'complete') fail(feature, UNFINISHED)
+  if ((await feature.storage.staging.state(value)) !== 'complete') fail(feature, UNFINISHED)
   return manifest
 }
 
@@ -97,14 +97,16 @@ export function afterSave(feature: RegisteredFeature): After<ActionResponse> {
     if (!pending || !id || (!pending.manifest && !pending.clear)) return response
     const record = await context.resource.findOne(id, context)
     if (!record) return response
-    const { store, mapping } = feature
+    const { storage: { staging, files }, mapping } = feature
     const { manifest, oldKey } = pending
 
     let newKey: string | null = null
     const params: Record<string, unknown> = {}
     if (manifest) {
       newKey = buildKey(feature.options.uploadPath, context.resource.decorate().id(), record, manifest.filename)
-      await store.commit(manifest.id, newKey)
+      const upload = await staging.finished(manifest.id)
+      if (!upload) fail(feature, 'This upload is unknown or has expired: upload the file again.')
+      await files.place(upload, newKey)
       params[mapping.key] = newKey
       if (mapping.filename) params[mapping.filename] = manifest.filename
       if (mapping.size) params[mapping.size] = manifest.totalSize
@@ -115,12 +117,12 @@ export function afterSave(feature: RegisteredFeature): After<ActionResponse> {
     await record.update(params, context)
     if (record.errors && Object.keys(record.errors).length) {
       // The record refused the new values: leave the old file in place, undo the new one.
-      if (newKey && newKey !== oldKey) await store.deleteFile(newKey).catch(() => undefined)
+      if (newKey && newKey !== oldKey) await files.delete(newKey).catch(() => undefined)
       response.record = record.toJSON(context.currentAdmin)
       return response
     }
-    if (manifest) await store.remove(manifest.id).catch(() => undefined)
-    if (oldKey && oldKey !== newKey) await store.deleteFile(oldKey).catch(() => undefined)
+    if (manifest) await staging.remove(manifest.id).catch(() => undefined)
+    if (oldKey && oldKey !== newKey) await files.delete(oldKey).catch(() => undefined)
     response.record = record.toJSON(context.currentAdmin)
     return response
   }
@@ -133,7 +135,7 @@ export function afterDelete(feature: RegisteredFeature): After<ActionResponse> {
     const records: BaseRecord[] = context.records ?? (context.record ? [context.record] : [])
     for (const record of records) {
       const key = record.get(feature.mapping.key) as string | null | undefined
-      if (key) await feature.store.deleteFile(key).catch(() => undefined)
+      if (key) await feature.storage.files.delete(key).catch(() => undefined)
     }
     return response
   }

@@ -1,6 +1,7 @@
 import type { BaseRecord, ComponentLoader } from 'adminjs'
-import type { LocalStoreOptions } from '../store/local.js'
-import type { UploadStore } from '../store/types.js'
+import type { FileStorage } from '../store/file-storage.js'
+import type { LocalStorageOptions } from '../store/local/index.js'
+import type { StagingStore } from '../store/staging.js'
 
 /** Which record columns the feature fills; names follow `@adminjs/upload`'s `properties`. */
 export interface ResumablePropertyMapping {
@@ -24,13 +25,23 @@ export interface ResumableValidation {
   required?: boolean
 }
 
+/** A staging store and a file storage: the two halves of a storage backend. */
+export interface StorageBackend {
+  staging: StagingStore
+  files: FileStorage
+}
+
 export type UploadPathOption = string | ((record: BaseRecord, filename: string) => string)
 
 export interface ResumableUploadFeatureOptions {
   componentLoader: ComponentLoader
   properties: ResumablePropertyMapping
-  /** `{ local: { directory, stagingDirectory? } }` or any `UploadStore`. */
-  storage: { local: LocalStoreOptions } | UploadStore
+  /**
+   * `{ local: { directory, stagingDirectory? } }`, or a backend of your own: a staging store for
+   * uploads in progress and a file storage for saved files (see src/store/staging.ts and
+   * file-storage.ts), e.g. `{ staging: new MyStaging(...), files: new MyFiles(...) }`.
+   */
+  storage: { local: LocalStorageOptions } | StorageBackend
   /**
    * Where the finished file goes, relative to the storage root: a folder (the file lands in
    * `<folder>/<record id>/<file name>`) or a function of the saved record and the sanitised name.

@@ -1,17 +1,18 @@
 import { randomBytes } from 'node:crypto'
 import type { UploadRules } from '../protocol/params.js'
-import type { SweepResult, UploadStore } from '../store/types.js'
-import type { ResumableCustom, ResumableUploadFeatureOptions } from './options.js'
+import type { StagingStore } from '../store/staging.js'
+import type { SweepResult } from '../store/types.js'
+import type { ResumableCustom, ResumableUploadFeatureOptions, StorageBackend } from './options.js'
 
 /** What the route needs to serve one feature's property; found from `property.custom.featureId`. */
 export interface RegisteredFeature {
   id: string
-  store: UploadStore
+  storage: StorageBackend
   rules: UploadRules
   mapping: ResumableCustom['properties']
   options: ResumableUploadFeatureOptions
   ttlMs: number
-  /** Resolves once the store has finished its start-up recovery. */
+  /** Resolves once the storage has finished its start-up recovery. */
   ready: Promise<void>
 }
 
@@ -29,9 +30,10 @@ export function findFeature(id: unknown): RegisteredFeature | undefined {
 
 /** Runs the expiry sweep of every feature now; what the timer does every `sweepIntervalMs`. */
 export async function sweepExpiredUploads(now = Date.now()): Promise<SweepResult[]> {
-  const stores = new Map<UploadStore, number>()
+  const stores = new Map<StagingStore, number>()
   for (const feature of features.values()) {
-    stores.set(feature.store, Math.min(stores.get(feature.store) ?? Infinity, feature.ttlMs))
+    const { staging } = feature.storage
+    stores.set(staging, Math.min(stores.get(staging) ?? Infinity, feature.ttlMs))
   }
   const results: SweepResult[] = []
   for (const [store, ttl] of stores) results.push(await store.sweep(ttl, now))
