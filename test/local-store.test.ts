@@ -320,26 +320,73 @@ describe('local backend specifics', () => {
     })
   })
 
+  describe('a staging folder shared with other files', () => {
+    /** Entries another program keeps in the staging folder, a year old: none of them may go. */
+    async function strangers(): Promise<string[]> {
+      const paths = [join(staging, 'notes.txt'), join(staging, 'photos'), join(staging, newId()), join(staging, `${newId()}.bak`), join(staging, '.trash-of-someone')]
+      await writeFile(paths[0], 'keep me')
+      await mkdir(paths[1])
+      await writeFile(join(paths[1], 'a.jpg'), 'jpeg')
+      // Named like an upload, but no upload: a folder and a file.
+      await mkdir(paths[2])
+      await writeFile(join(paths[2], 'data'), 'theirs')
+      await writeFile(paths[3], 'theirs')
+      await writeFile(paths[4], 'theirs')
+      for (const p of paths) await age(p, 365 * 24 * 3600_000)
+      return paths
+    }
+
+    test("start-up and sweeps remove only the store's own entries: a stranger's old files and folders survive", async () => {
+      const paths = await strangers()
+      const data = bytes(2 * CHUNK, 45)
+      const idle = manifestFor(data)
+      await writeAll(store, idle, data, [1])
+      for (const f of ['manifest.json', 'received', 'data']) await age(join(staging, idle.id, f), 365 * 24 * 3600_000)
+
+      await backend().staging.init()
+      const swept = await store.sweep(1000, Date.now() + 30 * 24 * 3600_000)
+      expect(swept.expired).toEqual([idle.id])
+      await store.sweep(1000, Date.now() + 365 * 24 * 3600_000)
+      for (const p of paths) expect(await exists(p)).toBe(true)
+      expect(await readFile(paths[0], 'utf8')).toBe('keep me')
+      expect(await readFile(join(paths[1], 'a.jpg'), 'utf8')).toBe('jpeg')
+      expect(await readFile(join(paths[2], 'data'), 'utf8')).toBe('theirs')
+      expect(await exists(join(staging, idle.id))).toBe(false)
+      // A stranger's folder named like an upload is no upload: nobody's usage, never a 410.
+      expect(await store.state(paths[2].split('/').pop()!)).toBe('missing')
+      expect(await store.usage('admin')).toEqual({ uploads: 0, bytes: 0 })
+    })
+
+    test.each([
+      ['the storage directory itself', (files: string) => files],
+      ['the folder above it', (files: string) => join(files, '..')],
+      ['the file system root', () => '/'],
+    ])('a staging folder that is %s is refused at start-up, naming stagingDirectory', (_label, where) => {
+      expect(() => localBackend({ directory: files, stagingDirectory: where(files) })).toThrow(/stagingDirectory/)
+    })
+
+    test('a staging folder inside the storage directory, or beside it, is accepted', () => {
+      expect(() => localBackend({ directory: files, stagingDirectory: join(files, '.staging') })).not.toThrow()
+      expect(() => localBackend({ directory: files, stagingDirectory: join(root, 'staging') })).not.toThrow()
+      expect(() => localBackend({ directory: files, stagingDirectory: join(root, '..files') })).not.toThrow()
+    })
+  })
+
   describe('init after a crash', () => {
-    test('removes half-created uploads, trash, commit links and stray files past the grace; keeps young strays and live uploads', async () => {
+    test('removes half-created uploads, trash, commit links, stale locks and old tombstones; keeps live uploads', async () => {
       const data = bytes(2 * CHUNK, 40)
       const live = manifestFor(data)
       await writeAll(store, live, data, [1])
       const creating = join(staging, `.creating-${newId()}-0011223344556677`)
       await mkdir(creating)
       await writeFile(join(creating, 'manifest.json'), '{')
+      const youngCreating = join(staging, `.creating-${newId()}-8899aabbccddeeff`)
+      await mkdir(youngCreating)
       const trash = join(staging, `.trash-${newId()}-0011223344556677`)
       await mkdir(trash)
       await writeFile(join(trash, 'data'), 'x')
       const commitLink = join(staging, '.commit-0011223344556677')
       await writeFile(commitLink, 'x')
-      const stray = join(staging, 'stray.tmp')
-      await writeFile(stray, 'x')
-      const orphan = join(staging, newId())
-      mkdirSync(orphan)
-      await writeFile(join(orphan, 'data'), 'x')
-      const young = join(staging, 'young.tmp')
-      await writeFile(young, 'x')
       const staleLock = join(staging, live.id, 'lock-2')
       await writeFile(staleLock, 'some-other-host:1:abcdef')
       const oldTombstone = join(staging, `${newId()}.expired`)
@@ -347,14 +394,14 @@ describe('local backend specifics', () => {
       const newTombstone = join(staging, `${newId()}.expired`)
       await writeFile(newTombstone, 'x')
 
-      for (const p of [creating, commitLink, stray, orphan, staleLock]) await age(p, 5 * 60_000)
+      for (const p of [creating, commitLink, staleLock]) await age(p, 5 * 60_000)
       await age(oldTombstone, 30 * 24 * 3600_000)
       // `.trash-*` goes whatever its age.
 
       const restarted = backend({ lockStaleMs: 2000 }).staging
       await restarted.init()
       const left = (await readdir(staging)).sort()
-      expect(left).toEqual([live.id, newTombstone.split('/').pop()!, 'young.tmp'].sort())
+      expect(left).toEqual([live.id, newTombstone.split('/').pop()!, youngCreating.split('/').pop()!].sort())
       expect(await exists(staleLock)).toBe(false)
       // The live upload goes on where it was.
       expect(await isHeld(restarted, live.id, 1)).toBe(true)

@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path'
+import { isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { LocalFileStorage } from './files.js'
 import { LocalStagingStore } from './staging.js'
 
@@ -22,11 +22,28 @@ export interface LocalStorageOptions {
 export function localBackend(options: LocalStorageOptions): { staging: LocalStagingStore; files: LocalFileStorage } {
   const directory = resolve(options.directory)
   const stagingDirectory = resolve(options.stagingDirectory ?? join(directory, '.resumable'))
+  assertStagingApart(directory, stagingDirectory)
   return {
     staging: new LocalStagingStore({
       directory: stagingDirectory, lockStaleMs: options.lockStaleMs, directMetadata: options.directMetadata,
     }),
     files: new LocalFileStorage({ directory, stagingDirectory }),
+  }
+}
+
+/**
+ * Saved files must never be inside the staging folder: the store cleans it (its own names only, but
+ * a saved file's key could still collide with one) and refuses keys that point into it, so a
+ * staging folder that holds the storage root would make every file unreachable or at risk.
+ */
+function assertStagingApart(directory: string, stagingDirectory: string): void {
+  const fromStaging = relative(stagingDirectory, directory)
+  const outside = fromStaging === '..' || fromStaging.startsWith(`..${sep}`) || isAbsolute(fromStaging)
+  if (!outside) {
+    throw new Error(
+      `adminjs-resumable: storage.local.stagingDirectory (${stagingDirectory}) must not be the storage directory `
+      + `(${directory}) or a folder above it: use a folder of its own, e.g. ${join(directory, '.resumable')}.`,
+    )
   }
 }
 

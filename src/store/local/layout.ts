@@ -25,6 +25,8 @@ export const TOMBSTONE = /^([a-f0-9]{40})\.expired$/
 export const CREATING = /^\.creating-[a-f0-9]{40}-[a-f0-9]{16}$/
 export const TRASH = /^\.trash-[a-f0-9]{40}-[a-f0-9]{16}$/
 export const CHUNK_LOCK = /^lock-\d+$/
+/** A file-placing link of earlier versions, left by a crash. */
+export const LEGACY_COMMIT = /^\.commit-[a-f0-9]{16}$/
 
 export const FILES = { manifest: 'manifest.json', data: 'data', received: 'received', complete: 'complete' } as const
 

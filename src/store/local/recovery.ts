@@ -2,7 +2,7 @@ import { readdir, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { SweepResult } from '../types.js'
 import { isMissing } from './fs-errors.js'
-import { ID } from './layout.js'
+import { CHUNK_LOCK, CREATING, FILES, ID, LEGACY_COMMIT, TOMBSTONE, TRASH } from './layout.js'
 import { isStaleLock } from './lock.js'
 import type { LocalStagingStore } from './staging.js'
 
@@ -17,8 +17,8 @@ export async function sweepStaging(store: LocalStagingStore, ttlMs: number, now:
   const expired: string[] = []
   for (const name of await listStaging(store.directory)) {
     if (!ID.test(name)) continue
-    const dir = join(store.directory, name)
-    const activity = await lastActivity(dir)
+    // Only an upload's folder has these files: a stranger's folder that happens to match is not ours.
+    const activity = await lastActivity(join(store.directory, name))
     if (activity !== null && now - activity > ttlMs) {
       await store.remove(name, { expired: true })
       expired.push(name)
@@ -28,9 +28,10 @@ export async function sweepStaging(store: LocalStagingStore, ttlMs: number, now:
 }
 
 /**
- * Leftovers of crashed operations: half-created uploads, trash, commit links, stale chunk locks,
- * old tombstones and anything else that is not an upload. Uploads whose chunks are all held but
- * that were not renamed yet (a crash right between the two) are finished.
+ * Leftovers of crashed operations: half-created uploads, trash, stale chunk locks and old
+ * tombstones, recognised by their names (layout.ts). Anything else in the staging folder is left
+ * alone: it may be another program's. Uploads whose chunks are all held but that were not renamed
+ * yet (a crash right between the two) are finished.
  */
 export async function recover(store: LocalStagingStore, now: number, finishUploads: boolean, tombstoneTtlMs = TOMBSTONE_TTL_MS): Promise<number> {
   let removed = 0
@@ -41,19 +42,16 @@ export async function recover(store: LocalStagingStore, now: number, finishUploa
     const age = now - info.mtimeMs
     if (ID.test(name) && info.isDirectory()) {
       const manifest = await store.get(name).catch(() => null)
-      if (!manifest) {
-        if (age > LEFTOVER_GRACE_MS) removed += await removePath(path)
-        continue
-      }
+      if (!manifest) continue
       for (const entry of await readdir(path).catch(() => [] as string[])) {
-        if (entry.startsWith('lock-') && (await isStaleLock(join(path, entry), store.lockStaleMs, now))) {
+        if (CHUNK_LOCK.test(entry) && (await isStaleLock(join(path, entry), store.lockStaleMs, now))) {
           removed += await removePath(join(path, entry))
         }
       }
       if (finishUploads) await store.finishIfReady(manifest).catch(() => false)
-    } else if (name.endsWith('.expired') && ID.test(name.slice(0, -8))) {
+    } else if (TOMBSTONE.test(name) && info.isFile()) {
       if (age > tombstoneTtlMs) removed += await removePath(path)
-    } else if (name.startsWith('.trash-') || age > LEFTOVER_GRACE_MS) {
+    } else if (TRASH.test(name) || ((CREATING.test(name) || LEGACY_COMMIT.test(name)) && age > LEFTOVER_GRACE_MS)) {
       removed += await removePath(path)
     }
   }
@@ -69,13 +67,13 @@ async function listStaging(directory: string): Promise<string[]> {
   }
 }
 
+/** When a chunk or the manifest was last written; null for a folder that is no upload. */
 async function lastActivity(dir: string): Promise<number | null> {
   const times = await Promise.all(
-    ['received', 'manifest.json'].map((f) => stat(join(dir, f)).then((s) => s.mtimeMs, () => 0)),
+    [FILES.received, FILES.manifest].map((f) => stat(join(dir, f)).then((s) => s.mtimeMs, () => 0)),
   )
   const latest = Math.max(...times)
-  if (latest > 0) return latest
-  return stat(dir).then((s) => s.mtimeMs, () => null)
+  return latest > 0 ? latest : null
 }
 
 async function removePath(path: string): Promise<number> {
