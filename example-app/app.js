@@ -106,6 +106,10 @@ export function defineAdmin(env, Document, uploadDir) {
           maxSize: Number(env.MAX_UPLOAD_SIZE || 50 * 1024 ** 3),
           mimeTypes: env.ALLOWED_TYPES ? env.ALLOWED_TYPES.split(',') : undefined,
         },
+        limits: {
+          uploadsPerAdmin: Number(env.UPLOADS_PER_ADMIN || 20),
+          bytesPerAdmin: env.UPLOAD_BYTES_PER_ADMIN ? Number(env.UPLOAD_BYTES_PER_ADMIN) : undefined,
+        },
         chunkSize: Number(env.CHUNK_SIZE || 5 * 1024 * 1024),
         simultaneousUploads: 3,
         expiry: {

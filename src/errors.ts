@@ -73,6 +73,12 @@ export class TypeNotAllowed extends ResumableError {
   readonly code = 'type_not_allowed'
 }
 
+/** Starting one more upload would pass the admin's limit of unfinished uploads (count or bytes). */
+export class TooManyUploads extends ResumableError {
+  readonly status = 429
+  readonly code = 'too_many_uploads'
+}
+
 /** Another request is writing this very chunk right now; retry shortly. */
 export class ChunkBusy extends ResumableError {
   readonly status = 503

@@ -138,6 +138,8 @@ describe('local backend specifics', () => {
       const data = bytes(3 * CHUNK, seed)
       const m = manifestFor(data)
       await writeAll(store, m, data, [1])
+      // Now known to this process (a later chunk reads it from disk and keeps it).
+      expect(await store.get(m.id)).toEqual(m)
       await other.remove(m.id)
       return { other, data, m }
     }
@@ -167,6 +169,21 @@ describe('local backend specifics', () => {
       // What the route checks the request against is now the manifest on disk.
       expect(await store.find({ ...m })).toEqual(replaced)
     })
+  })
+
+  test('usage comes from the staging folder: a second process on it counts the same uploads, and sees removals', async () => {
+    const data = bytes(2 * CHUNK, 25)
+    const other = backend().staging
+    expect(await other.usage('admin')).toEqual({ uploads: 0, bytes: 0 })
+    const ms = [manifestFor(data), manifestFor(data)]
+    for (const m of ms) await writeAll(store, m, data, [1])
+    expect(await other.usage('admin')).toEqual({ uploads: 2, bytes: 2 * data.length })
+    await store.remove(ms[0].id)
+    expect(await other.usage('admin')).toEqual({ uploads: 1, bytes: data.length })
+    // The limit holds across both: the second process refuses a third upload past a limit of 2.
+    await writeAll(store, manifestFor(data), data, [1])
+    const third = manifestFor(data)
+    await expect(other.writeChunk(third, chunkOf(third, data, 1), { create: { uploads: 2 } })).rejects.toThrow(/unfinished uploads/)
   })
 
   describe('chunk locks', () => {

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto'
 import { PassThrough, Readable } from 'node:stream'
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
-import { ChunkBusy, InvalidRequest, UploadExpired } from '../src/errors.js'
+import { ChunkBusy, InvalidRequest, TooManyUploads, UploadExpired } from '../src/errors.js'
 import { chunkCount, chunkLength, chunkOffset } from '../src/protocol/arithmetic.js'
 import type { StagingStore } from '../src/store/staging.js'
 import type { ChunkWrite, UploadManifest, WriteResult } from '../src/store/types.js'
@@ -183,6 +183,74 @@ export function describeStagingStore(name: string, makeStore: () => Promise<Stag
         expect(sha256(await finishedBytes(store, base.id))).toBe(sha256(data))
       })
 
+      test('a first chunk that fails (short, long, broken body) leaves no upload behind; a good one then creates it', async () => {
+        const data = bytes(3 * CHUNK, 5)
+        const m = manifestFor(data)
+        await expect(store.writeChunk(m, chunkOf(m, data, 2, sliceOf(m, data, 2).subarray(1)), CREATE)).rejects.toBeInstanceOf(InvalidRequest)
+        await expect(store.writeChunk(m, chunkOf(m, data, 2, Buffer.concat([sliceOf(m, data, 2), Buffer.alloc(1)])), CREATE)).rejects.toBeInstanceOf(InvalidRequest)
+        const body = new PassThrough()
+        body.on('error', () => undefined)
+        const pending = store.writeChunk(m, chunkOf(m, data, 2, body), CREATE)
+        body.write(sliceOf(m, data, 2).subarray(0, 100))
+        await consumed(body)
+        body.destroy(new Error('connection reset'))
+        await expect(pending).rejects.toThrow()
+        expect(await store.state(m.id)).toBe('missing')
+        expect(await store.find(m)).toBeNull()
+        expect(await store.usage(m.owner)).toEqual({ uploads: 0, bytes: 0 })
+        expect(await store.writeChunk(m, chunkOf(m, data, 2), CREATE)).toEqual({ complete: false, written: true })
+        expect(await heldChunks(store, m)).toEqual([2])
+      })
+
+      test('usage counts what an owner keeps staged (in progress or finished) and its declared bytes; remove frees it', async () => {
+        const a = bytes(3 * CHUNK, 6)
+        const b = bytes(CHUNK + 7, 7)
+        const ma = manifestFor(a)
+        const mb = manifestFor(b)
+        const other = manifestFor(a, { owner: 'editor' })
+        expect(await store.usage('admin')).toEqual({ uploads: 0, bytes: 0 })
+        await writeAll(store, ma, a, [1])
+        await writeAll(store, mb, b)
+        await writeAll(store, other, a, [1])
+        expect(await store.usage('admin')).toEqual({ uploads: 2, bytes: a.length + b.length })
+        expect(await store.usage('editor')).toEqual({ uploads: 1, bytes: a.length })
+        await store.remove(ma.id)
+        await store.remove(mb.id, { expired: true })
+        expect(await store.usage('admin')).toEqual({ uploads: 0, bytes: 0 })
+      })
+
+      test('limits apply when a chunk would create an upload: past the count or the bytes TooManyUploads and nothing created; started uploads go on', async () => {
+        const data = bytes(2 * CHUNK, 8)
+        const limits = { create: { uploads: 2, bytes: 5 * CHUNK } }
+        const [m1, m2, m3] = [manifestFor(data), manifestFor(data), manifestFor(data)]
+        expect((await store.writeChunk(m1, chunkOf(m1, data, 1), limits)).written).toBe(true)
+        expect((await store.writeChunk(m2, chunkOf(m2, data, 1), limits)).written).toBe(true)
+        await expect(store.writeChunk(m3, chunkOf(m3, data, 1), limits)).rejects.toBeInstanceOf(TooManyUploads)
+        expect(await store.state(m3.id)).toBe('missing')
+        // Started uploads are never refused for the limit, with or without `create`.
+        expect(await store.writeChunk(m1, chunkOf(m1, data, 2), limits)).toEqual({ complete: true, written: true })
+        expect(await store.writeChunk(m2, chunkOf(m2, data, 2))).toEqual({ complete: true, written: true })
+        // Another owner has limits of its own.
+        const theirs = manifestFor(data, { owner: 'editor' })
+        expect((await store.writeChunk(theirs, chunkOf(theirs, data, 1), limits)).written).toBe(true)
+        await store.remove(m1.id)
+        // Room for one more upload, but not for its bytes: 2 + 4 chunks > 5.
+        const big = bytes(4 * CHUNK, 9)
+        const mb = manifestFor(big)
+        await expect(store.writeChunk(mb, chunkOf(mb, big, 1), limits)).rejects.toBeInstanceOf(TooManyUploads)
+        expect(await store.state(mb.id)).toBe('missing')
+        expect((await store.writeChunk(m3, chunkOf(m3, data, 1), limits)).written).toBe(true)
+      })
+
+      test('parallel first chunks of one owner never pass the count limit', async () => {
+        const data = bytes(2 * CHUNK, 10)
+        const ms = Array.from({ length: 6 }, () => manifestFor(data))
+        const outcomes = await Promise.allSettled(ms.map((m) => store.writeChunk(m, chunkOf(m, data, 1), { create: { uploads: 3 } })))
+        expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(3)
+        for (const o of outcomes) if (o.status === 'rejected') expect(o.reason).toBeInstanceOf(TooManyUploads)
+        expect(await store.usage('admin')).toEqual({ uploads: 3, bytes: 3 * data.length })
+      })
+
       test('uploads are kept apart', async () => {
         const a = bytes(3 * CHUNK, 3)
         const b = bytes(3 * CHUNK, 4)
@@ -306,8 +374,9 @@ export function describeStagingStore(name: string, makeStore: () => Promise<Stag
       })
 
       test('while one request is still sending a chunk, a second copy is refused (ChunkBusy) or discarded, and the first one wins', async () => {
-        const data = bytes(2 * CHUNK, 30)
+        const data = bytes(3 * CHUNK, 30)
         const m = manifestFor(data)
+        await writeAll(store, m, data, [3])
         const first = new PassThrough()
         const pending = store.writeChunk(m, chunkOf(m, data, 1, first), CREATE)
         first.write(Buffer.alloc(10, 0xaa))

@@ -26,6 +26,13 @@ function backendOf(storage: ResumableUploadFeatureOptions['storage']): StorageBa
   return { staging, files }
 }
 
+function positive(value: number, name: string): number {
+  if (!(value >= 1) || (!Number.isSafeInteger(value) && value !== Infinity)) {
+    throw new Error(`adminjs-resumable: \`${name}\` must be a positive integer or Infinity`)
+  }
+  return value
+}
+
 /**
  * Gives a resource a file property uploaded in chunks by Resumable.js. Mount the chunk route with
  * `buildAuthenticatedRouter` from this package (it shares the AdminJS session).
@@ -38,6 +45,10 @@ export function resumableUploadFeature(options: ResumableUploadFeatureOptions): 
   if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) throw new Error('adminjs-resumable: `chunkSize` must be a positive integer')
 
   const storage = backendOf(options.storage)
+  const limits = {
+    uploads: positive(options.limits?.uploadsPerAdmin ?? DEFAULTS.uploadsPerAdmin, 'limits.uploadsPerAdmin'),
+    bytes: options.limits?.bytesPerAdmin === undefined ? undefined : positive(options.limits.bytesPerAdmin, 'limits.bytesPerAdmin'),
+  }
   const mapping = { ...options.properties, file: options.properties.file ?? DEFAULTS.file }
   const validation = options.validation ?? {}
   const ttlMs = options.expiry?.ttlMs ?? DEFAULTS.ttlMs
@@ -46,6 +57,7 @@ export function resumableUploadFeature(options: ResumableUploadFeatureOptions): 
     mapping,
     options,
     ttlMs,
+    limits,
     rules: {
       chunkSize,
       forceChunkSize: !!options.forceChunkSize,

@@ -55,6 +55,21 @@ export interface ResumableUploadFeatureOptions {
   forceChunkSize?: boolean
   /** Chunks in flight per browser. Default 3. */
   simultaneousUploads?: number
+  /**
+   * What one admin may keep in staging at once (across every property whose uploads share the staging
+   * folder): uploads not yet saved (in progress,
+   * or finished and waiting for Save). Checked only when a chunk would start a new upload; over a
+   * limit the chunk gets 429. Existing uploads always go on.
+   */
+  limits?: {
+    /** Default 20. `Infinity` for no limit. */
+    uploadsPerAdmin?: number
+    /**
+     * The sum of their declared sizes. Default: no limit of its own, since `uploadsPerAdmin` ×
+     * `validation.maxSize` already bounds it; set it when the staging disk is smaller than that.
+     */
+    bytesPerAdmin?: number
+  }
   expiry?: {
     /** Unfinished uploads, and finished ones never saved, are removed after this long idle. Default 24 h. */
     ttlMs?: number
@@ -70,6 +85,7 @@ export const DEFAULTS = {
   simultaneousUploads: 3,
   ttlMs: 24 * 3600_000,
   sweepIntervalMs: 3600_000,
+  uploadsPerAdmin: 20,
 } as const
 
 /** Sent to the components as `property.custom` (JSON only; nothing secret). */

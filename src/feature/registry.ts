@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { UploadRules } from '../protocol/params.js'
 import type { StagingStore } from '../store/staging.js'
-import type { SweepResult } from '../store/types.js'
+import type { OwnerLimits, SweepResult } from '../store/types.js'
 import type { ResumableCustom, ResumableUploadFeatureOptions, StorageBackend } from './options.js'
 
 /** What the route needs to serve one feature's property; found from `property.custom.featureId`. */
@@ -12,6 +12,8 @@ export interface RegisteredFeature {
   mapping: ResumableCustom['properties']
   options: ResumableUploadFeatureOptions
   ttlMs: number
+  /** Per admin, checked when a chunk starts a new upload. */
+  limits: OwnerLimits
   /** Resolves once the storage has finished its start-up recovery. */
   ready: Promise<void>
 }

@@ -110,7 +110,7 @@ export function uploadChunk(admin: AdminJS) {
           offset: chunkOffset(chunk.layout, chunk.chunkNumber),
           length: chunk.chunkLength,
           body: stream,
-        }, stored ? {} : { create: {} })
+        }, stored ? {} : { create: target.feature.limits })
         return { id: wanted.id, ...written }
       })
       res.status(200).json(result.complete
