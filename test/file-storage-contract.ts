@@ -68,14 +68,24 @@ export function describeFileStorage(name: string, make: () => Promise<FilesUnder
       expect(sha256(await stored(key))).toBe(sha256(data))
     })
 
-    test('place over an existing key replaces it whole (the old bytes are never mixed in)', async () => {
+    test('place never replaces: over an existing key it answers false and the old bytes stay', async () => {
       const first = bytes(5000, 83)
       const second = bytes(2001, 84)
       const key = `contract/${newId()}/same.bin`
-      await files.place(await subject.finishedUpload(first), key)
-      await files.place(await subject.finishedUpload(second), key)
-      expect(await files.stat(key)).toMatchObject({ size: second.length })
-      expect(sha256(await stored(key))).toBe(sha256(second))
+      expect(await files.place(await subject.finishedUpload(first), key)).toBe(true)
+      expect(await files.place(await subject.finishedUpload(second), key)).toBe(false)
+      expect(await files.place(streamedUpload(second), key)).toBe(false)
+      expect(await files.stat(key)).toMatchObject({ size: first.length })
+      expect(sha256(await stored(key))).toBe(sha256(first))
+    })
+
+    test('two places onto one free key at once: exactly one wins, and the key holds its bytes whole', async () => {
+      const key = `contract/${newId()}/race.bin`
+      const sources = [bytes(4000, 88), bytes(3000, 89), bytes(2000, 90)]
+      const uploads = [await subject.finishedUpload(sources[0]), await subject.finishedUpload(sources[1]), streamedUpload(sources[2])]
+      const results = await Promise.all(uploads.map((u) => files.place(u, key)))
+      expect(results.filter(Boolean)).toHaveLength(1)
+      expect(sha256(await stored(key))).toBe(sha256(sources[results.indexOf(true)]))
     })
 
     test('read serves an inclusive byte range', async () => {

@@ -270,28 +270,6 @@ describe('local backend specifics', () => {
       expect(sha256(await readFile(join(files, 'documents', '1', 'a.bin')))).toBe(sha256(data))
     })
 
-    test('replacing a file is atomic: readers during the commit see the old or the new file, whole', async () => {
-      const key = 'documents/2/same.bin'
-      const old = bytes(40 * CHUNK, 21)
-      const fresh = bytes(30 * CHUNK + 3, 22)
-      const mo = manifestFor(old)
-      await writeAll(store, mo, old)
-      await place(mo.id, key)
-      const mn = manifestFor(fresh)
-      await writeAll(store, mn, fresh)
-      const seen = new Set<string>()
-      let committing = true
-      const reader = (async () => {
-        while (committing) seen.add(sha256(await readFile(join(files, key))))
-      })()
-      await place(mn.id, key)
-      committing = false
-      await reader
-      seen.add(sha256(await readFile(join(files, key))))
-      for (const hash of seen) expect([sha256(old), sha256(fresh)]).toContain(hash)
-      expect(sha256(await readAll(storage.read(key)))).toBe(sha256(fresh))
-    })
-
     test('an upload that is not complete is not handed over', async () => {
       const data = bytes(2 * CHUNK, 23)
       const m = manifestFor(data)

@@ -3,6 +3,7 @@ import { belongsTo, isUploadId, ownerOf } from '../protocol/scope.js'
 import type { UploadManifest } from '../store/types.js'
 import { CLEAR_MARKER, PENDING_MARKER } from './options.js'
 import type { RegisteredFeature } from './registry.js'
+import { oneSaveAtATime, placeUnderFreeKey } from './replace.js'
 import { buildKey } from './upload-path.js'
 
 interface PendingChange {
@@ -88,43 +89,60 @@ function saved(response: ActionResponse): string | null {
   return record.id
 }
 
-/** Save, after the record is written: place the file, point the record at it, drop the old one. */
+/**
+ * Save, after the record is written: place the file under a key where no file is (so the old one
+ * keeps its bytes until the record points elsewhere), point the record at it, then remove the file
+ * it pointed at before. If the record refuses the update, only the new file goes.
+ */
 export function afterSave(feature: RegisteredFeature): After<ActionResponse> {
   return async (response: ActionResponse, request: ActionRequest, context: ActionContext) => {
     if (request.method !== 'post') return response
     const pending = (context as Record<string, unknown>)[CONTEXT_KEY(feature)] as PendingChange | undefined
     const id = saved(response)
     if (!pending || !id || (!pending.manifest && !pending.clear)) return response
-    const record = await context.resource.findOne(id, context)
-    if (!record) return response
-    const { storage: { staging, files }, mapping } = feature
-    const { manifest, oldKey } = pending
+    const resourceId = context.resource.decorate().id()
+    return oneSaveAtATime(`${feature.id}\0${resourceId}\0${id}`, async () => {
+      const record = await context.resource.findOne(id, context)
+      if (!record) return response
+      const { storage: { staging, files }, mapping } = feature
+      const { manifest } = pending
+      const before = (record.get(mapping.key) as string | null | undefined) ?? null
 
-    let newKey: string | null = null
-    const params: Record<string, unknown> = {}
-    if (manifest) {
-      newKey = buildKey(feature.options.uploadPath, context.resource.decorate().id(), record, manifest.filename)
-      const upload = await staging.finished(manifest.id)
-      if (!upload) fail(feature, 'This upload is unknown or has expired: upload the file again.')
-      await files.place(upload, newKey)
-      params[mapping.key] = newKey
-      if (mapping.filename) params[mapping.filename] = manifest.filename
-      if (mapping.size) params[mapping.size] = manifest.totalSize
-      if (mapping.mimeType) params[mapping.mimeType] = manifest.type
-    } else {
-      for (const column of columns(feature)) params[column] = null
-    }
-    await record.update(params, context)
-    if (record.errors && Object.keys(record.errors).length) {
-      // The record refused the new values: leave the old file in place, undo the new one.
-      if (newKey && newKey !== oldKey) await files.delete(newKey).catch(() => undefined)
+      let newKey: string | null = null
+      const params: Record<string, unknown> = {}
+      if (manifest) {
+        const upload = await staging.finished(manifest.id)
+        if (!upload) fail(feature, 'This upload is unknown or has expired: upload the file again.')
+        newKey = await placeUnderFreeKey(files, upload, buildKey(feature.options.uploadPath, resourceId, record, manifest.filename))
+        params[mapping.key] = newKey
+        if (mapping.filename) params[mapping.filename] = manifest.filename
+        if (mapping.size) params[mapping.size] = manifest.totalSize
+        if (mapping.mimeType) params[mapping.mimeType] = manifest.type
+      } else {
+        for (const column of columns(feature)) params[column] = null
+      }
+      await record.update(params, context)
+      if (record.errors && Object.keys(record.errors).length) {
+        // The record refused the new values: it still points at the old file, which is untouched.
+        if (newKey) await files.delete(newKey).catch(() => undefined)
+        response.record = record.toJSON(context.currentAdmin)
+        return response
+      }
+      if (manifest) await staging.remove(manifest.id).catch(() => undefined)
+      // A Save of another process may have updated the record meanwhile: the last update wins, and
+      // only a Save whose file the record points at removes the older ones.
+      const after = await context.resource.findOne(id, context)
+      const current = (after?.get(mapping.key) as string | null | undefined) ?? null
+      if (current === newKey) {
+        for (const old of new Set([pending.oldKey, before])) {
+          if (old && old !== newKey) await files.delete(old).catch(() => undefined)
+        }
+      } else if (newKey) {
+        await files.delete(newKey).catch(() => undefined)
+      }
       response.record = record.toJSON(context.currentAdmin)
       return response
-    }
-    if (manifest) await staging.remove(manifest.id).catch(() => undefined)
-    if (oldKey && oldKey !== newKey) await files.delete(oldKey).catch(() => undefined)
-    response.record = record.toJSON(context.currentAdmin)
-    return response
+    })
   }
 }
 

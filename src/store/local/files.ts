@@ -1,5 +1,5 @@
-import { createReadStream } from 'node:fs'
-import { copyFile, link, mkdir, rename, rmdir, stat, unlink } from 'node:fs/promises'
+import { constants, createReadStream } from 'node:fs'
+import { copyFile, link, mkdir, rmdir, stat, unlink } from 'node:fs/promises'
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -37,33 +37,31 @@ export class LocalFileStorage implements FileStorage {
     await mkdir(dirname(target), { recursive: true }).catch((error) => {
       throw storageError(error, 'create the target folder')
     })
-    // Prepared beside the target under a name of ours, then renamed into place in one step.
-    const temp = `${target}.resumable-${nonce()}`
-    try {
-      await this.copyInto(upload, temp)
-      await rename(temp, target)
-      return true
-    } catch (error) {
-      await unlink(temp).catch(() => undefined)
-      throw storageError(error, 'store the file')
-    }
-  }
-
-  /** A hard link when the upload is a local file on this file system (no bytes copied), else a copy. */
-  private async copyInto(upload: FinishedUpload, path: string): Promise<void> {
+    // A hard link appears whole in one step and, unlike a rename, never replaces what is there.
     const source = upload.location.kind === 'local-file' ? String(upload.location.path) : null
     if (source) {
       try {
-        await link(source, path)
-        return
+        await link(source, target)
+        return true
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code
-        if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP') throw error
+        if (code === 'EEXIST') return false
+        if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP') throw storageError(error, 'store the file')
       }
-      await copyFile(source, path)
-      return
     }
-    await pipeline(upload.read(), createWriteStream(path, { flags: 'wx' }))
+    // Another file system, or bytes from elsewhere: copied beside the target first, then linked.
+    const temp = `${target}.resumable-${nonce()}`
+    try {
+      if (source) await copyFile(source, temp, constants.COPYFILE_EXCL)
+      else await pipeline(upload.read(), createWriteStream(temp, { flags: 'wx' }))
+      await link(temp, target)
+      return true
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false
+      throw storageError(error, 'store the file')
+    } finally {
+      await unlink(temp).catch(() => undefined)
+    }
   }
 
   async stat(key: string): Promise<FileStat | null> {
