@@ -272,8 +272,8 @@ describe.each(DATABASES)('Save on %s', (kind) => {
     const before = await row(id)
     // The database refuses the file columns from now on (as a model validation or a trigger would).
     t.Document.addHook('beforeUpdate', 'refuse-file', (instance: { changed(column: string): boolean }) => {
-      if (instance.changed('filePath')) {
-        const item = new ValidationErrorItem('The file may not change now.', 'validation error', 'filePath', '', undefined as never, 'refuse', 'refuse', [])
+      if (instance.changed('fileSize')) {
+        const item = new ValidationErrorItem('The file may not change now.', 'validation error', 'fileSize', '', undefined as never, 'refuse', 'refuse', [])
         throw new ValidationError('refused', [item])
       }
     })
@@ -281,7 +281,7 @@ describe.each(DATABASES)('Save on %s', (kind) => {
       for (const name of ['kept.pdf', 'other.pdf']) {
         const reference = await uploadAll(admin, spec(bytes(2 * CHUNK + 5, 111), name))
         const res = await submit(admin, edit(id), { title: 'refused update', file: reference })
-        expect(res.body.record.errors?.filePath?.message).toMatch(/may not change/)
+        expect(res.body.record.errors?.fileSize?.message).toMatch(/may not change/)
         const after = await row(id)
         expect(after).toMatchObject({ filePath: before!.filePath, fileName: 'kept.pdf' })
         expect(Number(after!.fileSize)).toBe(oldData.length)
@@ -308,6 +308,40 @@ describe.each(DATABASES)('Save on %s', (kind) => {
     expect(sha256(await readFile(saved(after!.filePath)))).toBe(sha256(sources[winner]))
     expect(await readdir(join(t.uploadDir, 'documents', String(id)))).toEqual([String(after!.filePath).split('/').pop()])
     for (const reference of references) expect(await exists(join(t.uploadDir, '.staging', reference))).toBe(false)
+  })
+
+  test('two Saves of one record, the first one\'s update held back until the second one\'s went through: the record still points at bytes that match it', async () => {
+    const { id } = await createWithFile('held race', bytes(2 * CHUNK, 116), 'held.pdf')
+    const sources = [bytes(3 * CHUNK + 1, 117), bytes(CHUNK + 2, 118)]
+    const references = await Promise.all(sources.map((data) => uploadAll(admin, spec(data, 'held.pdf'))))
+    // The first update of the file columns waits until a second one has been written; a Save that
+    // cannot get that far while the first is held (one Save of a record at a time) lets it go after 1 s.
+    let held = 0
+    let secondWritten!: () => void
+    const second = new Promise<void>((resolve) => { secondWritten = resolve })
+    t.Document.addHook('beforeUpdate', 'hold-first', async (instance: { changed(column: string): boolean }) => {
+      if (!instance.changed('fileSize')) return
+      held += 1
+      if (held === 1) await Promise.race([second, new Promise((resolve) => setTimeout(resolve, 1000))])
+    })
+    t.Document.addHook('afterUpdate', 'release-first', () => {
+      if (held === 2) secondWritten()
+    })
+    try {
+      const first = submit(admin, edit(id), { title: 'held 0', file: references[0] }).then((res) => res)
+      for (let i = 0; held === 0 && i < 2000; i++) await new Promise((resolve) => setTimeout(resolve, 5))
+      expect(held).toBe(1)
+      const answers = [await submit(admin, edit(id), { title: 'held 1', file: references[1] }), await first]
+      for (const res of answers) expect(res.body.record.errors ?? {}).toEqual({})
+    } finally {
+      t.Document.removeHook('beforeUpdate', 'hold-first')
+      t.Document.removeHook('afterUpdate', 'release-first')
+    }
+    const after = await row(id)
+    const winner = sources.findIndex((data) => data.length === Number(after!.fileSize))
+    expect(winner).toBeGreaterThanOrEqual(0)
+    expect(sha256(await readFile(saved(after!.filePath)))).toBe(sha256(sources[winner]))
+    expect(await readdir(join(t.uploadDir, 'documents', String(id)))).toEqual([String(after!.filePath).split('/').pop()])
   })
 
   test('clear (__clear__): the columns become null and the file and its folder are removed', async () => {
