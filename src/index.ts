@@ -7,7 +7,7 @@ export type {
 export { buildAuthenticatedRouter, type ResumableRouterOptions } from './route/mount.js'
 export { createResumableRouter } from './route/router.js'
 export { createBodyGuard, DEFAULT_BODY_LIMITS, type BodyLimits } from './guard/body-guard.js'
-export { localBackend, LocalFileStorage, LocalStagingStore, type LocalStorageOptions } from './store/local/index.js'
+export { localBackend, LocalFileStorage, LocalStagingStore, type LocalStorageOptions, type LocalStoreOptions } from './store/local/index.js'
 export type { StagingStore, FinishedUpload } from './store/staging.js'
 export type { FileStorage } from './store/file-storage.js'
 export type { StorageBackend } from './feature/options.js'

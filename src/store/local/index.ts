@@ -18,6 +18,9 @@ export interface LocalStorageOptions {
   directMetadata?: boolean
 }
 
+/** The name of these options before the store was split in two. */
+export type LocalStoreOptions = LocalStorageOptions
+
 /** The local backend: a staging store and a file storage on folders of one file system. */
 export function localBackend(options: LocalStorageOptions): { staging: LocalStagingStore; files: LocalFileStorage } {
   const directory = resolve(options.directory)
