@@ -111,6 +111,10 @@ export function defineAdmin(env, Document, uploadDir) {
           mimeTypes: env.ALLOWED_TYPES ? env.ALLOWED_TYPES.split(',') : undefined,
           extensions: env.ALLOWED_EXTENSIONS ? env.ALLOWED_EXTENSIONS.split(',') : undefined,
         },
+        limits: {
+          uploadsPerAdmin: Number(env.UPLOADS_PER_ADMIN || 20),
+          bytesPerAdmin: env.UPLOAD_BYTES_PER_ADMIN ? Number(env.UPLOAD_BYTES_PER_ADMIN) : undefined,
+        },
         chunkSize: Number(env.CHUNK_SIZE || 5 * 1024 * 1024),
         simultaneousUploads: 3,
         expiry: {

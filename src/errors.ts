@@ -81,6 +81,12 @@ export class TypeNotAllowed extends ResumableError {
   readonly code = ERROR_CODE.typeNotAllowed
 }
 
+/** Starting one more upload would pass the admin's limit of unfinished uploads (count or bytes). */
+export class TooManyUploads extends ResumableError {
+  readonly status = 429
+  readonly code = ERROR_CODE.tooManyUploads
+}
+
 /** Another request is writing this very chunk right now; retry shortly. */
 export class ChunkBusy extends ResumableError {
   readonly status = 503

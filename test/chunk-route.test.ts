@@ -468,3 +468,80 @@ describe.each(DATABASES)('chunk route on %s', (kind) => {
     expect(sha256(await readFile(join(staging, again, 'complete')))).toBe(sha256(a.data))
   })
 })
+
+describe('limits per admin: unfinished uploads by count and by declared bytes', () => {
+  let t: TestApp
+  let admin: Agent
+  let editor: Agent
+  let staging: string
+  const LIMIT = 3
+  const BYTES = 12 * CHUNK
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: { UPLOADS_PER_ADMIN: String(LIMIT), UPLOAD_BYTES_PER_ADMIN: String(BYTES) } })
+    admin = await login(t.app, 'admin@example.com')
+    editor = await login(t.app, 'editor@example.com')
+    staging = join(t.uploadDir, '.staging')
+  })
+  afterAll(async () => {
+    await t?.close()
+  })
+
+  const uploads = async () => (await readdir(staging)).filter((name) => ID40.test(name)).sort()
+  const cancel = (agent: Agent, file: FileSpec) => agent.delete(ENDPOINT).query({ resumableIdentifier: file.identifier }).set(XHR)
+
+  test('past the count, a new upload gets 429 JSON and creates nothing; the started ones go on, other admins are not affected, a cancel makes room', async () => {
+    const started = [1, 2, 3].map((i) => spec(bytes(2 * CHUNK, 100 + i)))
+    for (const file of started) expect((await postChunk(admin, file, 1)).body).toEqual({ status: 'partial' })
+    // One of them finished but not saved still counts: it holds its bytes in staging.
+    expect((await postChunk(admin, started[2], 2)).body.status).toBe('complete')
+    const before = await snapshot(staging)
+
+    const extra = spec(bytes(2 * CHUNK, 104))
+    const refused = await postChunk(admin, extra, 1)
+    expectError(refused, 429, 'too_many_uploads')
+    expect(refused.body.message).toMatch(/unfinished uploads/)
+    expect(await snapshot(staging)).toEqual(before)
+    // A test GET of the refused upload asks for the chunk again (nothing is held), and a retry is refused again.
+    expect((await testChunk(admin, extra, 1)).status).toBe(204)
+    expectError(await postChunk(admin, extra, 2), 429, 'too_many_uploads')
+
+    // Existing uploads are never refused for the limit.
+    expect((await postChunk(admin, started[0], 2)).body.status).toBe('complete')
+    expect((await postChunk(admin, started[1], 1)).body).toEqual({ status: 'partial' })
+    // The limit is per admin.
+    const editors = spec(bytes(2 * CHUNK, 105))
+    expect((await postChunk(editor, editors, 1)).status).toBe(200)
+
+    expect((await cancel(admin, started[1])).status).toBe(200)
+    expect((await postChunk(admin, extra, 1)).body).toEqual({ status: 'partial' })
+    for (const file of [started[0], started[2], extra]) expect((await cancel(admin, file)).status).toBe(200)
+    expect((await cancel(editor, editors)).status).toBe(200)
+    expect(await uploads()).toEqual([])
+  })
+
+  test('past the declared bytes, a new upload gets 429; a smaller one still fits', async () => {
+    const big = spec(bytes(8 * CHUNK, 110))
+    expect((await postChunk(admin, big, 1)).status).toBe(200)
+    const tooBig = spec(bytes(5 * CHUNK, 111))
+    const refused = await postChunk(admin, tooBig, 1)
+    expectError(refused, 429, 'too_many_uploads')
+    expect(refused.body.message).toMatch(/bytes/)
+    expect(await uploads()).toHaveLength(1)
+    const fits = spec(bytes(4 * CHUNK, 112))
+    expect((await postChunk(admin, fits, 1)).status).toBe(200)
+    for (const file of [big, fits]) expect((await cancel(admin, file)).status).toBe(200)
+  })
+
+  test('a refused first chunk (short body) leaves no upload behind, and does not count', async () => {
+    const files = [1, 2, 3, 4].map((i) => spec(bytes(2 * CHUNK, 120 + i)))
+    for (const file of files) {
+      const res = await rawPost(admin, chunkParams(file, 1), chunkBytes(file, 1).subarray(1), 'application/octet-stream')
+      expectError(res, 400, 'invalid_request')
+    }
+    expect(await uploads()).toEqual([])
+    expect(await readdir(staging)).toEqual([])
+    for (const file of files.slice(0, LIMIT)) expect((await postChunk(admin, file, 1)).status).toBe(200)
+    for (const file of files.slice(0, LIMIT)) expect((await cancel(admin, file)).status).toBe(200)
+  })
+})

@@ -66,7 +66,7 @@ describe('closeResumableUploads', () => {
     await feature.ready
     let release!: () => void
     const sweeps: number[] = []
-    feature.store.sweep = async () => {
+    feature.storage.staging.sweep = async () => {
       sweeps.push(Date.now())
       await new Promise<void>((resolve) => { release = resolve })
       return { expired: [], removedLeftovers: 0 }

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DataTypes, Sequelize, type ModelStatic, type Model } from 'sequelize'
 import {
-  buildAuthenticatedRouter, ConfigurationError, LocalUploadStore, resumableUploadFeature,
+  buildAuthenticatedRouter, ConfigurationError, localBackend, resumableUploadFeature,
   type ResumablePropertyMapping, type ResumableUploadFeatureOptions,
 } from 'adminjs-resumable'
 import { findFeature } from '../src/feature/registry.js'
@@ -123,7 +123,7 @@ describe('storage folders', () => {
   test('missing folders are created', () => {
     const directory = join(work, 'fresh', 'files')
     const stagingDirectory = join(work, 'fresh', 'staging')
-    new LocalUploadStore({ directory, stagingDirectory })
+    localBackend({ directory, stagingDirectory })
     expect(existsSync(directory)).toBe(true)
     expect(readdirSync(stagingDirectory)).toEqual([])
   })
@@ -156,7 +156,7 @@ describe('storage folders', () => {
     } else {
       chmodSync(readOnly, 0o555)
     }
-    const error = configurationError(() => new LocalUploadStore({ directory: join(work, 'writable'), stagingDirectory: readOnly }))
+    const error = configurationError(() => localBackend({ directory: join(work, 'writable'), stagingDirectory: readOnly }))
     expect(error.option).toBe('storage.local.stagingDirectory')
     expect(error.message).toContain(readOnly)
     expect(error.message).toMatch(/EROFS|EACCES/)

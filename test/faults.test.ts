@@ -4,7 +4,7 @@
  * 1.1.0's protocol (test/support/processes.ts). Every case ends by comparing the saved or staged
  * file's sha256 with the source's.
  *
- * Storage layout relied on (src/store/local.ts): `<UPLOAD_DIR>/.staging/<id>/{manifest.json, data,
+ * Storage layout relied on (src/store/local/layout.ts): `<UPLOAD_DIR>/.staging/<id>/{manifest.json, data,
  * received, lock-<n>, complete}`, where id = uploadId(owner, 'Document', 'file', identifier).
  */
 import { afterAll, afterEach, beforeEach, describe, expect, jest, test } from '@jest/globals'

@@ -98,6 +98,11 @@ interface ChunkOptions {
   urlOnly?: boolean
 }
 
+/** A file nobody has started: its first chunk would create an upload. */
+function freshFile(name: string): FileSpec {
+  return { identifier: `fresh-${name}-${process.pid}`, filename: `${name}.pdf`, type: 'application/pdf', data: bytes(5 * CHUNK + 100, 7), chunkSize: CHUNK }
+}
+
 /** Junk of `n` bytes: never the real chunk, so a slip into a held upload changes its final hash. */
 const junk = (n: number) => bytes(n, 666)
 
@@ -425,17 +430,14 @@ const CASES: Case[] = [
   { group: 'foreign', name: "editor DELETE by the admin's reference (complete)", status: 404, send: () => del('editor', { reference: adminDoneRef }) },
   { group: 'foreign', name: "admin DELETE by the editor's reference", status: 404, send: () => del('admin', { reference: editorRef }) },
   { group: 'foreign', name: "editor DELETE by the admin's identifier (names the editor's own, missing upload)", status: 404, send: () => del('editor', { resumableIdentifier: A.identifier }) },
-  {
-    group: 'foreign', name: "editor POST with the admin's identifier and a short body (a separate upload of the editor's)", status: 400, creates: 'staging',
-    send: () => post('editor', A, 4, { bytes: junk(CHUNK - 1) }),
-    check: async () => {
-      // The editor's request opened an upload of the editor's own, never the admin's.
-      const own = await findUpload('editor', A.filename)
-      expect(own).not.toBe(adminRef)
-      expect(JSON.parse(await readFile(join(staging, own, 'manifest.json'), 'utf8'))).toMatchObject({ owner: 'editor', id: own })
-      expect(await readFile(join(staging, own, 'received'))).toEqual(Buffer.alloc(5))
-    },
-  },
+  // The editor's identifier names an upload of the editor's own, never the admin's; refused, it leaves none.
+  { group: 'foreign', name: "editor POST with the admin's identifier and a short body (no upload of the editor's is left)", status: 400, send: () => post('editor', A, 4, { bytes: junk(CHUNK - 1) }) },
+
+  // ---- a refused first chunk creates no upload ----
+  { group: 'first chunk', name: 'new upload, body one byte short', status: 400, send: () => post('admin', freshFile('short'), 1, { bytes: junk(CHUNK - 1) }) },
+  { group: 'first chunk', name: 'new upload, body one byte long', status: 400, send: () => post('admin', freshFile('long'), 1, { bytes: junk(CHUNK + 1) }) },
+  { group: 'first chunk', name: 'new upload, a second file part after the chunk', status: 400, send: () => post('admin', freshFile('second-part'), 1, { parts: [{ name: 'file', data: junk(CHUNK) }, { name: 'file', data: junk(10) }] }) },
+  { group: 'first chunk', name: 'new upload, last chunk with a short body', status: 400, send: () => post('admin', freshFile('last-short'), 5, { bytes: junk(10) }) },
 
   // ---- routes ----
   { group: 'route', name: 'unknown resource', status: 404, send: () => agents.admin.get(`/admin/api/resumable/Nope/file?${queryString(chunkParams(A, 1))}`).set(XHR).then(fromSupertest) },
@@ -565,7 +567,7 @@ beforeAll(async () => {
   const feature = findFeature(t.admin, featureId)!
   const old = new Date(Date.now() - 3 * 24 * 3600_000)
   for (const name of ['received', 'manifest.json', '']) await utimes(join(staging, expiredRef, name), old, old)
-  const swept = await feature.store.sweep(feature.ttlMs)
+  const swept = await feature.storage.staging.sweep(feature.ttlMs)
   expect(swept.expired).toEqual([expiredRef])
 
   // A finished upload, cancelled.

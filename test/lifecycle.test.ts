@@ -249,7 +249,8 @@ describe('start-up recovery', () => {
     const deadPid = spawnSync(process.execPath, ['-e', '']).pid!
     writeFileSync(join(partialDir, 'lock-3'), `${hostname()}:${deadPid}:deadbeef0000`)
     writeFileSync(join(partialDir, 'lock-4'), `${hostname()}:1:cafebabe0000`)
-    // Half-created upload, commit link, trash, an upload folder with no manifest, a stray file.
+    // Half-created upload, commit link, trash; and entries that are not the store's: a folder named
+    // like an upload but with no manifest, a stray file. Those stay.
     const creatingOld = join(stage, `.creating-${'a'.repeat(40)}-0123456789abcdef`)
     mkdirSync(creatingOld)
     writeFileSync(join(creatingOld, 'manifest.json'), '{}')
@@ -267,8 +268,8 @@ describe('start-up recovery', () => {
     const stray = aged((writeFileSync(join(stage, 'stray.tmp'), 'x'), join(stage, 'stray.tmp')))
 
     const second = await start(env) // start() awaits the store's start-up recovery
-    expect(readdirSync(stage).sort()).toEqual([idOf('admin', almost), idOf('admin', partial), creatingYoung.split('/').pop()].sort())
-    for (const gone of [creatingOld, commitOld, trash, orphan, stray]) expect(existsSync(gone)).toBe(false)
+    expect(readdirSync(stage).sort()).toEqual([idOf('admin', almost), idOf('admin', partial), creatingYoung, orphan, stray].map((p) => p.split('/').pop()).sort())
+    for (const gone of [creatingOld, commitOld, trash]) expect(existsSync(gone)).toBe(false)
     expect(existsSync(creatingYoung)).toBe(true) // may belong to an operation in progress elsewhere
     // Completed, whole, under its final name only.
     expect(readdirSync(almostDir).sort()).toEqual(['complete', 'manifest.json', 'received'])

@@ -1,5 +1,5 @@
 /**
- * OpenUploads: the per-process copy of each upload's manifest and a read-only handle on its marks.
+ * OpenUploads: the per-process copy of each upload's manifest and a read-only handle on its `received` marks.
  * What it must never do is answer with an upload that is no longer the one on disk.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -7,8 +7,8 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
-import { directIo, pooledIo } from '../src/store/local-io.js'
-import { OpenUploads } from '../src/store/local-open-uploads.js'
+import { directIo, pooledIo } from '../src/store/local/io.js'
+import { OpenUploads } from '../src/store/local/open-uploads.js'
 import type { UploadManifest } from '../src/store/types.js'
 
 const ID = 'a'.repeat(40)
@@ -61,7 +61,7 @@ describe.each([['direct', directIo], ['pooled', pooledIo]] as const)('OpenUpload
     expect(second).toBe(first)
     expect(second?.manifest.filename).toBe('f.bin')
     const marks = Buffer.alloc(3)
-    await second!.marks.read(marks, 0, 3, 0)
+    await second!.received.read(marks, 0, 3, 0)
     expect([...marks]).toEqual([1, 0, 1])
     uploads.release(second!)
   })
@@ -77,7 +77,7 @@ describe.each([['direct', directIo], ['pooled', pooledIo]] as const)('OpenUpload
     expect(now?.manifest.totalSize).toBe(50)
     expect(uploads.peek(ID)?.totalSize).toBe(50)
     // The old handle is closed once nobody uses it.
-    expect(old!.marks.fd).toBe(-1)
+    expect(old!.received.fd).toBe(-1)
     uploads.release(now!)
   })
 
@@ -88,12 +88,12 @@ describe.each([['direct', directIo], ['pooled', pooledIo]] as const)('OpenUpload
     await rename(dir, join(root, '.trash'))
     expect(await uploads.acquire(ID, dir)).toBeNull()
     expect(uploads.peek(ID)).toBeNull()
-    expect(inUse!.marks.fd).not.toBe(-1)
+    expect(inUse!.received.fd).not.toBe(-1)
     const marks = Buffer.alloc(3)
-    await inUse!.marks.read(marks, 0, 3, 0)
+    await inUse!.received.read(marks, 0, 3, 0)
     uploads.release(inUse!)
     await new Promise((resolve) => setImmediate(resolve))
-    expect(inUse!.marks.fd).toBe(-1)
+    expect(inUse!.received.fd).toBe(-1)
   })
 
   test('drop() forgets an upload at once and closes its handle after the last release', async () => {
@@ -105,10 +105,10 @@ describe.each([['direct', directIo], ['pooled', pooledIo]] as const)('OpenUpload
     uploads.drop(ID)
     expect(uploads.peek(ID)).toBeNull()
     uploads.release(a!)
-    expect(a!.marks.fd).not.toBe(-1)
+    expect(a!.received.fd).not.toBe(-1)
     uploads.release(b!)
     await new Promise((resolve) => setImmediate(resolve))
-    expect(a!.marks.fd).toBe(-1)
+    expect(a!.received.fd).toBe(-1)
   })
 
   test('bounded: past the limit an idle upload is closed, and with none idle the new one is served but not kept', async () => {
@@ -126,14 +126,14 @@ describe.each([['direct', directIo], ['pooled', pooledIo]] as const)('OpenUpload
     expect(uploads.peek(other)).toBeNull()
     uploads.release(second!)
     await new Promise((resolve) => setImmediate(resolve))
-    expect(second!.marks.fd).toBe(-1)
+    expect(second!.received.fd).toBe(-1)
 
     uploads.release(first!)
     const third = await uploads.acquire(other, otherDir)
     expect(uploads.peek(other)?.id).toBe(other)
     expect(uploads.peek(ID)).toBeNull()
     await new Promise((resolve) => setImmediate(resolve))
-    expect(first!.marks.fd).toBe(-1)
+    expect(first!.received.fd).toBe(-1)
     uploads.release(third!)
   })
 
@@ -144,7 +144,7 @@ describe.each([['direct', directIo], ['pooled', pooledIo]] as const)('OpenUpload
     uploads.release(upload!)
     await new Promise((resolve) => setTimeout(resolve, 200))
     expect(uploads.peek(ID)).toBeNull()
-    expect(upload!.marks.fd).toBe(-1)
+    expect(upload!.received.fd).toBe(-1)
   })
 
   test('writers share one pair of writable handles, closed as soon as the last writer is done', async () => {
@@ -161,7 +161,7 @@ describe.each([['direct', directIo], ['pooled', pooledIo]] as const)('OpenUpload
     expect([a.data.fd, a.received.fd]).toEqual([-1, -1])
     // The read-only handle sees what the writer wrote; a later writer gets fresh handles.
     const marks = Buffer.alloc(3)
-    await upload!.marks.read(marks, 0, 3, 0)
+    await upload!.received.read(marks, 0, 3, 0)
     expect([...marks]).toEqual([0, 0, 1])
     const c = await uploads.openWriter(upload!, dir)
     expect(c).not.toBe(a)

@@ -9,8 +9,9 @@ import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
 import { listTree } from './support/tree.js'
 import { login, startTestApp, type Agent, type TestApp } from './support/app.js'
-import { bytes, postChunk, sha256, uploadAll, type FileSpec } from './support/resumable-client.js'
+import { bytes, ENDPOINT, postChunk, sha256, uploadAll, XHR, type FileSpec } from './support/resumable-client.js'
 import { freshPostgresDatabase, REQUIRED } from './support/services.js'
+import { ValidationError, ValidationErrorItem } from 'sequelize'
 
 const CHUNK = 64 * 1024
 const NEW = '/admin/api/resources/Document/actions/new'
@@ -244,15 +245,103 @@ describe.each(DATABASES)('Save on %s', (kind) => {
     expect(await exists(join(t.uploadDir, '.staging', reference))).toBe(false)
   })
 
-  test('replace with the same name: the file at the same key now has the new bytes', async () => {
+  test('replace with the same name: the new bytes get a key of their own, the old file is removed once the record points at the new one', async () => {
     const { id } = await createWithFile('same name', bytes(4 * CHUNK, 107), 'same.pdf')
     const newData = bytes(CHUNK + 7, 108)
     const reference = await uploadAll(admin, spec(newData, 'same.pdf'))
     const res = await submit(admin, edit(id), { title: 'same name 2', file: reference })
     expect(res.body.record.errors ?? {}).toEqual({})
+    const after = await row(id)
+    expect(after!.filePath).toMatch(new RegExp(`^documents/${id}/same-[0-9a-f]{8}\\.pdf$`))
+    expect(after).toMatchObject({ fileName: 'same.pdf' })
+    expect(Number(after!.fileSize)).toBe(newData.length)
+    expect(sha256(await readFile(saved(after!.filePath)))).toBe(sha256(newData))
+    expect(await readdir(join(t.uploadDir, 'documents', String(id)))).toEqual([String(after!.filePath).split('/').pop()])
+    // The next replacement with that name finds the plain key free again.
+    const third = bytes(2 * CHUNK, 109)
+    const again = await submit(admin, edit(id), { title: 'same name 3', file: await uploadAll(admin, spec(third, 'same.pdf')) })
+    expect(again.body.record.errors ?? {}).toEqual({})
     expect(await row(id)).toMatchObject({ filePath: `documents/${id}/same.pdf` })
-    expect(Number((await row(id))!.fileSize)).toBe(newData.length)
-    expect(sha256(await readFile(saved(`documents/${id}/same.pdf`)))).toBe(sha256(newData))
+    expect(sha256(await readFile(saved(`documents/${id}/same.pdf`)))).toBe(sha256(third))
+    expect(await readdir(join(t.uploadDir, 'documents', String(id)))).toEqual(['same.pdf'])
+  })
+
+  test('an update refused after the new file was placed: the record keeps its old file, whose bytes and metadata still match', async () => {
+    const oldData = bytes(3 * CHUNK + 1, 110)
+    const { id } = await createWithFile('refused update', oldData, 'kept.pdf')
+    const before = await row(id)
+    // The database refuses the file columns from now on (as a model validation or a trigger would).
+    t.Document.addHook('beforeUpdate', 'refuse-file', (instance: { changed(column: string): boolean }) => {
+      if (instance.changed('fileSize')) {
+        const item = new ValidationErrorItem('The file may not change now.', 'validation error', 'fileSize', '', undefined as never, 'refuse', 'refuse', [])
+        throw new ValidationError('refused', [item])
+      }
+    })
+    try {
+      for (const name of ['kept.pdf', 'other.pdf']) {
+        const reference = await uploadAll(admin, spec(bytes(2 * CHUNK + 5, 111), name))
+        const res = await submit(admin, edit(id), { title: 'refused update', file: reference })
+        expect(res.body.record.errors?.fileSize?.message).toMatch(/may not change/)
+        const after = await row(id)
+        expect(after).toMatchObject({ filePath: before!.filePath, fileName: 'kept.pdf' })
+        expect(Number(after!.fileSize)).toBe(oldData.length)
+        expect(sha256(await readFile(saved(before!.filePath)))).toBe(sha256(oldData))
+        // Nothing else was left in the record's folder; the upload stays staged for another try.
+        expect(await readdir(join(t.uploadDir, 'documents', String(id)))).toEqual(['kept.pdf'])
+        expect(await exists(join(t.uploadDir, '.staging', reference, 'complete'))).toBe(true)
+        expect((await admin.delete(ENDPOINT).query({ reference }).set(XHR)).status).toBe(200)
+      }
+    } finally {
+      t.Document.removeHook('beforeUpdate', 'refuse-file')
+    }
+  })
+
+  test('two Saves of one record at once: the record points at the winner\'s file, with the winner\'s bytes; the loser\'s and the old file are gone', async () => {
+    const { id } = await createWithFile('race', bytes(2 * CHUNK, 112), 'race.pdf')
+    const sources = [bytes(3 * CHUNK + 11, 113), bytes(CHUNK + 22, 114), bytes(4 * CHUNK + 33, 115)]
+    const references = await Promise.all(sources.map((data) => uploadAll(admin, spec(data, 'race.pdf'))))
+    const answers = await Promise.all(references.map((reference, i) => submit(admin, edit(id), { title: `race ${i}`, file: reference })))
+    for (const res of answers) expect(res.body.record.errors ?? {}).toEqual({})
+    const after = await row(id)
+    const winner = sources.findIndex((data) => data.length === Number(after!.fileSize))
+    expect(winner).toBeGreaterThanOrEqual(0)
+    expect(sha256(await readFile(saved(after!.filePath)))).toBe(sha256(sources[winner]))
+    expect(await readdir(join(t.uploadDir, 'documents', String(id)))).toEqual([String(after!.filePath).split('/').pop()])
+    for (const reference of references) expect(await exists(join(t.uploadDir, '.staging', reference))).toBe(false)
+  })
+
+  test('two Saves of one record, the first one\'s update held back until the second one\'s went through: the record still points at bytes that match it', async () => {
+    const { id } = await createWithFile('held race', bytes(2 * CHUNK, 116), 'held.pdf')
+    const sources = [bytes(3 * CHUNK + 1, 117), bytes(CHUNK + 2, 118)]
+    const references = await Promise.all(sources.map((data) => uploadAll(admin, spec(data, 'held.pdf'))))
+    // The first update of the file columns waits until a second one has been written; a Save that
+    // cannot get that far while the first is held (one Save of a record at a time) lets it go after 1 s.
+    let held = 0
+    let secondWritten!: () => void
+    const second = new Promise<void>((resolve) => { secondWritten = resolve })
+    t.Document.addHook('beforeUpdate', 'hold-first', async (instance: { changed(column: string): boolean }) => {
+      if (!instance.changed('fileSize')) return
+      held += 1
+      if (held === 1) await Promise.race([second, new Promise((resolve) => setTimeout(resolve, 1000))])
+    })
+    t.Document.addHook('afterUpdate', 'release-first', () => {
+      if (held === 2) secondWritten()
+    })
+    try {
+      const first = submit(admin, edit(id), { title: 'held 0', file: references[0] }).then((res) => res)
+      for (let i = 0; held === 0 && i < 2000; i++) await new Promise((resolve) => setTimeout(resolve, 5))
+      expect(held).toBe(1)
+      const answers = [await submit(admin, edit(id), { title: 'held 1', file: references[1] }), await first]
+      for (const res of answers) expect(res.body.record.errors ?? {}).toEqual({})
+    } finally {
+      t.Document.removeHook('beforeUpdate', 'hold-first')
+      t.Document.removeHook('afterUpdate', 'release-first')
+    }
+    const after = await row(id)
+    const winner = sources.findIndex((data) => data.length === Number(after!.fileSize))
+    expect(winner).toBeGreaterThanOrEqual(0)
+    expect(sha256(await readFile(saved(after!.filePath)))).toBe(sha256(sources[winner]))
+    expect(await readdir(join(t.uploadDir, 'documents', String(id)))).toEqual([String(after!.filePath).split('/').pop()])
   })
 
   test('clear (__clear__): the columns become null and the file and its folder are removed', async () => {

@@ -12,13 +12,13 @@ import type { RegisteredFeature } from './registry.js'
  * as `application/octet-stream` rather than as the declared type, which nothing confirmed.
  */
 export async function checkedType(feature: RegisteredFeature, manifest: UploadManifest, key: string): Promise<string> {
-  const { rules, store } = feature
+  const { rules, storage } = feature
   if (!limitsTypes(rules.mimeTypes)) return manifest.type
   const size = Math.min(SAMPLE_SIZE, chunkLength(manifest, 1))
   try {
     const pieces: Buffer[] = []
     if (size > 0) {
-      for await (const piece of store.readFile(key, { start: 0, end: size - 1 })) pieces.push(piece as Buffer)
+      for await (const piece of storage.files.read(key, { start: 0, end: size - 1 })) pieces.push(piece as Buffer)
     }
     return await checkContent(Buffer.concat(pieces), manifest.type, manifest.filename, rules)
   } catch {

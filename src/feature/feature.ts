@@ -4,10 +4,9 @@ import { fileURLToPath } from 'node:url'
 import type { ResumableCustom } from '../shared/custom.js'
 import { normalizeExtension } from '../shared/file-type.js'
 import { ConfigurationError } from '../errors.js'
-import { LocalUploadStore, type LocalStoreOptions } from '../store/local.js'
-import type { UploadStore } from '../store/types.js'
+import { localBackend } from '../store/local/index.js'
 import { afterDelete, afterSave, beforeSave } from './hooks.js'
-import { DEFAULTS, type ResumableUploadFeatureOptions } from './options.js'
+import { DEFAULTS, type ResumableUploadFeatureOptions, type StorageBackend } from './options.js'
 import { registerFeature, type RegisteredFeature } from './registry.js'
 
 const COMPONENTS = {
@@ -22,15 +21,23 @@ function componentPath(file: string): string {
   return fileURLToPath(new URL(`../../components/dist/components/${file}.js`, import.meta.url))
 }
 
-function localStore(storage: { local?: LocalStoreOptions }): LocalUploadStore {
-  if (!storage.local?.directory) {
-    throw new ConfigurationError('storage.local.directory', 'is required (or pass an UploadStore as `storage`)')
+function backendOf(storage: ResumableUploadFeatureOptions['storage']): StorageBackend {
+  if ('local' in storage) {
+    if (!storage.local?.directory) throw new ConfigurationError('storage.local.directory', 'is required (or pass `{ staging, files }` as `storage`)')
+    return localBackend(storage.local)
   }
-  return new LocalUploadStore(storage.local)
+  const { staging, files } = storage as StorageBackend
+  if (typeof staging?.writeChunk !== 'function' || typeof files?.place !== 'function') {
+    throw new ConfigurationError('storage', 'must be `{ local: { directory } }` or `{ staging, files }`')
+  }
+  return { staging, files }
 }
 
-function isStore(storage: ResumableUploadFeatureOptions['storage']): storage is UploadStore {
-  return typeof (storage as UploadStore).writeChunk === 'function'
+function positive(value: number, name: string): number {
+  if (!(value >= 1) || (!Number.isSafeInteger(value) && value !== Infinity)) {
+    throw new ConfigurationError(name, 'must be a positive integer or Infinity')
+  }
+  return value
 }
 
 /**
@@ -43,11 +50,15 @@ export function resumableUploadFeature(options: ResumableUploadFeatureOptions): 
     throw new ConfigurationError('componentLoader', 'is required: pass the ComponentLoader given to `new AdminJS({ componentLoader })`')
   }
   if (!options.properties?.key) throw new ConfigurationError('properties.key', 'is required: the column that holds the file\'s key')
-  if (!options.storage) throw new ConfigurationError('storage', 'is required: `{ local: { directory } }` or an UploadStore')
+  if (!options.storage) throw new ConfigurationError('storage', 'is required: `{ local: { directory } }` or `{ staging, files }`')
   const chunkSize = options.chunkSize ?? DEFAULTS.chunkSize
   if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) throw new ConfigurationError('chunkSize', 'must be a positive integer')
 
-  const store = isStore(options.storage) ? options.storage : localStore(options.storage)
+  const storage = backendOf(options.storage)
+  const limits = {
+    uploads: positive(options.limits?.uploadsPerAdmin ?? DEFAULTS.uploadsPerAdmin, 'limits.uploadsPerAdmin'),
+    bytes: options.limits?.bytesPerAdmin === undefined ? undefined : positive(options.limits.bytesPerAdmin, 'limits.bytesPerAdmin'),
+  }
   const mapping = { ...options.properties, file: options.properties.file ?? DEFAULTS.file }
   const validation = options.validation ?? {}
   const ttlMs = options.expiry?.ttlMs ?? DEFAULTS.ttlMs
@@ -61,23 +72,23 @@ export function resumableUploadFeature(options: ResumableUploadFeatureOptions): 
   const interval = options.expiry?.sweepIntervalMs ?? DEFAULTS.sweepIntervalMs
 
   /**
-   * Nothing starts before AdminJS applies the feature: the store's recovery and the sweep timer
+   * Nothing starts before AdminJS applies the feature: the storage's recovery and the sweep timer
    * belong to that AdminJS instance, and `closeResumableUploads(admin)` stops them.
    */
   const start = (admin: AdminJS): RegisteredFeature => {
-    const ready = store.init()
+    const ready = Promise.all([storage.files.init(), storage.staging.init()]).then(() => undefined)
     ready.catch((error) => console.error('adminjs-resumable: storage start-up failed', error))
     let timer: NodeJS.Timeout | null = null
     let sweeping: Promise<unknown> = Promise.resolve()
     if (interval > 0) {
       timer = setInterval(() => {
-        sweeping = ready.then(() => store.sweep(ttlMs)).catch((error) => console.error('adminjs-resumable: sweep failed', error))
+        sweeping = ready.then(() => storage.staging.sweep(ttlMs)).catch((error) => console.error('adminjs-resumable: sweep failed', error))
       }, interval)
       // Never the reason the process stays alive.
       timer.unref()
     }
     return registerFeature(admin, {
-      store, mapping, options, ttlMs, rules, ready,
+      storage, mapping, options, ttlMs, limits, rules, ready,
       async stop() {
         if (timer) clearInterval(timer)
         timer = null

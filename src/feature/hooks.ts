@@ -4,6 +4,7 @@ import type { UploadManifest } from '../store/types.js'
 import { checkedType } from './checked-type.js'
 import { CLEAR_MARKER, PENDING_MARKER } from './options.js'
 import type { RegisteredFeature } from './registry.js'
+import { oneSaveAtATime, placeUnderFreeKey } from './replace.js'
 import { buildKey } from './upload-path.js'
 
 interface PendingChange {
@@ -80,7 +81,7 @@ async function resolveReference(feature: RegisteredFeature, value: unknown, cont
   const unknown = 'This upload is unknown or has expired: upload the file again.'
   if (!isUploadId(value)) fail(feature, unknown)
   await feature.ready
-  const manifest = await feature.store.get(value)
+  const manifest = await feature.storage.staging.get(value)
   const scope = {
     owner: ownerOf(context.currentAdmin) ?? '',
     resourceId: context.resource.decorate().id(),
@@ -88,7 +89,7 @@ async function resolveReference(feature: RegisteredFeature, value: unknown, cont
   }
   // Someone else's upload is reported exactly like a missing one: its existence is not revealed.
   if (!manifest || !belongsTo(manifest, scope)) fail(feature, unknown)
-  if ((await feature.store.state(value)) !== 'complete') fail(feature, UNFINISHED)
+  if ((await feature.storage.staging.state(value)) !== 'complete') fail(feature, UNFINISHED)
   return manifest
 }
 
@@ -98,25 +99,33 @@ function saved(response: ActionResponse): string | null {
   return record.id
 }
 
-/** Save, after the record is written: place the file, point the record at it, drop the old one. */
+/**
+ * Save, after the record is written: place the file under a key where no file is (so the old one
+ * keeps its bytes until the record points elsewhere), point the record at it, then remove the file
+ * it pointed at before. If the record refuses the update, only the new file goes.
+ */
 export function afterSave(feature: RegisteredFeature): After<ActionResponse> {
   return async (response: ActionResponse, request: ActionRequest, context: ActionContext) => {
     if (request.method !== 'post') return response
     const pending = (context as Record<string, unknown>)[CONTEXT_KEY(feature)] as PendingChange | undefined
     const id = saved(response)
     if (!pending || !id || (!pending.manifest && !pending.clear)) return response
-    const record = await context.resource.findOne(id, context)
-    if (!record) return response
-    const placed: { key: string | null } = { key: null }
-    try {
-      return await applyChange(feature, pending, record, response, context, placed)
-    } catch (error) {
-      // AdminJS does not catch what an after hook throws: it would become a 500 with a stack trace.
-      return refuseSave(feature, pending, record, response, context, placed.key, error)
-    }
+    const resourceId = context.resource.decorate().id()
+    return oneSaveAtATime(`${feature.id}\0${resourceId}\0${id}`, async () => {
+      const record = await context.resource.findOne(id, context)
+      if (!record) return response
+      const placed: { key: string | null } = { key: null }
+      try {
+        return await applyChange(feature, pending, record, response, context, placed)
+      } catch (error) {
+        // AdminJS does not catch what an after hook throws: it would become a 500 with a stack trace.
+        return refuseSave(feature, pending, record, response, context, placed.key, error)
+      }
+    })
   }
 }
 
+/** Places the new file (never over another), points the record at it, then drops the old one. */
 async function applyChange(
   feature: RegisteredFeature,
   pending: PendingChange,
@@ -125,14 +134,18 @@ async function applyChange(
   context: ActionContext,
   placed: { key: string | null },
 ): Promise<ActionResponse> {
-  const { store, mapping } = feature
-  const { manifest, oldKey } = pending
+  const { storage: { staging, files }, mapping } = feature
+  const { manifest } = pending
+  const id = record.id()
+  const resourceId = context.resource.decorate().id()
+  const before = (record.get(mapping.key) as string | null | undefined) ?? null
 
   let newKey: string | null = null
   const params: Record<string, unknown> = {}
   if (manifest) {
-    newKey = buildKey(feature.options.uploadPath, context.resource.decorate().id(), record, manifest.filename)
-    await store.commit(manifest.id, newKey)
+    const upload = await staging.finished(manifest.id)
+    if (!upload) fail(feature, 'This upload is unknown or has expired: upload the file again.')
+    newKey = await placeUnderFreeKey(files, upload, buildKey(feature.options.uploadPath, resourceId, record, manifest.filename))
     placed.key = newKey
     params[mapping.key] = newKey
     if (mapping.filename) params[mapping.filename] = manifest.filename
@@ -143,13 +156,23 @@ async function applyChange(
   }
   await record.update(params, context)
   if (record.errors && Object.keys(record.errors).length) {
-    // The record refused the new values: leave the old file in place, undo the new one.
-    if (newKey && newKey !== oldKey) await store.deleteFile(newKey).catch(() => undefined)
+    // The record refused the new values: it still points at the old file, which is untouched.
+    if (newKey) await files.delete(newKey).catch(() => undefined)
     response.record = record.toJSON(context.currentAdmin)
     return response
   }
-  if (manifest) await store.remove(manifest.id).catch(() => undefined)
-  if (oldKey && oldKey !== newKey) await store.deleteFile(oldKey).catch(() => undefined)
+  if (manifest) await staging.remove(manifest.id).catch(() => undefined)
+  // A Save of another process may have updated the record meanwhile: the last update wins, and
+  // only a Save whose file the record points at removes the older ones.
+  const after = await context.resource.findOne(id, context)
+  const current = (after?.get(mapping.key) as string | null | undefined) ?? null
+  if (current === newKey) {
+    for (const old of new Set([pending.oldKey, before])) {
+      if (old && old !== newKey) await files.delete(old).catch(() => undefined)
+    }
+  } else if (newKey) {
+    await files.delete(newKey).catch(() => undefined)
+  }
   response.record = record.toJSON(context.currentAdmin)
   return response
 }
@@ -170,9 +193,9 @@ async function refuseSave(
   error: unknown,
 ): Promise<ActionResponse> {
   console.error('adminjs-resumable: saving the file failed', error)
-  const { store } = feature
-  if (placedKey && placedKey !== pending.oldKey) await store.deleteFile(placedKey).catch(() => undefined)
-  const gone = pending.manifest && (await store.state(pending.manifest.id).catch(() => 'missing')) !== 'complete'
+  const { staging, files } = feature.storage
+  if (placedKey && placedKey !== pending.oldKey) await files.delete(placedKey).catch(() => undefined)
+  const gone = pending.manifest && (await staging.state(pending.manifest.id).catch(() => 'missing')) !== 'complete'
   const message = gone
     ? 'This upload is no longer on the server (it was cancelled or expired): upload the file again, then save.'
     : 'The file could not be stored on the server: save again, or upload the file again if that fails too.'
@@ -200,7 +223,7 @@ export function afterDelete(feature: RegisteredFeature): After<ActionResponse> {
     const records: BaseRecord[] = context.records ?? (context.record ? [context.record] : [])
     for (const record of records) {
       const key = record.get(feature.mapping.key) as string | null | undefined
-      if (key) await feature.store.deleteFile(key).catch(() => undefined)
+      if (key) await feature.storage.files.delete(key).catch(() => undefined)
     }
     return response
   }

@@ -1,6 +1,7 @@
 import type { BaseRecord, ComponentLoader } from 'adminjs'
-import type { LocalStoreOptions } from '../store/local.js'
-import type { UploadStore } from '../store/types.js'
+import type { FileStorage } from '../store/file-storage.js'
+import type { LocalStorageOptions } from '../store/local/index.js'
+import type { StagingStore } from '../store/staging.js'
 import { DEFAULT_CHUNK_SIZE, DEFAULT_SIMULTANEOUS_UPLOADS } from '../shared/custom.js'
 
 /** Which record columns the feature fills; names follow `@adminjs/upload`'s `properties`. */
@@ -25,13 +26,23 @@ export interface ResumableValidation {
   required?: boolean
 }
 
+/** A staging store and a file storage: the two halves of a storage backend. */
+export interface StorageBackend {
+  staging: StagingStore
+  files: FileStorage
+}
+
 export type UploadPathOption = string | ((record: BaseRecord, filename: string) => string)
 
 export interface ResumableUploadFeatureOptions {
   componentLoader: ComponentLoader
   properties: ResumablePropertyMapping
-  /** `{ local: { directory, stagingDirectory? } }` or any `UploadStore`. */
-  storage: { local: LocalStoreOptions } | UploadStore
+  /**
+   * `{ local: { directory, stagingDirectory? } }`, or a backend of your own: a staging store for
+   * uploads in progress and a file storage for saved files (see src/store/staging.ts and
+   * file-storage.ts), e.g. `{ staging: new MyStaging(...), files: new MyFiles(...) }`.
+   */
+  storage: { local: LocalStorageOptions } | StorageBackend
   /**
    * Where the finished file goes, relative to the storage root: a folder (the file lands in
    * `<folder>/<record id>/<file name>`) or a function of the saved record and the sanitised name.
@@ -45,6 +56,21 @@ export interface ResumableUploadFeatureOptions {
   forceChunkSize?: boolean
   /** Chunks in flight per browser. Default 3. */
   simultaneousUploads?: number
+  /**
+   * What one admin may keep in staging at once (across every property whose uploads share the staging
+   * folder): uploads not yet saved (in progress,
+   * or finished and waiting for Save). Checked only when a chunk would start a new upload; over a
+   * limit the chunk gets 429. Existing uploads always go on.
+   */
+  limits?: {
+    /** Default 20. `Infinity` for no limit. */
+    uploadsPerAdmin?: number
+    /**
+     * The sum of their declared sizes. Default: no limit of its own, since `uploadsPerAdmin` ×
+     * `validation.maxSize` already bounds it; set it when the staging disk is smaller than that.
+     */
+    bytesPerAdmin?: number
+  }
   expiry?: {
     /** Unfinished uploads, and finished ones never saved, are removed after this long idle. Default 24 h. */
     ttlMs?: number
@@ -60,6 +86,7 @@ export const DEFAULTS = {
   simultaneousUploads: DEFAULT_SIMULTANEOUS_UPLOADS,
   ttlMs: 24 * 3600_000,
   sweepIntervalMs: 3600_000,
+  uploadsPerAdmin: 20,
 } as const
 
 export { CLEAR_MARKER, PENDING_MARKER } from '../shared/markers.js'

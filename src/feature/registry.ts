@@ -1,19 +1,22 @@
 import type AdminJS from 'adminjs'
 import { randomBytes } from 'node:crypto'
 import type { UploadRules } from '../protocol/params.js'
-import type { SweepResult, UploadStore } from '../store/types.js'
+import type { StagingStore } from '../store/staging.js'
+import type { OwnerLimits, SweepResult } from '../store/types.js'
 import type { ResumableCustom } from '../shared/custom.js'
-import type { ResumableUploadFeatureOptions } from './options.js'
+import type { ResumableUploadFeatureOptions, StorageBackend } from './options.js'
 
 /** What the route needs to serve one feature's property; found from `property.custom.featureId`. */
 export interface RegisteredFeature {
   id: string
-  store: UploadStore
+  storage: StorageBackend
   rules: UploadRules
   mapping: ResumableCustom['properties']
   options: ResumableUploadFeatureOptions
   ttlMs: number
-  /** Resolves once the store has finished its start-up recovery. */
+  /** Per admin, checked when a chunk starts a new upload. */
+  limits: OwnerLimits
+  /** Resolves once the storage has finished its start-up recovery. */
   ready: Promise<void>
   /** Stops the feature's timers; resolves once any sweep it started has ended. */
   stop(): Promise<void>
@@ -44,9 +47,10 @@ export function featuresOf(admin: AdminJS): RegisteredFeature[] {
 
 /** Runs the expiry sweep of every feature of `admin` now; what the timer does every `sweepIntervalMs`. */
 export async function sweepExpiredUploads(admin: AdminJS, now = Date.now()): Promise<SweepResult[]> {
-  const stores = new Map<UploadStore, number>()
+  const stores = new Map<StagingStore, number>()
   for (const feature of featuresOf(admin)) {
-    stores.set(feature.store, Math.min(stores.get(feature.store) ?? Infinity, feature.ttlMs))
+    const { staging } = feature.storage
+    stores.set(staging, Math.min(stores.get(staging) ?? Infinity, feature.ttlMs))
   }
   const results: SweepResult[] = []
   for (const [store, ttl] of stores) results.push(await store.sweep(ttl, now))
@@ -66,6 +70,7 @@ export async function closeResumableUploads(admin: AdminJS): Promise<void> {
     await feature.stop()
     await feature.ready.catch(() => undefined)
   }))
-  const stores = new Set(features.map((feature) => feature.store as UploadStore & { close?: () => unknown }))
-  for (const store of stores) await store.close?.()
+  type Closable = { close?: () => unknown }
+  const parts = new Set<Closable>(features.flatMap((feature) => [feature.storage.staging, feature.storage.files] as Closable[]))
+  for (const part of parts) await part.close?.()
 }

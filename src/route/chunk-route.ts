@@ -85,7 +85,7 @@ export function testChunk(admin: AdminJS) {
       const target = await prepare(admin, req)
       const chunk = parseChunkRequest(query(req), target.feature.rules)
       const wanted = newManifest(target, chunk)
-      const { store } = target.feature
+      const store = target.feature.storage.staging
       const held = await store.chunkState(wanted.id, chunk.chunkNumber)
       if (held === 'no-upload') {
         if ((await store.state(wanted.id)) === 'expired') {
@@ -120,20 +120,20 @@ export function uploadChunk(admin: AdminJS) {
     let maxBody = 0
     try {
       const target = await prepare(admin, req)
-      const { rules, store } = target.feature
+      const { rules, storage: { staging: store } } = target.feature
       maxBody = 2 * rules.chunkSize + ENVELOPE
       const result = await readChunkBody(req, maxBody, async ({ fields, stream }) => {
         const chunk = parseChunkRequest(mergeParams(query(req), fields), rules)
         const wanted = newManifest(target, chunk)
-        const manifest = await store.open(wanted)
-        assertSameUpload(manifest, wanted)
-        const written = await store.writeChunk(manifest, {
+        const stored = await store.find(wanted)
+        if (stored) assertSameUpload(stored, wanted)
+        const written = await store.writeChunk(stored ?? wanted, {
           chunkNumber: chunk.chunkNumber,
           offset: chunkOffset(chunk.layout, chunk.chunkNumber),
           length: chunk.chunkLength,
           body: bodyToStore(target, chunk, stream),
-        })
-        return { id: manifest.id, ...written }
+        }, stored ? {} : { create: target.feature.limits })
+        return { id: wanted.id, ...written }
       })
       res.status(200).json(result.complete
         ? { status: 'complete', reference: result.id }
@@ -158,7 +158,7 @@ export function cancelUpload(admin: AdminJS) {
   return async (req: Request, res: Response) => {
     try {
       const target = await prepare(admin, req)
-      const { store } = target.feature
+      const store = target.feature.storage.staging
       const params = query(req)
       const identifier = params[PARAM.identifier]
       const reference = params.reference
@@ -176,7 +176,7 @@ export function cancelUpload(admin: AdminJS) {
       }
       const state = await store.state(id)
       if (state === 'missing') throw new NotFound(NO_SUCH_UPLOAD)
-      if (state === 'expired') await store.forget(id)
+      if (state === 'expired') await store.clearExpired(id)
       else await store.remove(id)
       res.status(200).json({ status: 'cancelled' })
     } catch (error) {

@@ -46,7 +46,7 @@ export function downloadFile(admin: AdminJS) {
       }
       const key = record.get(feature.mapping.key) as string | null | undefined
       if (!key) throw new NotFound('This record has no file.')
-      const stat = await feature.store.statFile(key)
+      const stat = await feature.storage.files.stat(key)
       if (!stat) throw new NotFound('The file of this record is missing from storage.')
       const filename = (feature.mapping.filename && (record.get(feature.mapping.filename) as string)) || key.split('/').pop()!
       const type = (feature.mapping.mimeType && (record.get(feature.mapping.mimeType) as string)) || 'application/octet-stream'
@@ -73,7 +73,7 @@ export function downloadFile(admin: AdminJS) {
         res.end()
         return
       }
-      const stream = feature.store.readFile(key, range ?? undefined)
+      const stream = feature.storage.files.read(key, range ?? undefined)
       stream.on('error', (error) => sendError(res, error))
       res.on('close', () => stream.destroy())
       stream.pipe(res)

@@ -17,6 +17,7 @@ export const ERROR_CODE = {
   chunkBusy: 'chunk_busy',
   storageFailure: 'storage_failure',
   storageUnavailable: 'storage_unavailable',
+  tooManyUploads: 'too_many_uploads',
   rangeNotSatisfiable: 'range_not_satisfiable',
 } as const
 

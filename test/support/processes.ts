@@ -27,7 +27,7 @@ const SERVER = join(REPO, 'example-app', 'server.js')
 export const ENDPOINT = '/admin/api/resumable/Document/file'
 export const XHR = { 'X-Requested-With': 'XMLHttpRequest' }
 /** What the package's edit component gives Resumable.js as `permanentErrors`. */
-export const PERMANENT_ERRORS = [400, 401, 403, 404, 409, 410, 413, 415, 500, 501]
+export const PERMANENT_ERRORS = [400, 401, 403, 404, 409, 410, 413, 415, 429, 500, 501]
 
 // ---------------------------------------------------------------------------------------------
 // Child processes

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { closeSync, mkdirSync, openSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
-import { ConfigurationError } from '../errors.js'
+import { ConfigurationError } from '../../errors.js'
 
 /**
  * Creates the folder if it is missing and writes (then removes) a probe file in it, synchronously,

@@ -2,14 +2,14 @@ import { open, readFile, stat } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isMissing } from './fs-errors.js'
-import { pooledIo, type MetadataIo } from './local-io.js'
-import type { UploadManifest } from './types.js'
+import { pooledIo, type MetadataIo } from './io.js'
+import type { UploadManifest } from '../types.js'
 
-/** An upload this process works on: its manifest and a read-only handle on its `received` marks. */
+/** An upload this process works on: its manifest and a read-only handle on its `received` file (one mark byte per chunk). */
 export interface OpenUpload {
   readonly manifest: UploadManifest
   /** Read-only on purpose: a file kept open for writing would keep the file system from being remounted read-only. */
-  readonly marks: FileHandle
+  readonly received: FileHandle
 }
 
 /** Writable handles on an upload's bytes and marks. */
@@ -29,12 +29,12 @@ interface Entry extends OpenUpload {
 }
 
 /** What reading an upload from disk gives. */
-type Loaded = Pick<Entry, 'manifest' | 'marks' | 'dev' | 'ino'>
+type Loaded = Pick<Entry, 'manifest' | 'received' | 'dev' | 'ino'>
 
 /**
- * Keeps what never changes while an upload exists (its manifest) next to a handle on its marks, so
- * that a request costs one stat instead of reading the manifest and opening the marks (file-system
- * calls are the largest share of a chunk's cost). The handle pins the marks file's inode: while it
+ * Keeps what never changes while an upload exists (its manifest) next to a handle on its `received` marks,
+ * so that a request costs one stat instead of reading the manifest and opening `received` (file-system
+ * calls are the largest share of a chunk's cost). The handle pins the `received` file's inode: while it
  * is open no other file can get that inode, so finding the same inode at the upload's path proves
  * that the upload there is still this one. A cancelled, expired or restarted upload, by this process
  * or another, has new files. Bounded; idle entries are closed.
@@ -70,7 +70,7 @@ export class OpenUploads {
         now = await this.io.stat(join(dir, 'received'))
       } catch (error) {
         if (isMissing(error)) {
-          this.forget(id, cached)
+          this.evict(id, cached)
           return null
         }
         throw error
@@ -80,7 +80,7 @@ export class OpenUploads {
         cached.lastUsed = Date.now()
         return cached
       }
-      this.forget(id, cached)
+      this.evict(id, cached)
     }
     // Twice at most: a second change while loading means the upload is being replaced right now.
     for (let attempt = 0; attempt < 2; attempt++) {
@@ -101,11 +101,11 @@ export class OpenUploads {
   /** Forgets an upload (removed, replaced); its handle closes once nobody uses it. */
   drop(id: string): void {
     const entry = this.entries.get(id)
-    if (entry) this.forget(id, entry)
+    if (entry) this.evict(id, entry)
   }
 
   /** Forgets `entry`, and takes it out of the map only if it is still the one kept for `id`. */
-  private forget(id: string, entry: Entry): void {
+  private evict(id: string, entry: Entry): void {
     if (this.entries.get(id) === entry) this.entries.delete(id)
     if (entry.dropped) return
     entry.dropped = true
@@ -154,7 +154,7 @@ export class OpenUploads {
         entry.dropped = true
         return entry
       }
-      this.forget(idle[0], idle[1])
+      this.evict(idle[0], idle[1])
     }
     this.entries.set(id, entry)
     this.startSweeper()
@@ -166,7 +166,7 @@ export class OpenUploads {
     this.sweeper = setInterval(() => {
       const now = Date.now()
       for (const [id, entry] of this.entries) {
-        if (entry.users === 0 && now - entry.lastUsed > this.idleMs) this.forget(id, entry)
+        if (entry.users === 0 && now - entry.lastUsed > this.idleMs) this.evict(id, entry)
       }
       if (!this.entries.size && this.sweeper) {
         clearInterval(this.sweeper)
@@ -186,30 +186,30 @@ async function openWriter(dir: string): Promise<UploadWriter> {
 }
 
 async function load(dir: string): Promise<Loaded | 'gone' | 'changed'> {
-  let marks: FileHandle
+  let received: FileHandle
   try {
-    marks = await open(join(dir, 'received'), 'r')
+    received = await open(join(dir, 'received'), 'r')
   } catch (error) {
     if (isMissing(error)) return 'gone'
     throw error
   }
   try {
-    const { dev, ino } = await marks.stat()
+    const { dev, ino } = await received.stat()
     const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as UploadManifest
     // The manifest belongs to these marks if they are still the ones at the path after reading it.
     const after = await stat(join(dir, 'received'))
     if (after.ino !== ino || after.dev !== dev) {
-      await marks.close()
+      await received.close()
       return 'changed'
     }
-    return { manifest, marks, dev, ino }
+    return { manifest, received, dev, ino }
   } catch (error) {
-    await marks.close().catch(() => undefined)
+    await received.close().catch(() => undefined)
     if (isMissing(error)) return 'changed'
     throw error
   }
 }
 
 function closeQuietly(entry: Entry): void {
-  entry.marks.close().catch(() => undefined)
+  entry.received.close().catch(() => undefined)
 }

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { lstat, lutimes, readFile, readlink } from 'node:fs/promises'
 import { hostname } from 'node:os'
-import { ChunkBusy } from '../errors.js'
-import type { MetadataIo } from './local-io.js'
+import { ChunkBusy } from '../../errors.js'
+import type { MetadataIo } from './io.js'
 
 /** Identifies this process across restarts that reuse its pid (containers often run as pid 1). */
 const INSTANCE = `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`

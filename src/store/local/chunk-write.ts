@@ -1,0 +1,84 @@
+import type { FileHandle } from 'node:fs/promises'
+import { InvalidRequest } from '../../errors.js'
+import type { ChunkWrite } from '../types.js'
+import { storageError } from './fs-errors.js'
+
+/**
+ * Writes are batched to about this many bytes: four system calls per MiB instead of sixteen. Larger
+ * batches cost more than they save: side by side in `npm run bench` (2 GiB, 1 MiB chunks), 1 MiB
+ * batches were a third slower and used a third to a half more server CPU, with as many collections
+ * of the heap, so not through the GC.
+ */
+const WRITE_BATCH = 256 * 1024
+
+export async function writeExactly(data: FileHandle, chunk: ChunkWrite): Promise<void> {
+  let position = chunk.offset
+  let received = 0
+  let pending: Buffer[] = []
+  let pendingBytes = 0
+  // One batch is written while the next one is received: waiting for each write before reading on
+  // would stall the socket for every batch (5 MiB chunks: about a fifth slower).
+  let writing: Promise<void> = Promise.resolve()
+  const startWrite = async () => {
+    await writing
+    if (!pendingBytes) return
+    writing = writeAt(data, pending, pendingBytes, position)
+    // Observed here so that a failing write is not reported as unhandled before it is awaited.
+    writing.catch(() => undefined)
+    position += pendingBytes
+    pending = []
+    pendingBytes = 0
+  }
+  try {
+    for await (const piece of chunk.body) {
+      const buffer = piece as Buffer
+      // Refused before writing: a longer body must never spill into the next chunk's bytes.
+      if (received + buffer.length > chunk.length) {
+        throw new InvalidRequest(`Chunk ${chunk.chunkNumber} carries more than the ${chunk.length} bytes declared.`)
+      }
+      received += buffer.length
+      pending.push(buffer)
+      pendingBytes += buffer.length
+      if (pendingBytes >= WRITE_BATCH) await startWrite()
+    }
+    if (received !== chunk.length) {
+      throw new InvalidRequest(`Chunk ${chunk.chunkNumber} carried ${received} bytes, but ${chunk.length} were declared.`)
+    }
+    await startWrite()
+    await writing
+  } catch (error) {
+    // Never give up (and let the handle be closed) while a write is still running.
+    await writing.catch(() => undefined)
+    throw error
+  }
+}
+
+/** Writes `bytes` bytes of `buffers` at `position`, however many system calls that takes. */
+async function writeAt(data: FileHandle, buffers: Buffer[], bytes: number, position: number): Promise<void> {
+  try {
+    let written = 0
+    while (written < bytes) {
+      const { bytesWritten } = await data.writev(written ? sliceBuffers(buffers, written) : buffers, position + written)
+      written += bytesWritten
+    }
+  } catch (error) {
+    throw storageError(error, 'write the chunk')
+  }
+}
+
+function sliceBuffers(buffers: Buffer[], skip: number): Buffer[] {
+  const out: Buffer[] = []
+  for (const b of buffers) {
+    if (skip >= b.length) {
+      skip -= b.length
+      continue
+    }
+    out.push(skip ? b.subarray(skip) : b)
+    skip = 0
+  }
+  return out
+}
+
+export async function discard(body: AsyncIterable<Buffer>): Promise<void> {
+  for await (const _ of body) void _
+}

@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
+import { InvalidRequest } from '../../errors.js'
+
+/**
+ * The names the local store gives its entries in the staging folder. The store removes only
+ * entries whose names match these patterns, so a staging folder shared with other files (by
+ * mistake, or the OS temp folder) loses nothing that is not the store's.
+ *
+ * Per upload, `<staging>/<id>/` holds:
+ * - `manifest.json`: written once, before the folder appears (the folder is renamed into place);
+ * - `data`: a file of the final size; each chunk is written at its own offset, so finishing is a
+ *   rename and never a second pass over the bytes;
+ * - `received`: one mark byte per chunk, set to 1 only after that chunk's bytes are all written.
+ *   Test requests read one byte of it; it survives restarts and is safe across processes because
+ *   every chunk owns a distinct offset;
+ * - `lock-<n>`: a symbolic link naming its owner, present while one request writes chunk n;
+ * - `complete`: `data`, renamed once every chunk is held. The rename is atomic, so exactly one
+ *   request finishes the upload and nobody ever sees a half-written finished file.
+ * An expired upload leaves `<staging>/<id>.expired` so later requests get a clear 410.
+ */
+export const ID = /^[a-f0-9]{40}$/
+export const TOMBSTONE = /^([a-f0-9]{40})\.expired$/
+/** A folder being created (`.creating-<id>-<nonce>`) or removed (`.trash-<id>-<nonce>`). */
+export const CREATING = /^\.creating-[a-f0-9]{40}-[a-f0-9]{16}$/
+export const TRASH = /^\.trash-[a-f0-9]{40}-[a-f0-9]{16}$/
+export const CHUNK_LOCK = /^lock-\d+$/
+/** A file-placing link of earlier versions, left by a crash. */
+export const LEGACY_COMMIT = /^\.commit-[a-f0-9]{16}$/
+
+export const FILES = { manifest: 'manifest.json', data: 'data', received: 'received', complete: 'complete' } as const
+
+export function nonce(): string {
+  return randomBytes(8).toString('hex')
+}
+
+export class StagingLayout {
+  constructor(readonly root: string) {}
+
+  upload(id: string): string {
+    if (!ID.test(id)) throw new InvalidRequest('Invalid upload id.')
+    return join(this.root, id)
+  }
+
+  file(id: string, name: keyof typeof FILES): string {
+    return join(this.upload(id), FILES[name])
+  }
+
+  chunkLock(id: string, chunkNumber: number): string {
+    return join(this.upload(id), `lock-${chunkNumber}`)
+  }
+
+  tombstone(id: string): string {
+    return `${this.upload(id)}.expired`
+  }
+
+  creating(id: string): string {
+    return join(this.root, `.creating-${id}-${nonce()}`)
+  }
+
+  trash(id: string): string {
+    return join(this.root, `.trash-${id}-${nonce()}`)
+  }
+}

@@ -1,0 +1,57 @@
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { StagingUsage, UploadManifest } from '../types.js'
+import { isMissing } from './fs-errors.js'
+import { FILES, ID, type StagingLayout } from './layout.js'
+
+interface Known { owner: string; totalSize: number }
+
+/**
+ * What each owner keeps in staging, derived from the folder itself so that every process sharing
+ * it counts the same uploads: one directory listing, plus one manifest read per upload this process
+ * has not seen yet (a manifest never changes while its folder exists, and the owner is part of the
+ * id, so the copy kept here stays right).
+ */
+export class OwnerUsage {
+  private readonly known = new Map<string, Known>()
+
+  constructor(private readonly layout: StagingLayout) {}
+
+  async of(owner: string): Promise<StagingUsage> {
+    let names: string[]
+    try {
+      names = await readdir(this.layout.root)
+    } catch (error) {
+      if (isMissing(error)) return { uploads: 0, bytes: 0 }
+      throw error
+    }
+    const present = new Set<string>()
+    const usage = { uploads: 0, bytes: 0 }
+    for (const name of names) {
+      if (!ID.test(name)) continue
+      present.add(name)
+      let entry = this.known.get(name)
+      if (!entry) {
+        const manifest = await readManifest(join(this.layout.root, name, FILES.manifest))
+        if (!manifest) continue
+        entry = { owner: manifest.owner, totalSize: manifest.totalSize }
+        this.known.set(name, entry)
+      }
+      if (entry.owner === owner) {
+        usage.uploads++
+        usage.bytes += entry.totalSize
+      }
+    }
+    for (const id of this.known.keys()) if (!present.has(id)) this.known.delete(id)
+    return usage
+  }
+}
+
+async function readManifest(path: string): Promise<UploadManifest | null> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as UploadManifest
+  } catch {
+    // Not an upload (yet): a folder being removed, or a stranger's folder.
+    return null
+  }
+}
