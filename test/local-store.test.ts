@@ -3,7 +3,7 @@
  * test/file-storage-contract.ts) on temp folders, then what only the local backend promises: its folder layout, leftovers after a crash, start-up recovery,
  * stale chunk locks, and that the storage root is never left.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { mkdir, open, readFile, readdir, stat, utimes, writeFile } from 'node:fs/promises'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -15,7 +15,7 @@ import type { LocalStagingStore } from '../src/store/local/staging.js'
 import { bytes, sha256 } from './support/resumable-client.js'
 import { describeFileStorage } from './file-storage-contract.js'
 import {
-  CHUNK, CREATE, chunkOf, describeStagingStore, isHeld, manifestFor, newId, readAll, sliceOf, writeAll,
+  CHUNK, CREATE, chunkOf, describeStagingStore, isHeld, manifestFor, newId, sliceOf, writeAll,
 } from './staging-contract.js'
 
 function tempRoot(): string {
