@@ -1,6 +1,7 @@
 import type AdminJS from 'adminjs'
 import type { Request, Response } from 'express'
 import { Forbidden, NotFound, RangeNotSatisfiable } from '../errors.js'
+import { INLINE_PARAM, previewKind } from '../shared/preview.js'
 import { sendError } from './respond.js'
 import { resolveTarget } from './target.js'
 
@@ -27,9 +28,20 @@ export function parseRange(header: string | undefined, size: number): { start: n
   return { start, end }
 }
 
-function contentDisposition(filename: string): string {
+function contentDisposition(filename: string, inline: boolean): string {
   const ascii = filename.replace(/[^\x20-\x7E]/g, '_').replace(/["\\]/g, '_')
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`
+  return `${inline ? 'inline' : 'attachment'}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`
+}
+
+/**
+ * For a file shown inline: no script, no fetch, no form, no plugin; only the file itself. Images,
+ * video and audio also get `sandbox` (an opaque origin even if a browser were to parse them).
+ * PDFs do not: Chromium refuses to start its PDF viewer in a sandboxed document, and the viewer
+ * runs in its own origin, never the admin's.
+ */
+function inlinePolicy(kind: string): string {
+  const base = "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'"
+  return kind === 'pdf' ? `${base}; object-src 'self'` : `${base}; sandbox`
 }
 
 /** GET/HEAD: streams a saved file to staff who may `show` its record, with HTTP Range support. */
@@ -58,9 +70,14 @@ export function downloadFile(admin: AdminJS) {
         res.setHeader('Content-Range', `bytes */${stat.size}`)
         throw error
       }
+      // Inline only when asked for and only for types a browser renders without running anything.
+      const kind = req.query[INLINE_PARAM] === '1' ? previewKind(type) : null
       res.setHeader('Accept-Ranges', 'bytes')
       res.setHeader('Content-Type', type)
-      res.setHeader('Content-Disposition', contentDisposition(filename))
+      res.setHeader('Content-Disposition', contentDisposition(filename, kind !== null))
+      if (kind) res.setHeader('Content-Security-Policy', inlinePolicy(kind))
+      // Staff-only bytes: no other site may embed them, even where the browser sends the cookie.
+      res.setHeader('Cross-Origin-Resource-Policy', 'same-origin')
       res.setHeader('Last-Modified', stat.modifiedAt.toUTCString())
       res.setHeader('X-Content-Type-Options', 'nosniff')
       res.setHeader('Cache-Control', 'private, no-store')
