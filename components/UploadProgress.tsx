@@ -60,7 +60,7 @@ const UploadProgress: React.FC<UploadProgressProps> = ({ state, file, actions, o
     <Box mt="default">
       <Box flex flexDirection="row" justifyContent="space-between" mb="sm" style={{ gap: 8, flexWrap: 'wrap' }}>
         <Text as="span" fontWeight="bold" style={{ wordBreak: 'break-all' }}>{file.name}</Text>
-        <Text as="span" color="grey60">
+        <Text as="span" color="grey80">
           {`${formatSize(progress.bytes)} / ${formatSize(file.size)} · ${progress.percent}%`}
         </Text>
       </Box>
@@ -74,7 +74,7 @@ const UploadProgress: React.FC<UploadProgressProps> = ({ state, file, actions, o
         })}
       />
       {phase === 'uploading' ? (
-        <Text color="grey60" fontSize="sm" mt="sm">
+        <Text color="grey80" fontSize="sm" mt="sm">
           {`${tm('resumable.speed', 'Speed')}: ${formatSpeed(progress.speed)} · `
             + `${tm('resumable.timeLeft', 'Time left')}: ${formatDuration(progress.eta)}`}
         </Text>

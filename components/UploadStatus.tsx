@@ -42,17 +42,17 @@ const UploadStatus: React.FC<UploadStatusProps> = ({ state, canRetry, onRetry, t
       >
         {status ? <Text color={STATUS_COLOR[phase] ?? 'error'}>{status}</Text> : null}
         {active ? (
-          <Text color="grey60" fontSize="sm">
+          <Text color="grey80" fontSize="sm">
             {tm('resumable.inProgress', 'Upload in progress — Save will be refused until it completes')}
           </Text>
         ) : null}
         {active && state.retries > 0 ? (
-          <Text color="grey60" fontSize="sm">
+          <Text color="grey80" fontSize="sm">
             {tm('resumable.retrying', 'Connection problem or server busy — retrying ({{count}})…', { count: state.retries })}
           </Text>
         ) : null}
         {state.restarting ? (
-          <Text color="grey60" fontSize="sm">
+          <Text color="grey80" fontSize="sm">
             {tm('resumable.restarting', 'The upload expired on the server — starting again.')}
           </Text>
         ) : null}
