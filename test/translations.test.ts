@@ -115,7 +115,7 @@ describe('through AdminJS\'s translate functions', () => {
       lng: language,
       fallbackLng: language,
       interpolation: { escapeValue: false },
-      resources: Object.fromEntries(Object.entries(locale.translations ?? {}).map(([lang, table]) => [lang, { translation: table }])),
+      resources: Object.fromEntries(Object.entries(locale.translations).map(([lang, table]) => [lang, { translation: table as Record<string, string> }])),
     })
     const { translateMessage, translateButton } = createFunctions(instance)
     type Fn = Parameters<typeof withFallback>[0]
@@ -145,7 +145,7 @@ describe('through AdminJS\'s translate functions', () => {
     expect(table['de.messages.resumable.paused']).toBe('Pause')
     expect(table['de.messages.resumable.uploading']).toBe('Wird hochgeladen …')
     expect(table['de.labels.Document']).toBe('Dokumente')
-    expect(Object.keys(locale.translations ?? {})).toEqual(['de'])
-    expect(Object.keys(withResumableLocales().translations ?? {})).toEqual(['en'])
+    expect(Object.keys(locale.translations)).toEqual(['de'])
+    expect(Object.keys(withResumableLocales().translations)).toEqual(['en'])
   })
 })

@@ -38,7 +38,7 @@ function merge(base: Record<string, unknown>, over: Record<string, unknown>): Re
  *
  *   new AdminJS({ locale: withResumableLocales({ language: 'de', availableLanguages: ['en', 'de'] }) })
  */
-export function withResumableLocales<L extends LocaleOption>(locale?: L): L {
+export function withResumableLocales<L extends LocaleOption>(locale?: L): L & { translations: Record<string, Record<string, unknown>> } {
   const base = (locale ?? { language: 'en' }) as L
   const languages = new Set([base.language, ...(base.availableLanguages ?? [])])
   const translations: Record<string, Record<string, unknown>> = { ...(base.translations ?? {}) }
