@@ -14,6 +14,7 @@ import { login, type Agent } from './support/app.js'
 import { browserMissing, launchBrowser, type Browser } from './support/browser.js'
 import { listen, logIn, throttleUploads, type Listening } from './support/browser-app.js'
 import { bytes, uploadAll } from './support/resumable-client.js'
+import { pdfFile } from './support/samples.js'
 
 const require = createRequire(import.meta.url)
 const AXE = require.resolve('axe-core/axe.min.js')
@@ -170,7 +171,7 @@ describeBrowser('the dashboard in Chromium: translations, keyboard, axe, preview
   let agent: Agent
   const upload = { path: '', size: 6 * MiB }
   const tooBig = { path: '' }
-  const ids = { image: 0, video: 0, plain: 0 }
+  const ids = { image: 0, video: 0, pdf: 0, plain: 0 }
   let media: { png: Buffer; webm: Buffer }
 
   beforeAll(async () => {
@@ -189,6 +190,7 @@ describeBrowser('the dashboard in Chromium: translations, keyboard, axe, preview
     await page.close()
     ids.image = await saveDocument(agent, 'Mountain view', 'mountains.png', 'image/png', media.png)
     ids.video = await saveDocument(agent, 'Colour test', 'colours.webm', 'video/webm', media.webm)
+    ids.pdf = await saveDocument(agent, 'Quarterly report', 'report.pdf', 'application/pdf', pdfFile(4000))
     ids.plain = await saveDocument(agent, 'Raw data', 'data.bin', 'application/octet-stream', bytes(1000, 5))
   }, LONG)
 
@@ -340,7 +342,7 @@ describeBrowser('the dashboard in Chromium: translations, keyboard, axe, preview
     await page.goto(`${main.base}/admin/resources/Document/records/${ids.image}/edit`)
     await page.waitForSelector('[data-testid=resumable-current]')
     report['edit, with a file'] = await checkAccessibility(page, 'edit, with a file')
-    for (const id of [ids.image, ids.video, ids.plain]) {
+    for (const id of [ids.image, ids.video, ids.pdf, ids.plain]) {
       await page.goto(`${main.base}/admin/resources/Document/records/${id}/show`)
       await page.waitForSelector('[data-testid=resumable-show]')
       report[`show ${id}`] = await checkAccessibility(page, `show ${id}`)
@@ -406,6 +408,20 @@ describeBrowser('the dashboard in Chromium: translations, keyboard, axe, preview
     expect(ranges.every((r) => r.status === 206 && /^bytes=\d+-\d*$/.test(r.range))).toBe(true)
     // The seek needed bytes from the middle of the file: a Range that does not start at 0.
     expect(ranges.some((r) => !r.range.startsWith('bytes=0-'))).toBe(true)
+    await page.close()
+  }, LONG)
+
+  test('show page: a PDF opens in the browser\'s viewer in a new tab, not as a download', async () => {
+    const page = await browser.context.newPage()
+    await page.goto(`${main.base}/admin/resources/Document/records/${ids.pdf}/show`)
+    const link = page.locator('[data-testid=resumable-open-inline]')
+    await expect(link.innerText()).resolves.toBe('Open in the browser')
+    const [tab] = await Promise.all([browser.context.waitForEvent('page'), link.click()])
+    await tab.waitForLoadState()
+    expect(tab.url()).toBe(`${main.base}/admin/api/resumable/Document/file/download/${ids.pdf}?inline=1`)
+    // The tab holds the PDF as a document of its own (the viewer), not the admin's page.
+    expect(await tab.evaluate(() => document.contentType)).toBe('application/pdf')
+    await tab.close()
     await page.close()
   }, LONG)
 })

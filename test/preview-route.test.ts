@@ -87,7 +87,7 @@ describe('download route, inline', () => {
     const csp = String(res.headers['content-security-policy'])
     expect(csp).toContain("default-src 'none'")
     expect(csp).not.toMatch(/script-src|unsafe-eval/)
-    if (name !== 'pdf') expect(csp).toMatch(/(^|; )sandbox($|;)/)
+    expect(csp).toMatch(/(^|; )sandbox($|;)/)
     expect(sha256(res.body as Buffer)).toBe(sha256(files[name].data))
   })
 

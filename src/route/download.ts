@@ -34,15 +34,11 @@ function contentDisposition(filename: string, inline: boolean): string {
 }
 
 /**
- * For a file shown inline: no script, no fetch, no form, no plugin; only the file itself. Images,
- * video and audio also get `sandbox` (an opaque origin even if a browser were to parse them).
- * PDFs do not: Chromium refuses to start its PDF viewer in a sandboxed document, and the viewer
- * runs in its own origin, never the admin's.
+ * For a file shown inline: nothing loads but the file itself (the browser's own image, media or
+ * PDF viewer), no script runs, and `sandbox` gives the document an opaque origin, so even a
+ * browser that misread the bytes could not reach the admin's cookies or pages.
  */
-function inlinePolicy(kind: string): string {
-  const base = "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'"
-  return kind === 'pdf' ? `${base}; object-src 'self'` : `${base}; sandbox`
-}
+const INLINE_POLICY = "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
 
 /** GET/HEAD: streams a saved file to staff who may `show` its record, with HTTP Range support. */
 export function downloadFile(admin: AdminJS) {
@@ -75,7 +71,7 @@ export function downloadFile(admin: AdminJS) {
       res.setHeader('Accept-Ranges', 'bytes')
       res.setHeader('Content-Type', type)
       res.setHeader('Content-Disposition', contentDisposition(filename, kind !== null))
-      if (kind) res.setHeader('Content-Security-Policy', inlinePolicy(kind))
+      if (kind) res.setHeader('Content-Security-Policy', INLINE_POLICY)
       // Staff-only bytes: no other site may embed them, even where the browser sends the cookie.
       res.setHeader('Cross-Origin-Resource-Policy', 'same-origin')
       res.setHeader('Last-Modified', stat.modifiedAt.toUTCString())
