@@ -13,6 +13,8 @@ import { withFallback } from '../components/i18n.js'
 import { ERROR_TEXT } from '../components/upload-messages.js'
 import { ERROR_CODES } from '../src/shared/error-codes.js'
 import { resumableLocales, withResumableLocales } from '../src/locale/index.js'
+// @ts-expect-error plain JavaScript module without types
+import { exampleLocale } from '../example-app/app.js'
 
 const COMPONENTS = join(process.cwd(), 'components')
 const sources = readdirSync(COMPONENTS).filter((f) => /\.tsx?$/.test(f)).map((f) => ({ file: f, text: readFileSync(join(COMPONENTS, f), 'utf8') }))
@@ -147,5 +149,14 @@ describe('through AdminJS\'s translate functions', () => {
     expect(table['de.labels.Document']).toBe('Dokumente')
     expect(Object.keys(locale.translations)).toEqual(['de'])
     expect(Object.keys(withResumableLocales().translations)).toEqual(['en'])
+  })
+
+  test('the example app opens in ADMIN_LANGUAGE, offers both languages, and carries the feature\'s German', () => {
+    const german = exampleLocale({ ADMIN_LANGUAGE: 'de' })
+    expect(german.language).toBe('de')
+    expect(german.availableLanguages).toEqual(['en', 'de'])
+    expect(flatten(german.translations)['de.messages.resumable.uploading']).toBe('Wird hochgeladen …')
+    expect(flatten(german.translations)['de.resources.Document.properties.file']).toBe('Datei')
+    expect(exampleLocale({}).language).toBe('en')
   })
 })
