@@ -22,7 +22,7 @@ export interface CurrentFileProps {
 /** The file saved on the record, with Remove / Undo. */
 const CurrentFile: React.FC<CurrentFileProps> = ({ stored, cleared, replacing, removable, onClear, onUndo, tm, tb }) => (
   <Box flex flexDirection="row" alignItems="center" mb="default" style={{ gap: 8, flexWrap: 'wrap' }}>
-    <Text as="span" color="grey60">{tm('resumable.currentFile', 'Current file:')}</Text>
+    <Text as="span" color="grey80">{tm('resumable.currentFile', 'Current file:')}</Text>
     {stored.url ? (
       <Link
         data-testid="resumable-current"
@@ -36,20 +36,20 @@ const CurrentFile: React.FC<CurrentFileProps> = ({ stored, cleared, replacing, r
     ) : (
       <Text as="span" data-testid="resumable-current">{stored.name}</Text>
     )}
-    {stored.size !== undefined ? <Text as="span" color="grey60">{`(${formatSize(stored.size)})`}</Text> : null}
+    {stored.size !== undefined ? <Text as="span" color="grey80">{`(${formatSize(stored.size)})`}</Text> : null}
     {removable && !cleared ? (
       <Button type="button" size="sm" variant="text" data-testid="resumable-clear" onClick={onClear}>
         {tb('resumable.clear', 'Remove')}
       </Button>
     ) : null}
     {replacing && !cleared ? (
-      <Text as="span" color="grey60" data-testid="resumable-will-replace">
+      <Text as="span" color="grey80" data-testid="resumable-will-replace">
         {tm('resumable.willBeReplaced', 'It will be replaced by the new file when you press Save.')}
       </Text>
     ) : null}
     {cleared ? (
       <>
-        <Text as="span" color="grey60">
+        <Text as="span" color="grey80">
           {tm('resumable.willBeRemoved', 'The file will be removed when you press Save.')}
         </Text>
         <Button type="button" size="sm" variant="text" data-testid="resumable-undo" onClick={onUndo}>

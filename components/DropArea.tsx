@@ -51,7 +51,7 @@ const DropArea: React.FC<DropAreaProps> = ({ onOpen, onFiles, text, constraints 
       }}
     >
       <Text>{text}</Text>
-      {constraints ? <Text color="grey60" fontSize="sm" mt="sm">{constraints}</Text> : null}
+      {constraints ? <Text color="grey80" fontSize="sm" mt="sm">{constraints}</Text> : null}
     </Box>
   )
 }

@@ -6,6 +6,7 @@ import { readCustom } from '../src/shared/custom.js'
 import CurrentFile from './CurrentFile.js'
 import { chunkUrl, storedFile } from './custom.js'
 import DropArea from './DropArea.js'
+import { useFocusAfterChange } from './focus.js'
 import { useResumableTranslation } from './i18n.js'
 import { acceptAttribute } from './rules.js'
 import { constraintsText } from './upload-messages.js'
@@ -32,6 +33,9 @@ const ResumableEdit: React.FC<EditPropertyProps> = ({ property, record, resource
   const { state, supported } = upload
   const { phase } = state
 
+  const rootRef = useRef<HTMLDivElement | null>(null)
+  useFocusAfterChange(rootRef, { phase, cleared: state.cleared })
+
   const inputRef = useRef<HTMLInputElement | null>(null)
   const openPicker = useCallback(() => inputRef.current?.click(), [])
   const onInputChange = (event: React.ChangeEvent<HTMLInputElement>) => {
@@ -48,6 +52,7 @@ const ResumableEdit: React.FC<EditPropertyProps> = ({ property, record, resource
   return (
     <FormGroup error={Boolean(recordError)}>
       <PropertyLabel property={property} />
+      <div ref={rootRef} data-testid="resumable-root">
 
       {stored ? (
         <CurrentFile
@@ -70,6 +75,9 @@ const ResumableEdit: React.FC<EditPropertyProps> = ({ property, record, resource
         ref={inputRef}
         type="file"
         data-testid="resumable-input"
+        // The drop area is the control keyboards and screen readers use; this input only opens the picker.
+        tabIndex={-1}
+        aria-hidden="true"
         accept={acceptAttribute(custom)}
         style={{ display: 'none' }}
         onChange={onInputChange}
@@ -93,6 +101,7 @@ const ResumableEdit: React.FC<EditPropertyProps> = ({ property, record, resource
 
       <UploadStatus state={state} canRetry={state.file !== null} onRetry={upload.retry} tm={tm} tb={tb} />
 
+      </div>
       <FormMessage>{recordError ? tm(recordError.message, recordError.message) : null}</FormMessage>
     </FormGroup>
   )

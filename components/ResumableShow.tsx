@@ -4,10 +4,11 @@ import { useTranslation, type ShowPropertyProps } from 'adminjs'
 
 import { readCustom } from '../src/shared/custom.js'
 import { storedFile } from './custom.js'
+import FilePreview from './FilePreview.js'
 import { formatSize } from './format.js'
 import { useResumableTranslation } from './i18n.js'
 
-/** Show page: name, size, type and a download link, or a dash. */
+/** Show page: name, size, type, a preview where the type allows one, a download link; or a dash. */
 const ResumableShow: React.FC<ShowPropertyProps> = ({ property, record, resource }) => {
   const { translateProperty } = useTranslation()
   const resourceId = resource?.id ?? property.resourceId
@@ -27,12 +28,13 @@ const ResumableShow: React.FC<ShowPropertyProps> = ({ property, record, resource
           ) : (
             <Text as="span">{file.name}</Text>
           )}
-          <Text color="grey60" fontSize="sm" mt="sm">
+          <Text color="grey80" fontSize="sm" mt="sm">
             {[
               file.size !== undefined ? `${tm('resumable.size', 'Size')}: ${formatSize(file.size)}` : null,
               file.mimeType ? `${tm('resumable.type', 'Type')}: ${file.mimeType}` : null,
             ].filter(Boolean).join(' · ')}
           </Text>
+          <FilePreview file={file} size="show" tm={tm} />
           {file.url ? (
             <Box mt="sm">
               <Link href={file.url} download={file.name} data-testid="resumable-show-download">
@@ -42,7 +44,7 @@ const ResumableShow: React.FC<ShowPropertyProps> = ({ property, record, resource
           ) : null}
         </Box>
       ) : (
-        <Text as="span" data-testid="resumable-show-empty">—</Text>
+        <Text as="span" data-testid="resumable-show-empty">{tm('resumable.noFile', 'No file')}</Text>
       )}
     </ValueGroup>
   )

@@ -6,7 +6,17 @@ import type { T } from './i18n.js'
 import type { UploadActions } from './use-resumable-upload.js'
 import { isActive, type UploadState } from './upload-state.js'
 
-const ProgressBar: React.FC<{ percent: number; paused: boolean; failed: boolean }> = ({ percent, paused, failed }) => {
+interface ProgressBarProps {
+  percent: number
+  paused: boolean
+  failed: boolean
+  /** What is being uploaded, for screen readers. */
+  label: string
+  /** The progress in words, for screen readers. */
+  valueText: string
+}
+
+const ProgressBar: React.FC<ProgressBarProps> = ({ percent, paused, failed, label, valueText }) => {
   const p = Math.max(0, Math.min(100, Math.round(percent)))
   let color = 'primary100'
   if (failed) color = 'error'
@@ -20,6 +30,8 @@ const ProgressBar: React.FC<{ percent: number; paused: boolean; failed: boolean 
       aria-valuemin={0}
       aria-valuemax={100}
       aria-valuenow={p}
+      aria-valuetext={valueText}
+      aria-label={label}
       bg="grey20"
       height="8px"
       width="100%"
@@ -48,13 +60,21 @@ const UploadProgress: React.FC<UploadProgressProps> = ({ state, file, actions, o
     <Box mt="default">
       <Box flex flexDirection="row" justifyContent="space-between" mb="sm" style={{ gap: 8, flexWrap: 'wrap' }}>
         <Text as="span" fontWeight="bold" style={{ wordBreak: 'break-all' }}>{file.name}</Text>
-        <Text as="span" color="grey60">
+        <Text as="span" color="grey80">
           {`${formatSize(progress.bytes)} / ${formatSize(file.size)} · ${progress.percent}%`}
         </Text>
       </Box>
-      <ProgressBar percent={progress.percent} paused={phase === 'paused'} failed={ended} />
+      <ProgressBar
+        percent={progress.percent}
+        paused={phase === 'paused'}
+        failed={ended}
+        label={tm('resumable.progressLabel', 'Upload of {{name}}', { name: file.name })}
+        valueText={tm('resumable.progressValue', '{{percent}} % ({{done}} of {{total}})', {
+          percent: progress.percent, done: formatSize(progress.bytes), total: formatSize(file.size),
+        })}
+      />
       {phase === 'uploading' ? (
-        <Text color="grey60" fontSize="sm" mt="sm">
+        <Text color="grey80" fontSize="sm" mt="sm">
           {`${tm('resumable.speed', 'Speed')}: ${formatSpeed(progress.speed)} · `
             + `${tm('resumable.timeLeft', 'Time left')}: ${formatDuration(progress.eta)}`}
         </Text>

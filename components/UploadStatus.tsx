@@ -2,7 +2,7 @@ import React from 'react'
 import { Box, Button, Link, MessageBox, Text } from '@adminjs/design-system'
 
 import type { T } from './i18n.js'
-import { errorMessage, loginUrl, statusText } from './upload-messages.js'
+import { errorDetail, errorMessage, loginUrl, statusText } from './upload-messages.js'
 import { isActive, type UploadState } from './upload-state.js'
 
 export interface UploadStatusProps {
@@ -29,28 +29,39 @@ const UploadStatus: React.FC<UploadStatusProps> = ({ state, canRetry, onRetry, t
   const retryable = error?.kind === 'unconfirmed' || error?.kind === 'expired' || (error?.kind === 'server' && error.retryable)
   return (
     <>
-      <Box data-testid="resumable-status" data-state={phase} aria-live="polite" mt={phase === 'idle' ? undefined : 'default'}>
+      {/* Always rendered: a live region announces changes only when it was already there. Focus
+          lands here (tabIndex -1) when the button that had it went away with its phase. */}
+      <Box
+        data-testid="resumable-status"
+        data-state={phase}
+        role="status"
+        aria-live="polite"
+        aria-atomic="true"
+        tabIndex={-1}
+        mt={phase === 'idle' ? undefined : 'default'}
+      >
         {status ? <Text color={STATUS_COLOR[phase] ?? 'error'}>{status}</Text> : null}
         {active ? (
-          <Text color="grey60" fontSize="sm">
+          <Text color="grey80" fontSize="sm">
             {tm('resumable.inProgress', 'Upload in progress — Save will be refused until it completes')}
           </Text>
         ) : null}
         {active && state.retries > 0 ? (
-          <Text color="grey60" fontSize="sm">
+          <Text color="grey80" fontSize="sm">
             {tm('resumable.retrying', 'Connection problem or server busy — retrying ({{count}})…', { count: state.retries })}
           </Text>
         ) : null}
         {state.restarting ? (
-          <Text color="grey60" fontSize="sm">
+          <Text color="grey80" fontSize="sm">
             {tm('resumable.restarting', 'The upload expired on the server — starting again.')}
           </Text>
         ) : null}
       </Box>
 
       {error ? (
-        <Box data-testid="resumable-error" data-kind={error.kind} mt="default">
+        <Box data-testid="resumable-error" data-kind={error.kind} role="alert" tabIndex={-1} mt="default">
           <MessageBox variant="danger" message={errorMessage(error, tm)}>
+            {errorDetail(error, tm) ? <Text mt="sm">{errorDetail(error, tm)}</Text> : null}
             {error.kind === 'auth' ? (
               <Box flex flexDirection="row" alignItems="center" mt="sm" style={{ gap: 8 }}>
                 <Link href={loginUrl()} target="_blank" rel="noopener noreferrer" data-testid="resumable-login">

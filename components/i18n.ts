@@ -11,7 +11,8 @@ function interpolate(text: string, vars?: Vars): string {
   return text.replace(/\{\{\s*(\w+)\s*\}\}/g, (match, name: string) => (name in vars ? String(vars[name]) : match))
 }
 
-function wrap(fn: TranslateFn, resourceId: string | undefined): T {
+/** One of AdminJS's translate functions, with our English fallback when the key is unknown. */
+export function withFallback(fn: TranslateFn, resourceId: string | undefined): T {
   return (key, fallback, vars) => {
     let value: unknown
     try {
@@ -35,8 +36,8 @@ function wrap(fn: TranslateFn, resourceId: string | undefined): T {
 export function useResumableTranslation(resourceId?: string): { tm: T; tl: T; tb: T } {
   const { translateLabel, translateMessage, translateButton } = useTranslation()
   return {
-    tm: wrap(translateMessage as TranslateFn, resourceId),
-    tl: wrap(translateLabel as TranslateFn, resourceId),
-    tb: wrap(translateButton as TranslateFn, resourceId),
+    tm: withFallback(translateMessage as TranslateFn, resourceId),
+    tl: withFallback(translateLabel as TranslateFn, resourceId),
+    tb: withFallback(translateButton as TranslateFn, resourceId),
   }
 }

@@ -1,5 +1,6 @@
 /** The edit component's wording: every text goes through the admin's translations (i18n.ts). */
 import type { ResumableCustom } from '../src/shared/custom.js'
+import type { ErrorCode } from '../src/shared/error-codes.js'
 import { formatSize } from './format.js'
 import type { T } from './i18n.js'
 import type { FileProblem } from './rules.js'
@@ -25,6 +26,34 @@ export function problemMessage(problem: FileProblem, tm: T): string {
   }
 }
 
+/** A headline for each error code the chunk route sends, in the admin's language. */
+export const ERROR_TEXT: Readonly<Record<ErrorCode, string>> = {
+  invalid_request: 'The server refused the request as malformed.',
+  not_authenticated: 'Your session has expired — log in again',
+  forbidden: 'You may not upload files here.',
+  not_found: 'The server does not know this upload or property.',
+  method_not_allowed: 'The server refused the request.',
+  conflict: 'The server holds another upload under this name: choose the file again.',
+  expired: 'The upload expired on the server: start it again.',
+  too_large: 'The file is too large for the server.',
+  type_not_allowed: 'The server does not accept this type of file.',
+  chunk_busy: 'The server is busy with this part of the file.',
+  storage_failure: 'The server could not store the file.',
+  cross_site: 'The server refused a request from another site.',
+  storage_unavailable: 'The storage is unavailable for a moment: the upload retries.',
+  too_many_uploads: 'You have too many unfinished uploads: save or cancel one first.',
+  range_not_satisfiable: 'The server could not send that part of the file.',
+}
+
+/**
+ * The server's own words under the headline: they name the very file and limit, and a hook's
+ * refusal is only in them. They come in the server's language.
+ */
+export function errorDetail(error: UploadError, tm: T): string | undefined {
+  if ((error.kind !== 'server' && error.kind !== 'expired') || !error.message) return undefined
+  return tm('resumable.serverSaid', 'The server said: {{message}}', { message: error.message })
+}
+
 export function errorMessage(error: UploadError, tm: T): string {
   const failed = (): string => tm('resumable.uploadFailed', 'The upload failed. Check your connection and try again.')
   switch (error.kind) {
@@ -35,9 +64,10 @@ export function errorMessage(error: UploadError, tm: T): string {
   case 'unconfirmed':
     return tm('resumable.notConfirmed', 'The server did not confirm the upload. Try again.')
   case 'expired':
+    return tm('resumable.errors.expired', ERROR_TEXT.expired)
   case 'server':
   default:
-    return error.message || failed()
+    return error.code ? tm(`resumable.errors.${error.code}`, ERROR_TEXT[error.code]) : failed()
   }
 }
 

@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { join, dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { resumableUploadFeature, buildAuthenticatedRouter, closeResumableUploads } from 'adminjs-resumable'
+import { resumableUploadFeature, buildAuthenticatedRouter, closeResumableUploads, withResumableLocales } from 'adminjs-resumable'
 import { assetsUrl, servePrebuiltBundles, usesPrebuiltBundles } from './production-assets.js'
 
 AdminJS.registerAdapter({ Resource: AdminJSSequelize.Resource, Database: AdminJSSequelize.Database })
@@ -83,6 +83,23 @@ export async function bundleComponents(env = process.env) {
   await sequelize.close()
 }
 
+/**
+ * English and German, German's AdminJS texts included: ADMIN_LANGUAGE picks the one a page opens
+ * in, and the language menu in the top bar switches between them.
+ */
+export function exampleLocale(env = process.env) {
+  return withResumableLocales({
+    language: env.ADMIN_LANGUAGE || 'en',
+    availableLanguages: ['en', 'de'],
+    translations: {
+      de: {
+        labels: { Document: 'Dokumente' },
+        resources: { Document: { properties: { title: 'Titel', file: 'Datei', createdAt: 'Erstellt', updatedAt: 'Geändert' } } },
+      },
+    },
+  })
+}
+
 /** The example's AdminJS instance: one `Document` resource whose `file` is uploaded in chunks. */
 export function defineAdmin(env, Document, uploadDir) {
   const componentLoader = new ComponentLoader()
@@ -92,6 +109,7 @@ export function defineAdmin(env, Document, uploadDir) {
     componentLoader,
     assetsCDN: usesPrebuiltBundles() ? assetsUrl(env) : undefined,
     branding: { companyName: 'adminjs-resumable example', withMadeWithLove: false },
+    locale: exampleLocale(env),
     resources: [{
       resource: Document,
       options: {

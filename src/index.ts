@@ -20,3 +20,4 @@ export type {
 } from './store/types.js'
 export * from './errors.js'
 export { chunkCount, chunkLength, chunkOffset } from './shared/arithmetic.js'
+export { resumableLocales, withResumableLocales, type LocaleOption, type ResumableTranslation } from './locale/index.js'

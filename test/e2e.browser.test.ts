@@ -481,6 +481,8 @@ describeBrowser('Document form in Chromium with the real resumablejs', () => {
       const error = page.locator('[data-testid=resumable-error]')
       await expect(error.getAttribute('data-kind')).resolves.toBe('server')
       await expect(error.innerText()).resolves.toMatch(/declared as application\/pdf, but its content is not/)
+      // Under the code's own headline: the server's words are the detail.
+      await expect(error.innerText()).resolves.toMatch(/^The server does not accept this type of file\./)
       expect(traffic.posts({ chunk: 1 }).map((e) => e.status)).toContain(415)
       const [row] = await typed.app.Document.findAll({ raw: true })
       expect(row).toBeUndefined()

@@ -1,6 +1,7 @@
 import type AdminJS from 'adminjs'
 import type { Request, Response } from 'express'
 import { Forbidden, NotFound, RangeNotSatisfiable } from '../errors.js'
+import { INLINE_PARAM, previewKind } from '../shared/preview.js'
 import { sendError } from './respond.js'
 import { resolveTarget } from './target.js'
 
@@ -27,10 +28,17 @@ export function parseRange(header: string | undefined, size: number): { start: n
   return { start, end }
 }
 
-function contentDisposition(filename: string): string {
+function contentDisposition(filename: string, inline: boolean): string {
   const ascii = filename.replace(/[^\x20-\x7E]/g, '_').replace(/["\\]/g, '_')
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`
+  return `${inline ? 'inline' : 'attachment'}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`
 }
+
+/**
+ * For a file shown inline: nothing loads but the file itself (the browser's own image, media or
+ * PDF viewer), no script runs, and `sandbox` gives the document an opaque origin, so even a
+ * browser that misread the bytes could not reach the admin's cookies or pages.
+ */
+const INLINE_POLICY = "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
 
 /** GET/HEAD: streams a saved file to staff who may `show` its record, with HTTP Range support. */
 export function downloadFile(admin: AdminJS) {
@@ -58,9 +66,14 @@ export function downloadFile(admin: AdminJS) {
         res.setHeader('Content-Range', `bytes */${stat.size}`)
         throw error
       }
+      // Inline only when asked for and only for types a browser renders without running anything.
+      const kind = req.query[INLINE_PARAM] === '1' ? previewKind(type) : null
       res.setHeader('Accept-Ranges', 'bytes')
       res.setHeader('Content-Type', type)
-      res.setHeader('Content-Disposition', contentDisposition(filename))
+      res.setHeader('Content-Disposition', contentDisposition(filename, kind !== null))
+      if (kind) res.setHeader('Content-Security-Policy', INLINE_POLICY)
+      // Staff-only bytes: no other site may embed them, even where the browser sends the cookie.
+      res.setHeader('Cross-Origin-Resource-Policy', 'same-origin')
       res.setHeader('Last-Modified', stat.modifiedAt.toUTCString())
       res.setHeader('X-Content-Type-Options', 'nosniff')
       res.setHeader('Cache-Control', 'private, no-store')

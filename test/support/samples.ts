@@ -50,3 +50,30 @@ export function signed(type: keyof typeof SIGNATURES, size: number, seed = 1): B
   const head = SIGNATURES[type]
   return Buffer.concat([head, bytes(Math.max(size - head.length, 0), seed)]).subarray(0, size)
 }
+
+/** A playable PCM WAV: `seconds` of a 440 Hz tone, 8 kHz mono 16-bit. */
+export function wavFile(seconds = 1): Buffer {
+  const rate = 8000
+  const samples = Math.round(seconds * rate)
+  const data = Buffer.alloc(samples * 2)
+  for (let i = 0; i < samples; i += 1) data.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / rate)), i * 2)
+  const header = Buffer.alloc(44)
+  header.write('RIFF', 0)
+  header.writeUInt32LE(36 + data.length, 4)
+  header.write('WAVEfmt ', 8)
+  header.writeUInt32LE(16, 16)
+  header.writeUInt16LE(1, 20) // PCM
+  header.writeUInt16LE(1, 22) // mono
+  header.writeUInt32LE(rate, 24)
+  header.writeUInt32LE(rate * 2, 28)
+  header.writeUInt16LE(2, 32)
+  header.writeUInt16LE(16, 34)
+  header.write('data', 36)
+  header.writeUInt32LE(data.length, 40)
+  return Buffer.concat([header, data])
+}
+
+/** An SVG image with a script in it: fine in an `<img>`, dangerous as a page. */
+export function svgFile(): Buffer {
+  return Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script><rect width="10" height="10"/></svg>\n')
+}
