@@ -145,6 +145,9 @@ function limitBody(req: Request, maxBytes: number): Readable {
   })())
 }
 
+/** How much of a refused body we read before the route knows the chunk size (no session, ...). */
+export const PRE_AUTH_DRAIN = 16 * 1024 * 1024
+
 /**
  * After an error, the rest of the body is read and dropped (bounded), so the client gets the answer
  * instead of a reset; past the bound, the connection is closed.

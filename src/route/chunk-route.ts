@@ -6,14 +6,12 @@ import { belongsTo, hashText, isUploadId, uploadId } from '../protocol/scope.js'
 import { chunkOffset } from '../protocol/arithmetic.js'
 import { manifestDifferences } from '../store/manifest.js'
 import type { UploadManifest } from '../store/types.js'
-import { drainRequest, readChunkBody } from './chunk-body.js'
+import { drainRequest, PRE_AUTH_DRAIN, readChunkBody } from './chunk-body.js'
 import { sendError } from './respond.js'
 import { assertCanUpload, assertXhr, resolveTarget, type Target } from './target.js'
 
 /** Headroom for multipart boundaries and the Resumable.js fields around a chunk's bytes. */
 const ENVELOPE = 64 * 1024
-/** How much of a refused body we read before the route knows the chunk size (no session, ...). */
-const PRE_AUTH_DRAIN = 16 * 1024 * 1024
 
 function query(req: Request): RawParams {
   return req.query as RawParams
@@ -118,11 +116,11 @@ export function uploadChunk(admin: AdminJS) {
         : { status: 'partial' })
     } catch (error) {
       if (!req.complete) {
-        res.setHeader('Connection', 'close')
         // Read and drop the rest (bounded) so that the browser sees this answer (a 401 must reach
         // the component as a 401, not as a connection reset that Resumable.js silently retries).
         // Never less than PRE_AUTH_DRAIN: a 413 for a Content-Length just over maxBody would
-        // otherwise always end in a reset instead of the 413.
+        // otherwise always end in a reset instead of the 413. No `Connection: close`: Node would
+        // close the socket as soon as the answer is written, before the drain could help.
         drainRequest(req, Math.max(maxBody, PRE_AUTH_DRAIN))
       }
       sendError(res, error)

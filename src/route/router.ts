@@ -1,6 +1,7 @@
 import type AdminJS from 'adminjs'
-import express, { type Router } from 'express'
-import { MethodNotAllowed, NotFound } from '../errors.js'
+import express, { type Request, type Response, type Router } from 'express'
+import { MethodNotAllowed, NotFound, type ResumableError } from '../errors.js'
+import { drainRequest, PRE_AUTH_DRAIN } from './chunk-body.js'
 import { cancelUpload, testChunk, uploadChunk } from './chunk-route.js'
 import { downloadFile } from './download.js'
 import { sendError } from './respond.js'
@@ -17,16 +18,25 @@ export function createResumableRouter(admin: AdminJS): Router {
   router.post('/:resourceId/:propertyPath', uploadChunk(admin))
   router.delete('/:resourceId/:propertyPath', cancelUpload(admin))
   router.all('/:resourceId/:propertyPath', (req, res) => {
-    if (!req.complete) res.setHeader('Connection', 'close')
     res.setHeader('Allow', 'GET, POST, DELETE')
-    sendError(res, new MethodNotAllowed(`${req.method} is not supported on the chunk route.`))
+    refuseUnread(req, res, new MethodNotAllowed(`${req.method} is not supported on the chunk route.`))
   })
   // Path-less on purpose: route patterns for "anything" differ between Express 4 ('*') and 5
   // ('/{*rest}'), and a pattern one major does not understand matches nothing there. The body guard
   // skips this prefix, so a request no route here answers would fall through to express-formidable.
   router.use((req, res) => {
-    if (!req.complete) res.setHeader('Connection', 'close')
-    sendError(res, new NotFound('No such resumable upload route.'))
+    refuseUnread(req, res, new NotFound('No such resumable upload route.'))
   })
   return router
+}
+
+/**
+ * Answers at once, then reads and drops the rest of the body up to a bound and closes the
+ * connection past it. No `Connection: close`: Node would close the socket right after the answer
+ * with the body still arriving, and the client, still sending, would mostly see a reset (EPIPE)
+ * instead of the answer. A body within the bound leaves the connection usable.
+ */
+function refuseUnread(req: Request, res: Response, error: ResumableError): void {
+  drainRequest(req, PRE_AUTH_DRAIN)
+  sendError(res, error)
 }
