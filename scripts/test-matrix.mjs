@@ -13,7 +13,7 @@
 // Express 4: it has to be the one `express` that everything resolves: the tests, src/ (through
 // jest), @adminjs/express (a peer), and the child processes (example app, test fixtures), which
 // are plain Node ESM and so ignore jest's moduleNameMapper and NODE_PATH. So the suite runs from a
-// copy of the working tree (test/.tmp/matrix/express-4) whose node_modules is a hard-link copy of
+// copy of the working tree (in the OS temp folder) whose node_modules is a hard-link copy of
 // ours with express@4 in place of express (installed with its own dependencies nested inside it,
 // so that express 5's dependencies at the top level are never picked up by it).
 //
@@ -21,7 +21,9 @@
 // packed-app test through PACKED_TARBALL; each scratch app is installed once per Express major and
 // kept in the OS temp folder between runs (see test/support/packed-app.ts).
 import { spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -72,23 +74,25 @@ function nodeBinary(major) {
 
 /** A copy of the working tree resolving express@4 everywhere (see the header). */
 function express4Tree() {
-  const tree = path.join(work, 'express-4')
+  // Outside the repo: a copy cannot live inside what it copies, and nothing in it may resolve a
+  // module from the repo's node_modules by walking up.
+  const tree = path.join(os.tmpdir(), `adminjs-resumable-express-4-${createHash('sha1').update(repo).digest('hex').slice(0, 8)}`)
   const express4 = path.join(work, 'express-4-package')
   const installed = path.join(express4, 'node_modules', 'express')
   if (!fs.existsSync(installed)) npmInstall(express4, ['express@^4.18.0'], ['--install-strategy=nested'])
 
   fs.rmSync(tree, { recursive: true, force: true })
   fs.mkdirSync(tree, { recursive: true })
-  fs.cpSync(repo, tree, {
-    recursive: true,
-    filter: (source) => {
-      const relative = path.relative(repo, source).split(path.sep).join('/')
-      if (!relative) return true
-      const name = path.basename(source)
-      if (NOT_COPIED.has(name) || NOT_COPIED_PATHS.has(relative) || name.endsWith('.tgz')) return false
-      return true
-    },
-  })
+  const copied = (source) => {
+    const relative = path.relative(repo, source).split(path.sep).join('/')
+    const name = path.basename(source)
+    return !NOT_COPIED.has(name) && !NOT_COPIED_PATHS.has(relative) && !name.endsWith('.tgz')
+  }
+  // Entry by entry: cpSync refuses to copy a folder into a folder inside it.
+  for (const name of fs.readdirSync(repo)) {
+    const source = path.join(repo, name)
+    if (copied(source)) fs.cpSync(source, path.join(tree, name), { recursive: true, filter: copied })
+  }
   // Hard links: a second copy of node_modules would cost ~400 MB and a minute of disk writes.
   must('cp', ['-al', path.join(repo, 'node_modules'), path.join(tree, 'node_modules')])
   fs.rmSync(path.join(tree, 'node_modules', 'express'), { recursive: true, force: true })
