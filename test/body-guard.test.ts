@@ -202,6 +202,19 @@ function request(server: Server, opts: RequestOptions): Promise<Outcome> {
       res.on('end', done)
       res.on('error', done)
     })
+    // Once the answer has ended, Node's client no longer forwards its socket's 'drain', 'error'
+    // and 'close' to the request: a client that goes on sending (keepSending) watches the socket.
+    req.on('socket', (socket) => {
+      socket.on('error', (err: NodeJS.ErrnoException) => {
+        if (answered && !outcome.writeError) outcome.writeError = err.code
+      })
+      socket.on('close', () => {
+        if (!answered || finished) return
+        writerDone = true
+        responseDone = true
+        maybeFinish()
+      })
+    })
     req.on('error', (err: NodeJS.ErrnoException) => {
       writerDone = true
       if (!answered) {
@@ -231,6 +244,8 @@ function request(server: Server, opts: RequestOptions): Promise<Outcome> {
             }
             req.on('drain', done)
             req.on('close', done)
+            req.socket?.once('drain', done)
+            req.socket?.once('close', done)
           })
         }
       }
@@ -327,14 +342,14 @@ describe('body guard against a real AdminJS stack', () => {
       contentLength: true,
       keepSending: true,
     })
-    // The server answered while the client had handed over less than 10% of the body, and then
-    // hung up instead of draining the rest: the client, still sending, gets EPIPE/ECONNRESET.
+    // The server answered while the client had handed over less than 10% of the body, and hung up
+    // after reading at most REFUSED_BODY_DRAIN more instead of the rest: the client, still sending,
+    // gets EPIPE/ECONNRESET.
     expect(res.sentAtAnswer).toBeLessThan(total / 10)
     expect(res.sentAll).toBe(false)
     expect(['ECONNRESET', 'EPIPE']).toContain(res.writeError ?? res.errorCode)
     if (res.status !== undefined) {
       expect(res.status).toBe(401)
-      expect(res.headers?.connection).toBe('close')
       expect(JSON.parse(res.body!)).toEqual({
         status: 'error',
         code: 'not_authenticated',
@@ -431,7 +446,6 @@ describe('body guard against a real AdminJS stack', () => {
     expect(res.sentAtAnswer).toBeLessThan(total / 10)
     if (res.status !== undefined) {
       expect(res.status).toBe(413)
-      expect(res.headers?.connection).toBe('close')
       expect(JSON.parse(res.body!)).toEqual({ status: 'error', code: 'too_large', message: expect.any(String) })
     } else {
       expect(['ECONNRESET', 'EPIPE']).toContain(res.errorCode)
@@ -457,7 +471,6 @@ describe('body guard against a real AdminJS stack', () => {
     expect(res.sentAtAnswer).toBeLessThan(total / 10)
     if (res.status !== undefined) {
       expect(res.status).toBe(413)
-      expect(res.headers?.connection).toBe('close')
       expect(JSON.parse(res.body!).code).toBe('too_large')
     } else {
       expect(['ECONNRESET', 'EPIPE']).toContain(res.errorCode)
@@ -481,7 +494,6 @@ describe('body guard against a real AdminJS stack', () => {
     })
     if (res.status !== undefined) {
       expect(res.status).toBe(413)
-      expect(res.headers?.connection).toBe('close')
       expect(JSON.parse(res.body!).code).toBe('too_large')
     } else {
       expect(['ECONNRESET', 'EPIPE']).toContain(res.errorCode)

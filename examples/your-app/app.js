@@ -82,12 +82,13 @@ const router = buildAuthenticatedRouter(admin, {
 const app = express()
 app.use(admin.options.rootPath, router)
 // Development: AdminJS bundles the components (ours among them) and rebuilds them on change. In
-// production, build the bundle before starting (see the README's "Production").
+// production, build the bundle before starting (the package README says how).
 if (env.NODE_ENV !== 'production') await admin.watch()
 
 const port = Number(env.PORT || 3000)
 const host = env.HOST || '127.0.0.1'
-const server = app.listen(port, host, () => {
+const server = app.listen(port, host, (error) => {
+  if (error) return // Express 5 passes listen errors here too; the 'error' handler reports them
   console.log(`AdminJS is at http://${host}:${server.address().port}${admin.options.rootPath}`)
 })
 server.on('error', (error) => {

@@ -182,9 +182,17 @@ function markParsed(req: GuardedRequest, fields: Record<string, unknown>, files:
 }
 
 /**
- * One response, never `next(err)`. The body was not (fully) read: `Connection: close`, so Node ends
- * the connection after the response instead of draining the rest of the body for keep-alive. If the
- * client is already gone there is nobody to answer: just make sure the socket is closed.
+ * How much of a refused body is read and dropped after the answer, so that a client still sending
+ * reads the answer instead of a connection reset; past it the connection is closed.
+ */
+export const REFUSED_BODY_DRAIN = 16 * 1024 * 1024
+
+/**
+ * One response, never `next(err)`. The body was not (fully) read: the answer goes out at once and at
+ * most REFUSED_BODY_DRAIN more bytes are read and dropped, then the connection is closed. Not
+ * `Connection: close`: Node would close the socket right after the answer with the body still
+ * arriving, and the client would mostly see EPIPE/ECONNRESET instead. If the client is already gone
+ * there is nobody to answer: just make sure the socket is closed.
  */
 function refuse(
   req: IncomingMessage,
@@ -201,7 +209,7 @@ function refuse(
     socket?.destroy()
     return
   }
-  if (!bodyConsumed) res.setHeader('Connection', 'close')
+  if (!bodyConsumed && !req.complete) drainThenClose(req, REFUSED_BODY_DRAIN)
   res.statusCode = status
   res.setHeader('Cache-Control', 'no-store')
   if (status === 401 && !api) res.setHeader('WWW-Authenticate', 'Session')
@@ -215,6 +223,15 @@ function refuse(
   }
   res.setHeader('Content-Length', Buffer.byteLength(body))
   res.end(body)
+}
+
+function drainThenClose(req: IncomingMessage, maxBytes: number): void {
+  let seen = 0
+  req.on('data', (piece: Buffer) => {
+    seen += piece.length
+    if (seen > maxBytes) req.destroy()
+  })
+  req.resume()
 }
 
 export function resolveLimits(partial?: Partial<BodyLimits>): BodyLimits {
