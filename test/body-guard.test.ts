@@ -237,15 +237,18 @@ function request(server: Server, opts: RequestOptions): Promise<Outcome> {
         sent += chunk.length
         if (!req.write(chunk)) {
           await new Promise<void>((r) => {
+            const socket = req.socket
             const done = (): void => {
               req.off('drain', done)
               req.off('close', done)
+              socket?.off('drain', done)
+              socket?.off('close', done)
               r()
             }
             req.on('drain', done)
             req.on('close', done)
-            req.socket?.once('drain', done)
-            req.socket?.once('close', done)
+            socket?.on('drain', done)
+            socket?.on('close', done)
           })
         }
       }
