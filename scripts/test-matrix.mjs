@@ -91,7 +91,7 @@ function express4Tree() {
   // Entry by entry: cpSync refuses to copy a folder into a folder inside it.
   for (const name of fs.readdirSync(repo)) {
     const source = path.join(repo, name)
-    if (copied(source)) fs.cpSync(source, path.join(tree, name), { recursive: true, filter: copied })
+    if (copied(source)) fs.cpSync(source, path.join(tree, name), { recursive: true, filter: copied, preserveTimestamps: true })
   }
   // Hard links: a second copy of node_modules would cost ~400 MB and a minute of disk writes.
   must('cp', ['-al', path.join(repo, 'node_modules'), path.join(tree, 'node_modules')])
