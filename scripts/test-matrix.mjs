@@ -40,6 +40,9 @@ const TESTS = list(process.env.MATRIX_TESTS, [
   'test/save.test.ts',
   'test/download.test.ts',
 ])
+// The oldest Express 4 that the peer range (and @adminjs/express's own) admits: the in-repo suites
+// run on it, while the packed app gets the newest 4.x from the registry, so both ends are tested.
+const EXPRESS_4 = process.env.MATRIX_EXPRESS_4_VERSION || '4.18.2'
 // Never copied into the Express 4 tree: installs, run state, VCS data.
 const NOT_COPIED = new Set(['node_modules', '.git', '.adminjs', 'coverage'])
 const NOT_COPIED_PATHS = new Set(['test/.tmp', 'bench/.tmp', 'example-app/data', 'example-app/uploads'])
@@ -79,7 +82,11 @@ function express4Tree() {
   const tree = path.join(os.tmpdir(), `adminjs-resumable-express-4-${createHash('sha1').update(repo).digest('hex').slice(0, 8)}`)
   const express4 = path.join(work, 'express-4-package')
   const installed = path.join(express4, 'node_modules', 'express')
-  if (!fs.existsSync(installed)) npmInstall(express4, ['express@^4.18.0'], ['--install-strategy=nested'])
+  const version = () => JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf8')).version
+  if (!fs.existsSync(installed) || version() !== EXPRESS_4) {
+    fs.rmSync(express4, { recursive: true, force: true })
+    npmInstall(express4, [`express@${EXPRESS_4}`], ['--install-strategy=nested'])
+  }
 
   fs.rmSync(tree, { recursive: true, force: true })
   fs.mkdirSync(tree, { recursive: true })
