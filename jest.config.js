@@ -5,6 +5,8 @@ export default {
   moduleNameMapper: { '^adminjs-resumable$': '<rootDir>/src/index.ts', '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
+  // Run state and installs of scratch apps: never modules of this project.
+  modulePathIgnorePatterns: ['<rootDir>/test/\\.tmp/', '<rootDir>/examples/.*/node_modules/', '<rootDir>/bench/\\.tmp/'],
   globalSetup: '<rootDir>/test/support/global-setup.mjs',
   globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
   testTimeout: 120000,

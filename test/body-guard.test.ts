@@ -201,6 +201,19 @@ function request(server: Server, opts: RequestOptions): Promise<Outcome> {
       res.on('end', done)
       res.on('error', done)
     })
+    // Once the answer has ended, Node's client no longer forwards its socket's 'drain', 'error'
+    // and 'close' to the request: a client that goes on sending (keepSending) watches the socket.
+    req.on('socket', (socket) => {
+      socket.on('error', (err: NodeJS.ErrnoException) => {
+        if (answered && !outcome.writeError) outcome.writeError = err.code
+      })
+      socket.on('close', () => {
+        if (!answered || finished) return
+        writerDone = true
+        responseDone = true
+        maybeFinish()
+      })
+    })
     req.on('error', (err: NodeJS.ErrnoException) => {
       writerDone = true
       if (!answered) {
@@ -228,13 +241,18 @@ function request(server: Server, opts: RequestOptions): Promise<Outcome> {
         sent += chunk.length
         if (!req.write(chunk)) {
           await new Promise<void>((r) => {
+            const socket = req.socket
             const done = (): void => {
               req.off('drain', done)
               req.off('close', done)
+              socket?.off('drain', done)
+              socket?.off('close', done)
               r()
             }
             req.on('drain', done)
             req.on('close', done)
+            socket?.on('drain', done)
+            socket?.on('close', done)
           })
         }
       }
@@ -432,7 +450,6 @@ describe('body guard against a real AdminJS stack', () => {
     expect(res.sentAtAnswer).toBeLessThan(total / 10)
     if (res.status !== undefined) {
       expect(res.status).toBe(413)
-      expect(res.headers?.connection).toBe('close')
       expect(JSON.parse(res.body!)).toEqual({ status: 'error', code: 'too_large', message: expect.any(String) })
     } else {
       expect(['ECONNRESET', 'EPIPE']).toContain(res.errorCode)
@@ -458,7 +475,6 @@ describe('body guard against a real AdminJS stack', () => {
     expect(res.sentAtAnswer).toBeLessThan(total / 10)
     if (res.status !== undefined) {
       expect(res.status).toBe(413)
-      expect(res.headers?.connection).toBe('close')
       expect(JSON.parse(res.body!).code).toBe('too_large')
     } else {
       expect(['ECONNRESET', 'EPIPE']).toContain(res.errorCode)
@@ -482,7 +498,6 @@ describe('body guard against a real AdminJS stack', () => {
     })
     if (res.status !== undefined) {
       expect(res.status).toBe(413)
-      expect(res.headers?.connection).toBe('close')
       expect(JSON.parse(res.body!).code).toBe('too_large')
     } else {
       expect(['ECONNRESET', 'EPIPE']).toContain(res.errorCode)
@@ -656,12 +671,14 @@ describe('body guard against a real AdminJS stack', () => {
     await expectTempRestored(server, before)
   })
 
-  test('skipPaths are left untouched (the body is not read by the guard)', async () => {
+  test('skipPaths are left untouched (the body is read neither by the guard nor by express-formidable)', async () => {
     const server = await startServer()
     const cookie = await login(server)
+    const before = listing(server.tmp)
     const { body, total } = multipart(10 * KiB)
-    // Nothing is mounted at /api/resumable in the fixture: AdminJS answers 404 for the unknown route
-    // after express-formidable parsed the body (as in the stock stack), not a 413/401 from the guard.
+    // Nothing is mounted at /api/resumable in the fixture: AdminJS answers 404 for the unknown route,
+    // not a 413/401 from the guard, and express-formidable wrote nothing (the guard marked the body
+    // parsed: the routes under a skipped path read their bodies themselves).
     const res = await request(server, {
       path: '/admin/api/resumable/upload',
       cookie,
@@ -672,6 +689,7 @@ describe('body guard against a real AdminJS stack', () => {
     })
     expect(res.status).toBe(404)
     await expectAlive(server)
+    await expectTempRestored(server, before)
   })
 })
 

@@ -92,6 +92,10 @@ export function createBodyGuard(options: BodyGuardOptions): RequestHandler {
     }
     const path = req.path
     if (skipPaths.some((p) => p === '' || path === p || path.startsWith(`${p}/`))) {
+      // Those routes read the body themselves. Should a request there reach AdminJS's router
+      // anyway (a route that does not answer), express-formidable must still leave it alone: it
+      // would write the body to disk unchecked and crash the process past its maxFileSize.
+      markParsed(req, {}, {})
       next()
       return
     }

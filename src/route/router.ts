@@ -31,7 +31,10 @@ export function createResumableRouter(admin: AdminJS): Router {
     res.setHeader('Allow', 'GET, POST, DELETE')
     sendError(res, new MethodNotAllowed(`${req.method} is not supported on the chunk route.`))
   })
-  router.all('/{*rest}', (req, res) => {
+  // Path-less on purpose: route patterns for "anything" differ between Express 4 ('*') and 5
+  // ('/{*rest}'), and a pattern one major does not understand matches nothing there. The body guard
+  // skips this prefix, so a request no route here answers would fall through to express-formidable.
+  router.use((req, res) => {
     if (!req.complete) closeAfterAnswer(req, res)
     sendError(res, new NotFound('No such resumable upload route.'))
   })
