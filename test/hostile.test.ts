@@ -100,7 +100,7 @@ interface ChunkOptions {
 
 /** A file nobody has started: its first chunk would create an upload. */
 function freshFile(name: string): FileSpec {
-  return { identifier: `fresh-${name}-${process.pid}`, filename: `${name}.pdf`, type: 'application/pdf', data: bytes(5 * CHUNK + 100, 7), chunkSize: CHUNK }
+  return { identifier: `fresh-${name}-${process.pid}`, filename: `${name}.pdf`, type: 'application/pdf', data: signed('application/pdf', 5 * CHUNK + 100, 7), chunkSize: CHUNK }
 }
 
 /** Junk of `n` bytes: never the real chunk, so a slip into a held upload changes its final hash. */
@@ -341,10 +341,10 @@ const CASES: Case[] = [
   { group: 'type', name: 'application/pdfx against application/pdf', status: 415, send: () => post('admin', oddFile('x.pdf'), 1, { params: { resumableType: 'application/pdfx' } }) },
   { group: 'type', name: 'type changed to text/html mid-upload', status: 415, send: () => post('admin', A, 4, { params: { resumableType: 'text/html', resumableFilename: A.filename }, bytes: junk(CHUNK) }) },
   { group: 'type', name: 'test GET with image/png', status: 415, send: () => getTest('admin', oddFile('x.png'), 1, { params: { resumableType: 'image/png' } }) },
-  { group: 'content', name: 'evil.html declared as application/pdf', status: 415, creates: 'staging', send: () => post('admin', { ...oddFile('evil.html'), type: 'application/pdf', data: htmlFile(1000) }, 1) },
-  { group: 'content', name: 'a PDF declared as video/mp4', status: 415, creates: 'staging', send: () => post('admin', { ...oddFile('clip.mp4'), type: 'video/mp4', data: signed('application/pdf', 1000) }, 1) },
+  { group: 'content', name: 'evil.html declared as application/pdf', status: 415, send: () => post('admin', { ...oddFile('evil.html'), type: 'application/pdf', data: htmlFile(1000) }, 1) },
+  { group: 'content', name: 'a PDF declared as video/mp4', status: 415, send: () => post('admin', { ...oddFile('clip.mp4'), type: 'video/mp4', data: signed('application/pdf', 1000) }, 1) },
   { group: 'content', name: 'HTML bytes declared as application/octet-stream under a .pdf name (nothing contradicts the claim)', status: 200, kind: 'sanitised', storedName: 'page.pdf', send: () => post('admin', { ...oddFile('page.pdf'), data: htmlFile(1000) }, 1) },
-  { group: 'content', name: 'random bytes declared as video/mp4', status: 415, creates: 'staging', send: () => post('admin', { ...oddFile('clip.mp4'), type: 'video/mp4' }, 1) },
+  { group: 'content', name: 'random bytes declared as video/mp4', status: 415, send: () => post('admin', { ...oddFile('clip.mp4'), type: 'video/mp4' }, 1) },
 
   // ---- the part `file` ----
   { group: 'file part', name: 'missing (fields only)', status: 400, send: () => post('admin', A, 4, { parts: [] }) },
@@ -434,8 +434,8 @@ const CASES: Case[] = [
   { group: 'foreign', name: "editor POST with the admin's identifier and a short body (no upload of the editor's is left)", status: 400, send: () => post('editor', A, 4, { bytes: junk(CHUNK - 1) }) },
 
   // ---- a refused first chunk creates no upload ----
-  { group: 'first chunk', name: 'new upload, body one byte short', status: 400, send: () => post('admin', freshFile('short'), 1, { bytes: junk(CHUNK - 1) }) },
-  { group: 'first chunk', name: 'new upload, body one byte long', status: 400, send: () => post('admin', freshFile('long'), 1, { bytes: junk(CHUNK + 1) }) },
+  { group: 'first chunk', name: 'new upload, body one byte short', status: 400, send: () => post('admin', freshFile('short'), 1, { bytes: signed('application/pdf', CHUNK - 1, 666) }) },
+  { group: 'first chunk', name: 'new upload, body one byte long', status: 400, send: () => post('admin', freshFile('long'), 1, { bytes: signed('application/pdf', CHUNK + 1, 666) }) },
   { group: 'first chunk', name: 'new upload, a second file part after the chunk', status: 400, send: () => post('admin', freshFile('second-part'), 1, { parts: [{ name: 'file', data: junk(CHUNK) }, { name: 'file', data: junk(10) }] }) },
   { group: 'first chunk', name: 'new upload, last chunk with a short body', status: 400, send: () => post('admin', freshFile('last-short'), 5, { bytes: junk(10) }) },
 

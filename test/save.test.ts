@@ -432,20 +432,41 @@ describe.each(DATABASES)('Save on %s', (kind) => {
       expect(sha256(await readFile(saved(saved2!.filePath)))).toBe(sha256(data))
     })
 
-    test('edit: the new name is taken by a folder; the record keeps its old file, the answer is an error on `file`', async () => {
+    test('edit: the upload is cancelled during Save; the record keeps its old file, the answer is an error on `file`', async () => {
       const { id, data } = await createWithFile('keeps its file', bytes(CHUNK + 3, 132), 'old.pdf')
       const before = await row(id)
       const reference = await uploadAll(admin, spec(bytes(CHUNK + 9, 133), 'taken.pdf'))
-      const taken = join(t.uploadDir, 'documents', String(id), 'taken.pdf')
-      await mkdir(join(taken, 'inside'), { recursive: true })
+      // AdminJS writes the edited title before our hook places the file: cancel the upload then.
+      t.Document.addHook('beforeUpdate', 'cancel-during-edit', async () => {
+        const res = await admin.delete(`/admin/api/resumable/Document/file?reference=${reference}`).set('X-Requested-With', 'XMLHttpRequest')
+        expect(res.status).toBe(200)
+      })
       try {
         const res = await submit(admin, edit(id), { title: 'keeps its file 2', file: reference })
         expect(res.status).toBe(200)
-        expect(res.body.record.errors.file.message).toMatch(/could not be stored/)
+        expect(res.body.record.errors.file.message).toMatch(/no longer on the server/)
         expect(res.body.notice?.type).toBe('error')
         expectNoInternals(res.text)
         expect(await row(id)).toMatchObject({ filePath: before!.filePath, fileName: 'old.pdf' })
         expect(sha256(await readFile(saved(before!.filePath)))).toBe(sha256(data))
+      } finally {
+        t.Document.removeHook('beforeUpdate', 'cancel-during-edit')
+      }
+    })
+
+    test('edit: the new name is taken by a folder; the file is placed under a free name and the old one removed', async () => {
+      const { id } = await createWithFile('name taken', bytes(CHUNK + 3, 135), 'old.pdf')
+      const data = bytes(CHUNK + 9, 136)
+      const reference = await uploadAll(admin, spec(data, 'taken.pdf'))
+      const taken = join(t.uploadDir, 'documents', String(id), 'taken.pdf')
+      await mkdir(join(taken, 'inside'), { recursive: true })
+      try {
+        const res = await submit(admin, edit(id), { title: 'name taken 2', file: reference })
+        expect(res.body.record.errors).toEqual({})
+        const after = await row(id)
+        expect(after!.filePath).not.toBe(`documents/${id}/taken.pdf`)
+        expect(sha256(await readFile(saved(after!.filePath)))).toBe(sha256(data))
+        expect((await stat(taken)).isDirectory()).toBe(true)
       } finally {
         await rm(taken, { recursive: true, force: true })
       }
