@@ -22,8 +22,8 @@ import { fileURLToPath } from 'node:url'
 import http from 'node:http'
 import { performance } from 'node:perf_hooks'
 import { randomBytes } from 'node:crypto'
-import * as tus from 'tus-js-client'
 import { uploadResumable, request } from './resumable-client.mjs'
+import { uploadTus } from './tus-client.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const projectRoot = resolve(here, '..')
@@ -273,6 +273,20 @@ async function logIn(agent, base) {
   return cookie
 }
 
+/** Save: what the AdminJS form posts (title + the upload's reference) to the `new` action. */
+async function saveDocument(agent, base, cookie, reference) {
+  const boundary = `----bench${randomBytes(8).toString('hex')}`
+  const form = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="title"\r\n\r\nbench\r\n`
+    + `--${boundary}\r\nContent-Disposition: form-data; name="file"\r\n\r\n${reference}\r\n--${boundary}--\r\n`,
+  )
+  return request(agent, `${base}/admin/api/resources/Document/actions/new`, {
+    method: 'POST',
+    headers: { Cookie: cookie, 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': String(form.length) },
+    body: form,
+  })
+}
+
 async function runOurs(ctx, chunkSize, script = opts.oursServer, extraEnv = opts.oursEnv) {
   const dir = join(ctx.work, `ours-${randomBytes(4).toString('hex')}`)
   const uploadDir = join(dir, 'uploads')
@@ -300,17 +314,7 @@ async function runOurs(ctx, chunkSize, script = opts.oursServer, extraEnv = opts
     })
     if (!upload.complete?.reference) throw new Error(`no completing answer; problems: ${JSON.stringify(upload.problems.slice(0, 5))}`)
 
-    // Save: the AdminJS form posts title + the reference to the `new` action.
-    const boundary = `----bench${randomBytes(8).toString('hex')}`
-    const form = Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="title"\r\n\r\nbench\r\n`
-      + `--${boundary}\r\nContent-Disposition: form-data; name="file"\r\n\r\n${upload.complete.reference}\r\n--${boundary}--\r\n`,
-    )
-    const save = await request(agent, `${base}/admin/api/resources/Document/actions/new`, {
-      method: 'POST',
-      headers: { Cookie: cookie, 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': String(form.length) },
-      body: form,
-    })
+    const save = await saveDocument(agent, base, cookie, upload.complete.reference)
     const usage = await sampler.stop()
     agent.destroy()
     let saved = null
@@ -361,33 +365,9 @@ async function runTus(ctx, chunkSize, parallelUploads = 1) {
   const server = await startServer('tus', join(here, 'tus-server.mjs'), { TUS_DIR: dir })
   try {
     const sampler = await usageSampler(server.pid)
-    const patchStart = new WeakMap()
-    const patches = []
-    let lastPatch = null
-    const started = performance.now()
-    const url = await new Promise((res, rej) => {
-      const upload = new tus.Upload(createReadStream(ctx.source), {
-        endpoint: `http://127.0.0.1:${server.port}/files`,
-        chunkSize,
-        parallelUploads,
-        retryDelays: null,
-        metadata: { filename: 'bench.bin', filetype: 'application/octet-stream' },
-        storeFingerprintForResuming: false,
-        onBeforeRequest(req) {
-          if (req.getMethod() === 'PATCH') patchStart.set(req, performance.now())
-        },
-        onAfterResponse(req, res) {
-          if (req.getMethod() !== 'PATCH') return
-          const ms = performance.now() - patchStart.get(req)
-          patches.push(ms)
-          if (Number(res.getHeader('Upload-Offset')) === ctx.size || parallelUploads === 1) lastPatch = { ms, status: res.getStatus() }
-        },
-        onError: rej,
-        onSuccess: () => res(upload.url),
-      })
-      upload.start()
+    const { url, ms, patches, lastPatch } = await uploadTus({
+      endpoint: `http://127.0.0.1:${server.port}/files`, file: ctx.source, size: ctx.size, chunkSize, parallelUploads,
     })
-    const ms = performance.now() - started
     const usage = await sampler.stop()
     const id = url.split('/').pop()
     const sha = await sha256File(join(dir, id))
