@@ -573,13 +573,13 @@ async function main() {
   console.log(`\n${sizeLabel(opts.size)} file, ${opts.rounds} round(s), medians; MB/s = 10^6 bytes/s; "x tus" = / tus-js-client sequential on @tus/server+file-store`)
   const dropped = runs.filter((r) => r.cachesDropped).length
   console.log(dropped === runs.length ? 'kernel caches dropped before every run' : `kernel caches NOT dropped before ${runs.length - dropped} of ${runs.length} runs (needs root): results depend on what earlier work left in them`)
-  console.log(table)
+  if (rows.length) console.log(table)
   for (const s of summary) if (s.error) console.log(`${s.server} ${sizeLabel(s.chunkSize)}: ${s.error}`)
 
   let s3 = null
   if (ctx.s3) {
     await ctx.s3.stop()
-    s3 = s3Summary(runs, { chunks: opts.chunks, peers, median, fmt, sizeLabel })
+    s3 = s3Summary(runs, { chunks: opts.chunks, peers, unsupported, median, fmt, sizeLabel })
     console.log(`\nS3 rows, one s3rver (${ctx.s3.endpoint}) for all; parts = chunk size; "x tus-s3" = / tus-js-client on @tus/server+@tus/s3-store, "x direct-s3" = / lib-storage Upload straight to s3rver (3 parts in flight)`)
     console.log(s3.table)
     for (const line of s3.lines) console.log(line)

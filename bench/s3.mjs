@@ -160,9 +160,10 @@ export function s3Peers(h) {
       throw new NotAvailable(`the example app did not start with S3 settings (${lines.join(' / ') || String(error?.message).split('\n')[0]})`, OURS)
     }
     try {
-      const announced = server.log.some((l) => /\bS3\b|bucket/i.test(l))
-      if (!announced && !(await bucketExists(s3.client, bucket))) {
-        throw new NotAvailable(`the example app does not read S3_BUCKET yet (it started without creating bucket ${bucket} or mentioning S3)`, OURS)
+      // It read S3_BUCKET if it created the bucket, or at least names it (a bucket created on first use).
+      const named = server.log.some((l) => l.includes(bucket))
+      if (!named && !(await bucketExists(s3.client, bucket))) {
+        throw new NotAvailable(`the example app does not read S3_BUCKET yet (it started without creating bucket ${bucket} or naming it in its log)`, OURS)
       }
       const base = `http://127.0.0.1:${server.port}`
       const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
@@ -266,7 +267,7 @@ export function s3Peers(h) {
 }
 
 /** The S3 table: ratios against tus-s3 and direct-s3, s3rver's CPU, and Save's cost at two file sizes. */
-export function s3Summary(runs, { chunks, peers, median, fmt, sizeLabel }) {
+export function s3Summary(runs, { chunks, peers, unsupported = {}, median, fmt, sizeLabel }) {
   const summary = []
   const lines = []
   for (const chunkSize of chunks.filter((c) => c >= MIN_PART_SIZE)) {
@@ -308,7 +309,8 @@ export function s3Summary(runs, { chunks, peers, median, fmt, sizeLabel }) {
     s.server, sizeLabel(s.chunkSize), s.fileSize ? sizeLabel(s.fileSize) : '-', fmt(s.mbps, 1), fmt(s.ratioTusS3, 2), fmt(s.ratioDirectS3, 2),
     fmt(s.peakRssMiB), fmt(s.baselineRssMiB), fmt(s.growthRssMiB), fmt(s.serverCpuS, 2), fmt(s.s3CpuS, 2), fmt(s.clientCpuS, 2),
     fmt(s.finalizeMs, 1), fmt(s.saveMs, 1), fmt(s.saveAppCpuMs), fmt(s.saveS3CpuMs), fmt(s.medianPostMs, 1),
-    !s.runs ? '-' : s.shaOk ? 'ok' : 'MISMATCH', s.failed ? `${s.runs} (+${s.failed} failed)` : String(s.runs),
+    !s.runs ? '-' : s.shaOk ? 'ok' : 'MISMATCH',
+    unsupported[s.server] && !s.runs ? 'not available' : s.failed ? `${s.runs} (+${s.failed} failed)` : String(s.runs),
   ])
   const widths = head.map((x, i) => Math.max(x.length, ...rows.map((r) => r[i].length)))
   const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`
