@@ -585,7 +585,7 @@ async function main() {
     for (const line of s3.lines) console.log(line)
     for (const s of s3.summary) if (s.error) console.log(`${s.server} ${sizeLabel(s.chunkSize)}: ${s.error}`)
   }
-  for (const [peer, why] of Object.entries(unsupported)) if (why.startsWith('not available')) console.log(`${peer}: ${why}`)
+  for (const [peer, why] of Object.entries(unsupported)) if (peers.includes(peer) && why.startsWith('not available')) console.log(`${peer}: ${why}`)
   for (const note of s3Notes) console.log(note)
   console.log(`rounds took ${fmt((performance.now() - started) / 1000)} s`)
 
