@@ -1,4 +1,4 @@
-// npm run bench [-- --size 512M --rounds 3 --chunks 1M,5M --only ours,ours-defaults,tus,plain,disk,adminjs-alone --cpu-prof --large --keep]
+// npm run bench [-- --size 512M --rounds 3 --chunks 1M,5M --only ours,ours-defaults,tus,plain,disk,adminjs-alone --cpu-prof --large --keep --s3|--no-s3]
 //
 // Uploads one random file to: our stack (the example app: Express + AdminJS + Sequelize/SQLite +
 // adminjs-resumable) with a Resumable.js 1.1.0 protocol client; @tus/server + @tus/file-store with
@@ -10,8 +10,9 @@
 // as `npm start` starts it (package.json: its memory settings), "ours-defaults" the same app with
 // node's defaults. "adminjs-alone" is the same AdminJS app, started the same way as "ours" but
 // without the plugin, measured idle after login: its RSS is the floor under ours. "RSS growth" is the
-// peak minus the RSS right before the upload. Results: a table on stdout and
-// bench/results/latest.json (+ latest-<size>.json).
+// peak minus the RSS right before the upload. With s3rver installed (or --s3), the S3 rows of
+// bench/s3.mjs run in the same rounds at the chunk sizes of at least 5 MiB, against one s3rver.
+// Results: tables on stdout and bench/results/latest.json (+ latest-<size>.json).
 import { spawn, spawnSync } from 'node:child_process'
 import { createHash, randomFillSync } from 'node:crypto'
 import { createReadStream, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs'
@@ -22,8 +23,9 @@ import { fileURLToPath } from 'node:url'
 import http from 'node:http'
 import { performance } from 'node:perf_hooks'
 import { randomBytes } from 'node:crypto'
-import * as tus from 'tus-js-client'
 import { uploadResumable, request } from './resumable-client.mjs'
+import { uploadTus } from './tus-client.mjs'
+import { MIN_PART_SIZE, NotAvailable, S3_PEERS, s3Peers, s3Summary, s3rverInstalled, startS3rver } from './s3.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const projectRoot = resolve(here, '..')
@@ -40,7 +42,7 @@ function parseBytes(text) {
 function parseArgs(argv) {
   const opts = {
     size: 512 * MiB, rounds: 3, chunks: [1 * MiB, 5 * MiB], only: null, cpuProf: false, keep: false,
-    tusParallel: true, out: null, oursServer: 'example-app/server.js', oursEnv: {}, protos: [],
+    tusParallel: true, out: null, oursServer: 'example-app/server.js', oursEnv: {}, protos: [], s3: null,
   }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
@@ -57,6 +59,8 @@ function parseArgs(argv) {
     else if (name === '--cpu-prof') opts.cpuProf = true
     else if (name === '--keep') opts.keep = true
     else if (name === '--no-tus-parallel') opts.tusParallel = false
+    else if (name === '--s3') opts.s3 = true
+    else if (name === '--no-s3') opts.s3 = false
     else if (name === '--out') opts.out = val()
     else if (name === '--ours-server') opts.oursServer = val()
     else if (name === '--proto') opts.protos.push({ name: `ours-${val()}`, script: null, env: {} })
@@ -70,7 +74,7 @@ function parseArgs(argv) {
     }
     else if (name === '--ours-env') { const [k, ...v] = val().split('='); opts.oursEnv[k] = v.join('=') }
     else if (name === '--help' || name === '-h') {
-      console.log('npm run bench -- [--size 512M|2G] [--rounds 3] [--chunks 1M,5M] [--only ours,ours-defaults,tus,tus-par3,plain,disk,adminjs-alone] [--large] [--cpu-prof] [--no-tus-parallel] [--keep]')
+      console.log('npm run bench -- [--size 512M|2G] [--rounds 3] [--chunks 1M,5M] [--only ours,ours-defaults,tus,tus-par3,plain,disk,adminjs-alone] [--large] [--cpu-prof] [--no-tus-parallel] [--keep] [--s3|--no-s3: the rows ours-s3,ours-s3-quarter,tus-s3,direct-s3; on by default when s3rver is installed]')
       process.exit(0)
     } else throw new Error(`Unknown argument ${a}`)
   }
@@ -273,6 +277,20 @@ async function logIn(agent, base) {
   return cookie
 }
 
+/** Save: what the AdminJS form posts (title + the upload's reference) to the `new` action. */
+async function saveDocument(agent, base, cookie, reference) {
+  const boundary = `----bench${randomBytes(8).toString('hex')}`
+  const form = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="title"\r\n\r\nbench\r\n`
+    + `--${boundary}\r\nContent-Disposition: form-data; name="file"\r\n\r\n${reference}\r\n--${boundary}--\r\n`,
+  )
+  return request(agent, `${base}/admin/api/resources/Document/actions/new`, {
+    method: 'POST',
+    headers: { Cookie: cookie, 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': String(form.length) },
+    body: form,
+  })
+}
+
 async function runOurs(ctx, chunkSize, script = opts.oursServer, extraEnv = opts.oursEnv) {
   const dir = join(ctx.work, `ours-${randomBytes(4).toString('hex')}`)
   const uploadDir = join(dir, 'uploads')
@@ -300,17 +318,7 @@ async function runOurs(ctx, chunkSize, script = opts.oursServer, extraEnv = opts
     })
     if (!upload.complete?.reference) throw new Error(`no completing answer; problems: ${JSON.stringify(upload.problems.slice(0, 5))}`)
 
-    // Save: the AdminJS form posts title + the reference to the `new` action.
-    const boundary = `----bench${randomBytes(8).toString('hex')}`
-    const form = Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="title"\r\n\r\nbench\r\n`
-      + `--${boundary}\r\nContent-Disposition: form-data; name="file"\r\n\r\n${upload.complete.reference}\r\n--${boundary}--\r\n`,
-    )
-    const save = await request(agent, `${base}/admin/api/resources/Document/actions/new`, {
-      method: 'POST',
-      headers: { Cookie: cookie, 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': String(form.length) },
-      body: form,
-    })
+    const save = await saveDocument(agent, base, cookie, upload.complete.reference)
     const usage = await sampler.stop()
     agent.destroy()
     let saved = null
@@ -361,33 +369,9 @@ async function runTus(ctx, chunkSize, parallelUploads = 1) {
   const server = await startServer('tus', join(here, 'tus-server.mjs'), { TUS_DIR: dir })
   try {
     const sampler = await usageSampler(server.pid)
-    const patchStart = new WeakMap()
-    const patches = []
-    let lastPatch = null
-    const started = performance.now()
-    const url = await new Promise((res, rej) => {
-      const upload = new tus.Upload(createReadStream(ctx.source), {
-        endpoint: `http://127.0.0.1:${server.port}/files`,
-        chunkSize,
-        parallelUploads,
-        retryDelays: null,
-        metadata: { filename: 'bench.bin', filetype: 'application/octet-stream' },
-        storeFingerprintForResuming: false,
-        onBeforeRequest(req) {
-          if (req.getMethod() === 'PATCH') patchStart.set(req, performance.now())
-        },
-        onAfterResponse(req, res) {
-          if (req.getMethod() !== 'PATCH') return
-          const ms = performance.now() - patchStart.get(req)
-          patches.push(ms)
-          if (Number(res.getHeader('Upload-Offset')) === ctx.size || parallelUploads === 1) lastPatch = { ms, status: res.getStatus() }
-        },
-        onError: rej,
-        onSuccess: () => res(upload.url),
-      })
-      upload.start()
+    const { url, ms, patches, lastPatch } = await uploadTus({
+      endpoint: `http://127.0.0.1:${server.port}/files`, file: ctx.source, size: ctx.size, chunkSize, parallelUploads,
     })
-    const ms = performance.now() - started
     const usage = await sampler.stop()
     const id = url.split('/').pop()
     const sha = await sha256File(join(dir, id))
@@ -466,6 +450,10 @@ const PEERS = {
   plain: (ctx, cs) => runPlain(ctx, cs),
   disk: (ctx) => runDisk(ctx),
   'adminjs-alone': (ctx) => runAdminjsAlone(ctx, NPM_START),
+  ...s3Peers({
+    here, oursServer: opts.oursServer, npmStart: NPM_START, startServer, usageSampler, cpuSeconds, logIn, saveDocument,
+    uploadResumable, makeSource, median, mbps,
+  }),
 }
 
 function fmt(n, digits = 0) {
@@ -482,7 +470,21 @@ async function main() {
     if (!proto.script) throw new Error(`${proto.name} needs --proto-server <script>`)
     PEERS[proto.name] = (ctx, cs) => runOurs(ctx, cs, proto.script, proto.env)
   }
-  const peers = (opts.only ?? ['ours', 'ours-defaults', 'tus', 'plain', 'disk', 'adminjs-alone', ...opts.protos.map((p) => p.name), ...(opts.tusParallel ? ['tus-par3'] : [])])
+  const s3Wanted = opts.s3 ?? (opts.only ? opts.only.some((p) => S3_PEERS.includes(p)) : s3rverInstalled(projectRoot))
+  let peers = (opts.only ?? ['ours', 'ours-defaults', 'tus', 'plain', 'disk', 'adminjs-alone', ...opts.protos.map((p) => p.name), ...(opts.tusParallel ? ['tus-par3'] : []), ...(s3Wanted ? S3_PEERS : [])])
+  for (const peer of peers) if (!PEERS[peer]) throw new Error(`Unknown peer ${peer} (known: ${Object.keys(PEERS).join(', ')})`)
+  if (!s3Wanted) peers = peers.filter((p) => !S3_PEERS.includes(p))
+  const s3Notes = []
+  if (peers.some((p) => S3_PEERS.includes(p))) {
+    if (!s3rverInstalled(projectRoot)) {
+      s3Notes.push('S3 rows: not available: s3rver is not installed (npm install)')
+      peers = peers.filter((p) => !S3_PEERS.includes(p))
+    } else if (!opts.chunks.some((c) => c >= MIN_PART_SIZE)) {
+      s3Notes.push(`S3 rows: not available: they need a chunk size of at least ${sizeLabel(MIN_PART_SIZE)} (S3's smallest part); --chunks gave ${opts.chunks.map(sizeLabel).join(', ')}`)
+      peers = peers.filter((p) => !S3_PEERS.includes(p))
+    }
+  }
+  for (const note of s3Notes) console.log(note)
   const main4 = peers.filter((p) => p !== 'tus-par3')
   const extra = peers.filter((p) => p === 'tus-par3')
   for (const f of ['lib/index.js', 'components/dist']) {
@@ -493,6 +495,11 @@ async function main() {
   console.log(`bench: ${sizeLabel(opts.size)} file, chunk sizes ${opts.chunks.map(sizeLabel).join(', ')}, ${opts.rounds} round(s), peers ${peers.join(', ')}; work dir ${workDir}`)
   ctx.sha = await makeSource(ctx.source, ctx.size)
   console.log(`source sha256 ${ctx.sha}`)
+  if (peers.some((p) => S3_PEERS.includes(p))) {
+    ctx.s3 = await startS3rver({ projectRoot, dir: join(workDir, 's3rver'), track: (child) => children.add(child) })
+    console.log(`s3rver ${ctx.s3.endpoint} (data in ${ctx.s3.dir}); S3 rows at chunk sizes ${opts.chunks.filter((c) => c >= MIN_PART_SIZE).map(sizeLabel).join(', ')}`)
+  }
+  const started = performance.now()
 
   const runs = []
   const unsupported = {}
@@ -503,6 +510,7 @@ async function main() {
       const order = [...main4.slice(shift), ...main4.slice(0, shift), ...extra]
       for (const peer of order) {
         if (unsupported[peer]) continue
+        if (S3_PEERS.includes(peer) && chunkSize < MIN_PART_SIZE) continue
         ctx.cachesDropped = resetKernelCaches(ctx.source)
         const label = `round ${round} ${sizeLabel(chunkSize)} ${peer}`
         try {
@@ -514,6 +522,11 @@ async function main() {
           if (r.problems?.length) console.log(`  first problems: ${JSON.stringify(r.problems.slice(0, 3))}`)
           if (r.serverErrors?.length) console.log(`  server log: ${r.serverErrors.slice(0, 5).join(' | ')}`)
         } catch (error) {
+          if (error instanceof NotAvailable) {
+            console.log(`${peer}: not available: ${error.message}`)
+            for (const p of error.peers) unsupported[p] = `not available: ${error.message}`
+            continue
+          }
           console.log(`${label}: FAILED ${String(error?.message ?? error).split('\n').slice(0, 6).join(' / ')}`)
           runs.push({ round, chunkSize, peer, cachesDropped: ctx.cachesDropped, error: String(error?.message ?? error).slice(0, 2000) })
           if (peer === 'tus-par3') unsupported[peer] = String(error?.message ?? error).slice(0, 500)
@@ -529,7 +542,7 @@ async function main() {
     const med = (peer, key) => median(of(peer).map((r) => r[key]))
     const tusMbps = med('tus', 'mbps')
     const diskMbps = med('disk', 'mbps')
-    for (const peer of peers) {
+    for (const peer of peers.filter((p) => !S3_PEERS.includes(p))) {
       const ok = of(peer)
       const failed = runs.filter((r) => r.peer === peer && r.chunkSize === chunkSize && r.error)
       const m = med(peer, 'mbps')
@@ -560,8 +573,21 @@ async function main() {
   console.log(`\n${sizeLabel(opts.size)} file, ${opts.rounds} round(s), medians; MB/s = 10^6 bytes/s; "x tus" = / tus-js-client sequential on @tus/server+file-store`)
   const dropped = runs.filter((r) => r.cachesDropped).length
   console.log(dropped === runs.length ? 'kernel caches dropped before every run' : `kernel caches NOT dropped before ${runs.length - dropped} of ${runs.length} runs (needs root): results depend on what earlier work left in them`)
-  console.log(table)
+  if (rows.length) console.log(table)
   for (const s of summary) if (s.error) console.log(`${s.server} ${sizeLabel(s.chunkSize)}: ${s.error}`)
+
+  let s3 = null
+  if (ctx.s3) {
+    await ctx.s3.stop()
+    s3 = s3Summary(runs, { chunks: opts.chunks, peers, unsupported, median, fmt, sizeLabel })
+    console.log(`\nS3 rows, one s3rver (${ctx.s3.endpoint}) for all; parts = chunk size; "x tus-s3" = / tus-js-client on @tus/server+@tus/s3-store, "x direct-s3" = / lib-storage Upload straight to s3rver (3 parts in flight)`)
+    console.log(s3.table)
+    for (const line of s3.lines) console.log(line)
+    for (const s of s3.summary) if (s.error) console.log(`${s.server} ${sizeLabel(s.chunkSize)}: ${s.error}`)
+  }
+  for (const [peer, why] of Object.entries(unsupported)) if (peers.includes(peer) && why.startsWith('not available')) console.log(`${peer}: ${why}`)
+  for (const note of s3Notes) console.log(note)
+  console.log(`rounds took ${fmt((performance.now() - started) / 1000)} s`)
 
   const result = {
     date: new Date().toISOString(),
@@ -572,8 +598,10 @@ async function main() {
       tusServer: JSON.parse(readFileSync(join(projectRoot, 'node_modules/@tus/server/package.json'), 'utf8')).version,
       tusFileStore: JSON.parse(readFileSync(join(projectRoot, 'node_modules/@tus/file-store/package.json'), 'utf8')).version,
       tusJsClient: JSON.parse(readFileSync(join(projectRoot, 'node_modules/tus-js-client/package.json'), 'utf8')).version,
+      ...(ctx.s3 ? Object.fromEntries(['@tus/s3-store', 's3rver', '@aws-sdk/lib-storage', '@aws-sdk/client-s3'].map((p) => [p, JSON.parse(readFileSync(join(projectRoot, 'node_modules', p, 'package.json'), 'utf8')).version])) : {}),
     },
     options: { ...opts }, size: opts.size, sha256: ctx.sha, table, summary,
+    s3: s3 ? { table: s3.table, summary: s3.summary, lines: s3.lines } : null, notes: s3Notes,
     runs: runs.map(({ ...r }) => r), unsupported,
   }
   const outDir = join(here, 'results')
