@@ -5,9 +5,7 @@ import { storageError } from './fs-errors.js'
 
 /**
  * Writes are batched to about this many bytes: four system calls per MiB instead of sixteen. Larger
- * batches cost more than they save: side by side in `npm run bench` (2 GiB, 1 MiB chunks), 1 MiB
- * batches were a third slower and used a third to a half more server CPU, with as many collections
- * of the heap, so not through the GC.
+ * batches measured slower and costlier in server CPU, not through the GC (bench/RESULTS.md).
  */
 const WRITE_BATCH = 256 * 1024
 
@@ -17,7 +15,7 @@ export async function writeExactly(data: FileHandle, chunk: ChunkWrite): Promise
   let pending: Buffer[] = []
   let pendingBytes = 0
   // One batch is written while the next one is received: waiting for each write before reading on
-  // would stall the socket for every batch (5 MiB chunks: about a fifth slower).
+  // would stall the socket for every batch.
   let writing: Promise<void> = Promise.resolve()
   const startWrite = async () => {
     await writing
