@@ -6,6 +6,7 @@ import { normalizeExtension } from '../shared/file-type.js'
 import { ConfigurationError } from '../errors.js'
 import { localBackend } from '../store/local/index.js'
 import { afterDelete, afterSave, beforeSave } from './hooks.js'
+import { afterSaveMany, beforeSaveMany } from './multiple.js'
 import { DEFAULTS, type ResumableUploadFeatureOptions, type StorageBackend } from './options.js'
 import { registerFeature, type RegisteredFeature } from './registry.js'
 
@@ -117,6 +118,7 @@ export function resumableUploadFeature(options: ResumableUploadFeatureOptions): 
       mimeTypes: validation.mimeTypes ?? [],
       extensions: (validation.extensions ?? []).map(normalizeExtension),
       required: !!validation.required,
+      multiple: !!options.multiple,
       properties: mapping,
     }
     const properties: Record<string, PropertyOptions> = {
@@ -127,14 +129,15 @@ export function resumableUploadFeature(options: ResumableUploadFeatureOptions): 
         isVisible: { list: true, show: true, edit: true, filter: false },
       },
     }
-    for (const column of [mapping.key, mapping.filename, mapping.size, mapping.mimeType]) {
+    for (const column of [mapping.key, mapping.filename, mapping.size, mapping.mimeType, mapping.relativePath]) {
       if (column) properties[column] = hidden
     }
+    const [before, after] = options.multiple ? [beforeSaveMany, afterSaveMany] : [beforeSave, afterSave]
     return {
       properties,
       actions: {
-        new: { before: [beforeSave(feature)], after: [afterSave(feature)] },
-        edit: { before: [beforeSave(feature)], after: [afterSave(feature)] },
+        new: { before: [before(feature)], after: [after(feature)] },
+        edit: { before: [before(feature)], after: [after(feature)] },
         delete: { after: [afterDelete(feature)] },
         bulkDelete: { after: [afterDelete(feature)] },
       },
