@@ -16,6 +16,13 @@ const COMPONENTS = {
   show: ['ResumableUploadShow', 'ResumableShow'],
 } as const
 
+/** With `multiple`: the list of files. */
+const MANY_COMPONENTS = {
+  edit: ['ResumableUploadEditMany', 'ResumableEditMany'],
+  list: ['ResumableUploadListMany', 'ResumableListMany'],
+  show: ['ResumableUploadShowMany', 'ResumableShowMany'],
+} as const
+
 function componentPath(file: string): string {
   // The components build keeps the repository's layout under components/dist (the components
   // import src/shared by relative path), and that folder ships next to lib/ and src/ alike.
@@ -99,10 +106,11 @@ export function resumableUploadFeature(options: ResumableUploadFeatureOptions): 
   }
 
   const { componentLoader } = options
+  const names = options.multiple ? MANY_COMPONENTS : COMPONENTS
   const components = {
-    edit: componentLoader.add(COMPONENTS.edit[0], componentPath(COMPONENTS.edit[1])),
-    list: componentLoader.add(COMPONENTS.list[0], componentPath(COMPONENTS.list[1])),
-    show: componentLoader.add(COMPONENTS.show[0], componentPath(COMPONENTS.show[1])),
+    edit: componentLoader.add(names.edit[0], componentPath(names.edit[1])),
+    list: componentLoader.add(names.list[0], componentPath(names.list[1])),
+    show: componentLoader.add(names.show[0], componentPath(names.show[1])),
   }
   const hidden: PropertyOptions = { isVisible: { list: false, filter: false, show: false, edit: false } }
 
