@@ -22,6 +22,30 @@ export interface MultiUploadOptions {
 /** A File as Resumable.js reads it: `relativePath` set by a folder drop (folder-drop.ts). */
 export type PickedFile = File & { relativePath?: string }
 
+/**
+ * Resumable.js sends every chunk of the first file before any of the next one's. Taking the files
+ * in turn instead moves them all at once, still within `simultaneousUploads` chunks in flight.
+ */
+function takeFilesInTurn(r: ResumableInstance): void {
+  const inOrder = r.uploadNextChunk.bind(r)
+  let turn = 0
+  r.uploadNextChunk = () => {
+    const { files } = r
+    for (let i = 0; i < files.length; i += 1) {
+      const f = files[(turn + i) % files.length]
+      if (f.isPaused()) continue
+      const chunk = f.chunks.find((c) => c.status() === 'pending' && (c as { preprocessState?: number }).preprocessState === 0)
+      if (chunk) {
+        turn = (turn + i + 1) % files.length
+        chunk.send()
+        return true
+      }
+    }
+    // Nothing left to send: Resumable.js's own walk finds nothing either and reports completion.
+    return inOrder()
+  }
+}
+
 export class MultiUploadController {
   private resumable: ResumableInstance | null = null
   private readonly meters = new Map<string, { meter: SpeedMeter; last: number }>()
@@ -39,6 +63,7 @@ export class MultiUploadController {
     const { custom, target } = this.options()
     const r = new this.Resumable({ ...resumableOptions(custom, target), maxFiles: undefined })
     if (!r || !r.support) return false
+    takeFilesInTurn(r)
     r.on('fileAdded', (f) => {
       this.meters.set(f.uniqueIdentifier, { meter: new SpeedMeter(5000), last: 0 })
       const relativePath = f.relativePath && f.relativePath !== f.fileName ? f.relativePath : undefined
