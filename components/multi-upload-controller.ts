@@ -7,7 +7,7 @@ import type { ResumableCustom } from '../src/shared/custom.js'
 import { ERROR_CODE } from '../src/shared/error-codes.js'
 import { SpeedMeter } from './format.js'
 import { deleteUpload, fetchReference, parseAnswer, type Chunking } from './protocol.js'
-import { RealResumable, descriptorOf, failureMessage, resumableOptions } from './resumable-setup.js'
+import { RealResumable, descriptorOf, failureMessage, fileIdentifier, resumableOptions } from './resumable-setup.js'
 import type { ResumableConstructor, ResumableFile, ResumableInstance } from './resumable-types.js'
 import { checkFile, type FileProblem } from './rules.js'
 import type { ListEvent } from './upload-list-state.js'
@@ -21,6 +21,18 @@ export interface MultiUploadOptions {
 
 /** A File as Resumable.js reads it: `relativePath` set by a folder drop (folder-drop.ts). */
 export type PickedFile = File & { relativePath?: string }
+
+/**
+ * Two files of a dropped folder may share name, size and date (`a/cover.jpg`, `b/cover.jpg`): the
+ * folder path goes into the identifier, hashed to keep it short.
+ */
+function identifierInFolder(file: File): string {
+  const path = (file as PickedFile).relativePath || (file as File & { webkitRelativePath?: string }).webkitRelativePath || ''
+  if (!path) return fileIdentifier(file)
+  let hash = 0x811c9dc5
+  for (let i = 0; i < path.length; i += 1) hash = Math.imul(hash ^ path.charCodeAt(i), 0x01000193) >>> 0
+  return `${fileIdentifier(file)}-${hash.toString(16)}`
+}
 
 /**
  * Resumable.js sends every chunk of the first file before any of the next one's. Taking the files
@@ -61,7 +73,7 @@ export class MultiUploadController {
 
   start(): boolean {
     const { custom, target } = this.options()
-    const r = new this.Resumable({ ...resumableOptions(custom, target), maxFiles: undefined })
+    const r = new this.Resumable({ ...resumableOptions(custom, target), maxFiles: undefined, generateUniqueIdentifier: identifierInFolder })
     if (!r || !r.support) return false
     takeFilesInTurn(r)
     r.on('fileAdded', (f) => {
