@@ -4,11 +4,11 @@
  * stores both in order; the list shows the count, the show page lists both with working downloads;
  * an edit that removes the first keeps the second and deletes the first one's bytes.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { startTestApp, type TestApp } from './support/app.js'
 import { browserMissing, launchBrowser, type Browser } from './support/browser.js'
@@ -17,6 +17,7 @@ import { bytes, sha256 } from './support/resumable-client.js'
 const KiB = 1024
 const CHUNK_SIZE = 256 * KiB
 const LONG = 180_000
+const SCREENSHOT = join(process.cwd(), 'docs', 'gallery-edit-page.png')
 const PNG_HEAD = Buffer.from([
   0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52,
   0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0, 0x90, 0x77, 0x53, 0xde, 0, 0, 0xff, 0xff, 0x49, 0x44, 0x41, 0x54,
@@ -105,6 +106,9 @@ describeBrowser('Gallery (multiple: true) in Chromium with the real resumablejs'
       return now.length === 2 && now.every((item) => item.state === 'uploading' && item.percent > 0 && item.percent < 100) && now
     }, 'both files uploading with progress of their own')
     expect(both.map((item) => item.name)).toEqual(['first.png', 'second.png'])
+    // The README's picture of the multi-file edit page.
+    mkdirSync(dirname(SCREENSHOT), { recursive: true })
+    await page.screenshot({ path: SCREENSHOT, fullPage: true })
     // Pause the first: it stops while the second goes on.
     await page.locator(ITEM).nth(0).locator('[data-testid=resumable-item-pause]').click()
     await until(async () => (await items(page))[0].state === 'paused', 'the first file paused')
