@@ -44,7 +44,8 @@ export function storedFiles(
       size: Number.isFinite(size) && columnAt(params, p.size, i) !== null ? size : undefined,
       mimeType: typeof mime === 'string' && mime ? mime : undefined,
       relativePath: typeof relativePath === 'string' && relativePath ? relativePath : undefined,
-      url: recordId ? `${downloadUrl(custom, resourceId, propertyPath, recordId)}/${i}` : undefined,
+      // The place among the files, as the download route counts them (entries without a key skipped).
+      url: recordId ? `${downloadUrl(custom, resourceId, propertyPath, recordId)}/${files.length}` : undefined,
     })
   }
   return files
