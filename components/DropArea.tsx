@@ -5,13 +5,15 @@ export interface DropAreaProps {
   /** Opens the file picker. */
   onOpen(): void
   onFiles(files: FileList): void
+  /** Takes the whole drop instead of onFiles (to read dropped folders). */
+  onDropTransfer?(transfer: DataTransfer): void
   text: string
   /** The limits, shown under the text. */
   constraints: string
 }
 
 /** Click, Enter/Space or drop a file here. */
-const DropArea: React.FC<DropAreaProps> = ({ onOpen, onFiles, text, constraints }) => {
+const DropArea: React.FC<DropAreaProps> = ({ onOpen, onFiles, onDropTransfer, text, constraints }) => {
   const [dragging, setDragging] = useState(false)
   const over = (event: React.DragEvent) => {
     event.preventDefault()
@@ -21,6 +23,10 @@ const DropArea: React.FC<DropAreaProps> = ({ onOpen, onFiles, text, constraints 
     event.preventDefault()
     event.stopPropagation()
     setDragging(false)
+    if (onDropTransfer && event.dataTransfer) {
+      onDropTransfer(event.dataTransfer)
+      return
+    }
     const files = event.dataTransfer?.files
     if (files && files.length > 0) onFiles(files)
   }

@@ -48,6 +48,23 @@ export function defineDocument(sequelize) {
 }
 
 /**
+ * A title and an ordered list of images (`multiple: true`): each column holds a JSON array with one
+ * entry per image, as @adminjs/upload's `multiple` does. On PostgreSQL JSONB or ARRAY columns work
+ * the same way.
+ */
+export function defineGallery(sequelize) {
+  return sequelize.define('Gallery', {
+    id: { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true },
+    title: { type: DataTypes.STRING, allowNull: false },
+    imagePaths: { type: DataTypes.JSON },
+    imageNames: { type: DataTypes.JSON },
+    imageSizes: { type: DataTypes.JSON },
+    imageMimeTypes: { type: DataTypes.JSON },
+    imageRelativePaths: { type: DataTypes.JSON },
+  }, { tableName: 'Galleries' })
+}
+
+/**
  * In development AdminJS serves `.adminjs/bundle.js` as it finds it, even when components changed:
  * rebuild it when it is older than the compiled components, before the first page is served. The
  * build runs in a child process (bundle-components.js): rollup and babel grow the heap by tens of
@@ -75,7 +92,7 @@ async function ensureComponentsBundle(admin, env) {
 export async function bundleComponents(env = process.env) {
   // Defining the model and the AdminJS instance opens no connection: only the components matter.
   const sequelize = connect(env)
-  const admin = defineAdmin(env, defineDocument(sequelize), resolve(env.UPLOAD_DIR || join(here, 'uploads')))
+  const admin = defineAdmin(env, defineDocument(sequelize), resolve(env.UPLOAD_DIR || join(here, 'uploads')), defineGallery(sequelize))
   const { componentsBundler, generateUserComponentEntry, ADMIN_JS_TMP_DIR, COMPONENTS_OUTPUT_PATH } = await import('adminjs/bundler')
   await rm(COMPONENTS_OUTPUT_PATH, { force: true })
   await componentsBundler.createEntry({ content: generateUserComponentEntry(admin, ADMIN_JS_TMP_DIR) })
@@ -100,10 +117,48 @@ export function exampleLocale(env = process.env) {
   })
 }
 
-/** The example's AdminJS instance: one `Document` resource whose `file` is uploaded in chunks. */
-export function defineAdmin(env, Document, uploadDir) {
+/**
+ * The example's AdminJS instance: a `Document` resource whose `file` is uploaded in chunks and,
+ * when `Gallery` is given, a `Gallery` resource whose `images` are a list of images.
+ */
+export function defineAdmin(env, Document, uploadDir, Gallery) {
   const componentLoader = new ComponentLoader()
   const writeOnly = { isAccessible: canWrite }
+  const storage = { local: { directory: uploadDir, stagingDirectory: join(uploadDir, '.staging') } }
+  const limits = {
+    uploadsPerAdmin: Number(env.UPLOADS_PER_ADMIN || 20),
+    bytesPerAdmin: env.UPLOAD_BYTES_PER_ADMIN ? Number(env.UPLOAD_BYTES_PER_ADMIN) : undefined,
+  }
+  const chunkSize = Number(env.CHUNK_SIZE || 5 * 1024 * 1024)
+  const expiry = {
+    ttlMs: Number(env.UPLOAD_TTL_MS || 24 * 3600 * 1000),
+    sweepIntervalMs: Number(env.SWEEP_INTERVAL_MS ?? 3600 * 1000),
+  }
+  const gallery = Gallery ? [{
+    resource: Gallery,
+    options: {
+      id: 'Gallery',
+      listProperties: ['id', 'title', 'images', 'updatedAt'],
+      showProperties: ['id', 'title', 'images', 'createdAt', 'updatedAt'],
+      editProperties: ['title', 'images'],
+      actions: { new: writeOnly, edit: writeOnly, delete: writeOnly, bulkDelete: writeOnly },
+    },
+    features: [resumableUploadFeature({
+      componentLoader,
+      multiple: true,
+      properties: {
+        key: 'imagePaths', file: 'images', filename: 'imageNames', size: 'imageSizes',
+        mimeType: 'imageMimeTypes', relativePath: 'imageRelativePaths',
+      },
+      storage,
+      uploadPath: (record, filename) => `galleries/${record.id()}/${filename}`,
+      validation: { maxSize: Number(env.MAX_UPLOAD_SIZE || 50 * 1024 ** 3), mimeTypes: ['image/*'] },
+      limits,
+      chunkSize,
+      simultaneousUploads: 3,
+      expiry,
+    })],
+  }] : []
   return new AdminJS({
     rootPath: '/admin',
     componentLoader,
@@ -122,31 +177,26 @@ export function defineAdmin(env, Document, uploadDir) {
       features: [resumableUploadFeature({
         componentLoader,
         properties: { key: 'filePath', file: 'file', filename: 'fileName', size: 'fileSize', mimeType: 'fileMimeType' },
-        storage: { local: { directory: uploadDir, stagingDirectory: join(uploadDir, '.staging') } },
+        storage,
         uploadPath: (record, filename) => `documents/${record.id()}/${filename}`,
         validation: {
           maxSize: Number(env.MAX_UPLOAD_SIZE || 50 * 1024 ** 3),
           mimeTypes: env.ALLOWED_TYPES ? env.ALLOWED_TYPES.split(',') : undefined,
           extensions: env.ALLOWED_EXTENSIONS ? env.ALLOWED_EXTENSIONS.split(',') : undefined,
         },
-        limits: {
-          uploadsPerAdmin: Number(env.UPLOADS_PER_ADMIN || 20),
-          bytesPerAdmin: env.UPLOAD_BYTES_PER_ADMIN ? Number(env.UPLOAD_BYTES_PER_ADMIN) : undefined,
-        },
-        chunkSize: Number(env.CHUNK_SIZE || 5 * 1024 * 1024),
+        limits,
+        chunkSize,
         simultaneousUploads: 3,
-        expiry: {
-          ttlMs: Number(env.UPLOAD_TTL_MS || 24 * 3600 * 1000),
-          sweepIntervalMs: Number(env.SWEEP_INTERVAL_MS ?? 3600 * 1000),
-        },
+        expiry,
       })],
-    }],
+    }, ...gallery],
   })
 }
 
 export async function createApp(env = process.env) {
   const sequelize = connect(env)
   const Document = defineDocument(sequelize)
+  const Gallery = defineGallery(sequelize)
   const uploadDir = resolve(env.UPLOAD_DIR || join(here, 'uploads'))
   if (!env.DATABASE_URL) await mkdir(dirname(env.DATABASE_FILE || join(here, 'data', 'app.sqlite')), { recursive: true })
 
@@ -177,7 +227,7 @@ export async function createApp(env = process.env) {
   await sequelize.sync()
   await sessionStore.sync()
 
-  const admin = defineAdmin(env, Document, uploadDir)
+  const admin = defineAdmin(env, Document, uploadDir, Gallery)
 
   const users = accounts(env)
   const router = buildAuthenticatedRouter(admin, {
@@ -213,5 +263,5 @@ export async function createApp(env = process.env) {
     sessionStore.stopExpiringSessions()
     await sequelize.close()
   }
-  return { app, admin, sequelize, Document, uploadDir, users, close }
+  return { app, admin, sequelize, Document, Gallery, uploadDir, users, close }
 }

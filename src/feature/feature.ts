@@ -6,6 +6,7 @@ import { normalizeExtension } from '../shared/file-type.js'
 import { ConfigurationError } from '../errors.js'
 import { localBackend } from '../store/local/index.js'
 import { afterDelete, afterSave, beforeSave } from './hooks.js'
+import { afterSaveMany, beforeSaveMany } from './multiple.js'
 import { DEFAULTS, type ResumableUploadFeatureOptions, type StorageBackend } from './options.js'
 import { registerFeature, type RegisteredFeature } from './registry.js'
 
@@ -13,6 +14,13 @@ const COMPONENTS = {
   edit: ['ResumableUploadEdit', 'ResumableEdit'],
   list: ['ResumableUploadList', 'ResumableList'],
   show: ['ResumableUploadShow', 'ResumableShow'],
+} as const
+
+/** With `multiple`: the list of files. */
+const MANY_COMPONENTS = {
+  edit: ['ResumableUploadEditMany', 'ResumableEditMany'],
+  list: ['ResumableUploadListMany', 'ResumableListMany'],
+  show: ['ResumableUploadShowMany', 'ResumableShowMany'],
 } as const
 
 function componentPath(file: string): string {
@@ -98,10 +106,11 @@ export function resumableUploadFeature(options: ResumableUploadFeatureOptions): 
   }
 
   const { componentLoader } = options
+  const names = options.multiple ? MANY_COMPONENTS : COMPONENTS
   const components = {
-    edit: componentLoader.add(COMPONENTS.edit[0], componentPath(COMPONENTS.edit[1])),
-    list: componentLoader.add(COMPONENTS.list[0], componentPath(COMPONENTS.list[1])),
-    show: componentLoader.add(COMPONENTS.show[0], componentPath(COMPONENTS.show[1])),
+    edit: componentLoader.add(names.edit[0], componentPath(names.edit[1])),
+    list: componentLoader.add(names.list[0], componentPath(names.list[1])),
+    show: componentLoader.add(names.show[0], componentPath(names.show[1])),
   }
   const hidden: PropertyOptions = { isVisible: { list: false, filter: false, show: false, edit: false } }
 
@@ -117,6 +126,7 @@ export function resumableUploadFeature(options: ResumableUploadFeatureOptions): 
       mimeTypes: validation.mimeTypes ?? [],
       extensions: (validation.extensions ?? []).map(normalizeExtension),
       required: !!validation.required,
+      multiple: !!options.multiple,
       properties: mapping,
     }
     const properties: Record<string, PropertyOptions> = {
@@ -127,14 +137,15 @@ export function resumableUploadFeature(options: ResumableUploadFeatureOptions): 
         isVisible: { list: true, show: true, edit: true, filter: false },
       },
     }
-    for (const column of [mapping.key, mapping.filename, mapping.size, mapping.mimeType]) {
+    for (const column of [mapping.key, mapping.filename, mapping.size, mapping.mimeType, mapping.relativePath]) {
       if (column) properties[column] = hidden
     }
+    const [before, after] = options.multiple ? [beforeSaveMany, afterSaveMany] : [beforeSave, afterSave]
     return {
       properties,
       actions: {
-        new: { before: [beforeSave(feature)], after: [afterSave(feature)] },
-        edit: { before: [beforeSave(feature)], after: [afterSave(feature)] },
+        new: { before: [before(feature)], after: [after(feature)] },
+        edit: { before: [before(feature)], after: [after(feature)] },
         delete: { after: [afterDelete(feature)] },
         bulkDelete: { after: [afterDelete(feature)] },
       },

@@ -13,11 +13,11 @@ interface PendingChange {
   oldKey?: string | null
 }
 
-const CONTEXT_KEY = (feature: RegisteredFeature) => `adminjsResumable:${feature.id}`
+export const CONTEXT_KEY = (feature: RegisteredFeature) => `adminjsResumable:${feature.id}`
 
-function columns(feature: RegisteredFeature): string[] {
-  const { key, filename, size, mimeType } = feature.mapping
-  return [key, filename, size, mimeType].filter((c): c is string => !!c)
+export function columns(feature: RegisteredFeature): string[] {
+  const { key, filename, size, mimeType, relativePath } = feature.mapping
+  return [key, filename, size, mimeType, relativePath].filter((c): c is string => !!c)
 }
 
 /** `name` is `column` itself or a key under it in AdminJS's flattened syntax (`column.0`, `column.a.b`). */
@@ -30,7 +30,7 @@ function isUnder(name: string, column: string): boolean {
  * AdminJS unflattens `filePath.0=…` into an array (and `filePath.a=…` into an object) for the column.
  * Only the server sets them.
  */
-function stripPayload(payload: Record<string, unknown>, feature: RegisteredFeature): unknown {
+export function stripPayload(payload: Record<string, unknown>, feature: RegisteredFeature): unknown {
   const file = feature.mapping.file
   const value = payload[file]
   const owned = columns(feature)
@@ -43,9 +43,9 @@ function stripPayload(payload: Record<string, unknown>, feature: RegisteredFeatu
   return value === undefined && nested ? {} : value
 }
 
-const UNFINISHED = 'The upload has not finished yet: wait until it completes, then save again.'
+export const UNFINISHED = 'The upload has not finished yet: wait until it completes, then save again.'
 
-function fail(feature: RegisteredFeature, message: string): never {
+export function fail(feature: RegisteredFeature, message: string): never {
   throw new ValidationError({ [feature.mapping.file]: { message, type: 'resumable' } }, { message })
 }
 
@@ -77,7 +77,7 @@ export function beforeSave(feature: RegisteredFeature): Before {
   }
 }
 
-async function resolveReference(feature: RegisteredFeature, value: unknown, context: ActionContext): Promise<UploadManifest> {
+export async function resolveReference(feature: RegisteredFeature, value: unknown, context: ActionContext): Promise<UploadManifest> {
   const unknown = 'This upload is unknown or has expired: upload the file again.'
   if (!isUploadId(value)) fail(feature, unknown)
   await feature.ready
@@ -93,7 +93,7 @@ async function resolveReference(feature: RegisteredFeature, value: unknown, cont
   return manifest
 }
 
-function saved(response: ActionResponse): string | null {
+export function saved(response: ActionResponse): string | null {
   const record = response.record as { id?: string; errors?: Record<string, unknown> } | undefined
   if (!record?.id || (record.errors && Object.keys(record.errors).length)) return null
   return record.id
@@ -119,7 +119,8 @@ export function afterSave(feature: RegisteredFeature): After<ActionResponse> {
         return await applyChange(feature, pending, record, response, context, placed)
       } catch (error) {
         // AdminJS does not catch what an after hook throws: it would become a 500 with a stack trace.
-        return refuseSave(feature, pending, record, response, context, placed.key, error)
+        const placedKeys = placed.key && placed.key !== pending.oldKey ? [placed.key] : []
+        return refuseSave(feature, pending.manifest ? [pending.manifest] : [], record, response, context, placedKeys, error)
       }
     })
   }
@@ -183,22 +184,26 @@ async function applyChange(
  * created is deleted again, so saving once more does not make a second one; an edited record keeps
  * its old file.
  */
-async function refuseSave(
+export async function refuseSave(
   feature: RegisteredFeature,
-  pending: PendingChange,
+  manifests: UploadManifest[],
   record: BaseRecord,
   response: ActionResponse,
   context: ActionContext,
-  placedKey: string | null,
+  placedKeys: string[],
   error: unknown,
+  reason?: string,
 ): Promise<ActionResponse> {
   console.error('adminjs-resumable: saving the file failed', error)
   const { staging, files } = feature.storage
-  if (placedKey && placedKey !== pending.oldKey) await files.delete(placedKey).catch(() => undefined)
-  const gone = pending.manifest && (await staging.state(pending.manifest.id).catch(() => 'missing')) !== 'complete'
-  const message = gone
+  for (const key of placedKeys) await files.delete(key).catch(() => undefined)
+  let gone = false
+  for (const manifest of manifests) {
+    if ((await staging.state(manifest.id).catch(() => 'missing')) !== 'complete') gone = true
+  }
+  const message = reason ?? (gone
     ? 'This upload is no longer on the server (it was cancelled or expired): upload the file again, then save.'
-    : 'The file could not be stored on the server: save again, or upload the file again if that fails too.'
+    : 'The file could not be stored on the server: save again, or upload the file again if that fails too.')
   const created = context.action.name === 'new'
   if (created) await context.resource.delete(record.id(), context).catch(() => undefined)
   const json = record.toJSON(context.currentAdmin)
@@ -222,8 +227,11 @@ export function afterDelete(feature: RegisteredFeature): After<ActionResponse> {
     if (request.method !== 'post') return response
     const records: BaseRecord[] = context.records ?? (context.record ? [context.record] : [])
     for (const record of records) {
-      const key = record.get(feature.mapping.key) as string | null | undefined
-      if (key) await feature.storage.files.delete(key).catch(() => undefined)
+      // With `multiple` the column holds an array of keys.
+      const value = record.get(feature.mapping.key) as unknown
+      for (const key of Array.isArray(value) ? value : [value]) {
+        if (typeof key === 'string' && key) await feature.storage.files.delete(key).catch(() => undefined)
+      }
     }
     return response
   }

@@ -13,6 +13,11 @@ export interface ResumablePropertyMapping {
   filename?: string
   size?: string
   mimeType?: string
+  /**
+   * With `multiple`: column filled with each file's sanitised relative path from a folder drop
+   * (`photos/2024/a.jpg`; null for a file picked on its own). Display metadata only.
+   */
+  relativePath?: string
 }
 
 export interface ResumableValidation {
@@ -50,6 +55,11 @@ export interface ResumableUploadFeatureOptions {
    */
   uploadPath?: UploadPathOption
   validation?: ResumableValidation
+  /**
+   * The property holds an ordered list of files, as @adminjs/upload's `multiple`: every mapped
+   * column holds an array (a JSON or ARRAY column), one entry per file, in the same order.
+   */
+  multiple?: boolean
   /** Bytes per chunk, sent to Resumable.js and enforced by the route. Default 5 MiB. */
   chunkSize?: number
   /** Resumable.js `forceChunkSize`. Default false (the last chunk absorbs the remainder). */

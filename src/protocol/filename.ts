@@ -19,6 +19,19 @@ export function sanitizeFilename(raw: string): string {
   return name || 'file'
 }
 
+/**
+ * A folder drop's relative path (`photos/2024/a.jpg`) as display metadata: each segment reduced by
+ * sanitizeFilename, so no segment is empty, `.`, `..` or hidden. Never used to build a key: the
+ * stored file's key comes from `uploadPath` and the file name alone. Undefined when the file came
+ * without a folder (Resumable.js then sends the file name itself).
+ */
+export function sanitizeRelativePath(raw: string | undefined): string | undefined {
+  if (!raw) return undefined
+  const segments = raw.normalize('NFC').split(/[\\/]+/).filter((s) => s.trim() !== '')
+  if (segments.length < 2) return undefined
+  return segments.slice(-16).map(sanitizeFilename).join('/')
+}
+
 /** Truncates to a byte budget while keeping the extension when there is a short one. */
 function truncateUtf8(name: string, maxBytes: number): string {
   if (Buffer.byteLength(name) <= maxBytes) return name

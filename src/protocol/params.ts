@@ -2,7 +2,7 @@ import { InvalidRequest, TooLarge, TypeNotAllowed } from '../errors.js'
 import { chunkCount, chunkLength, type ChunkLayout } from '../shared/arithmetic.js'
 import { effectiveType, typeProblem } from '../shared/file-type.js'
 import { PARAM } from '../shared/params.js'
-import { sanitizeFilename } from './filename.js'
+import { sanitizeFilename, sanitizeRelativePath } from './filename.js'
 
 export type RawParams = Record<string, string | string[] | undefined>
 
@@ -27,6 +27,8 @@ export interface ChunkRequest {
   filename: string
   /** The client's file name as sent, only compared between chunks of one upload. */
   rawFilename: string
+  /** Sanitised folder path of a file from a folder drop (`a/b/name.ext`); metadata only. */
+  relativePath?: string
   type: string
 }
 
@@ -92,7 +94,7 @@ export function parseChunkRequest(params: RawParams, rules: UploadRules): ChunkR
   const chunkNumber = integer(params, PARAM.chunkNumber, 1)
   const currentChunkSize = integer(params, PARAM.currentChunkSize, 1)
   const declaredType = text(params, PARAM.type, MAX_TYPE, false)
-  text(params, PARAM.relativePath, MAX_FILENAME * 4, false)
+  const relativePath = sanitizeRelativePath(text(params, PARAM.relativePath, MAX_FILENAME * 4, false))
   if (params[PARAM.totalChunks] !== undefined) integer(params, PARAM.totalChunks, 1)
 
   if (chunkSize !== rules.chunkSize) {
@@ -115,5 +117,5 @@ export function parseChunkRequest(params: RawParams, rules: UploadRules): ChunkR
   if (currentChunkSize !== length) {
     throw new InvalidRequest(`Chunk ${chunkNumber} must be ${length} bytes, but ${currentChunkSize} were declared.`)
   }
-  return { layout, chunkNumber, chunkLength: length, chunkCount: count, identifier, filename, rawFilename, type }
+  return { layout, chunkNumber, chunkLength: length, chunkCount: count, identifier, filename, rawFilename, relativePath, type }
 }

@@ -41,6 +41,7 @@ function newManifest(target: Target, chunk: ChunkRequest): UploadManifest {
     resourceId: target.scope.resourceId,
     propertyPath: target.scope.propertyPath,
     filename: chunk.filename,
+    ...(chunk.relativePath ? { relativePath: chunk.relativePath } : {}),
     rawFilenameHash: hashText(chunk.rawFilename),
     type: chunk.type,
     totalSize: chunk.layout.totalSize,

@@ -1,4 +1,7 @@
 import type AdminJS from 'adminjs'
+import type { BaseRecord } from 'adminjs'
+import { storedEntries } from '../feature/multiple.js'
+import type { RegisteredFeature } from '../feature/registry.js'
 import type { Request, Response } from 'express'
 import { Forbidden, NotFound, RangeNotSatisfiable } from '../errors.js'
 import { INLINE_PARAM, previewKind } from '../shared/preview.js'
@@ -40,6 +43,24 @@ function contentDisposition(filename: string, inline: boolean): string {
  */
 const INLINE_POLICY = "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
 
+/**
+ * The file a download names: the record's file, or with `multiple` the one at `index` (its place
+ * in the list, as the show page lists them).
+ */
+function fileOf(feature: RegisteredFeature, record: BaseRecord, index: string | undefined): { key: string; filename?: string; mimeType?: string } {
+  if (!feature.options.multiple) {
+    if (index !== undefined) throw new NotFound('This property holds one file: its download takes no index.')
+    const key = record.get(feature.mapping.key) as string | null | undefined
+    if (!key) throw new NotFound('This record has no file.')
+    const text = (column: string | undefined) => (column ? (record.get(column) as string | undefined) : undefined)
+    return { key, filename: text(feature.mapping.filename), mimeType: text(feature.mapping.mimeType) }
+  }
+  const entry = index !== undefined && /^(0|[1-9][0-9]{0,5})$/.test(index) ? storedEntries(feature, record)[Number(index)] : undefined
+  if (!entry) throw new NotFound('This record has no file at that place.')
+  const text = (value: unknown) => (typeof value === 'string' && value ? value : undefined)
+  return { key: entry.key, filename: text(entry.filename), mimeType: text(entry.mimeType) }
+}
+
 /** GET/HEAD: streams a saved file to staff who may `show` its record, with HTTP Range support. */
 export function downloadFile(admin: AdminJS) {
   return async (req: Request, res: Response) => {
@@ -52,12 +73,11 @@ export function downloadFile(admin: AdminJS) {
       if (!resource.decorate().actions.show?.isAccessible(currentAdmin, record)) {
         throw new Forbidden('You may not view this record.')
       }
-      const key = record.get(feature.mapping.key) as string | null | undefined
-      if (!key) throw new NotFound('This record has no file.')
+      const { key, filename: name, mimeType } = fileOf(feature, record, req.params.index as string | undefined)
       const stat = await feature.storage.files.stat(key)
       if (!stat) throw new NotFound('The file of this record is missing from storage.')
-      const filename = (feature.mapping.filename && (record.get(feature.mapping.filename) as string)) || key.split('/').pop()!
-      const type = (feature.mapping.mimeType && (record.get(feature.mapping.mimeType) as string)) || 'application/octet-stream'
+      const filename = name || key.split('/').pop()!
+      const type = mimeType || 'application/octet-stream'
 
       let range: { start: number; end: number } | null
       try {

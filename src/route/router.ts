@@ -23,6 +23,9 @@ export function createResumableRouter(admin: AdminJS): Router {
   })
   router.get('/:resourceId/:propertyPath/download/:recordId', downloadFile(admin))
   router.head('/:resourceId/:propertyPath/download/:recordId', downloadFile(admin))
+  // With `multiple`: the file at this place in the record's list.
+  router.get('/:resourceId/:propertyPath/download/:recordId/:index', downloadFile(admin))
+  router.head('/:resourceId/:propertyPath/download/:recordId/:index', downloadFile(admin))
   router.get('/:resourceId/:propertyPath', testChunk(admin))
   router.post('/:resourceId/:propertyPath', uploadChunk(admin))
   router.delete('/:resourceId/:propertyPath', cancelUpload(admin))

@@ -8,6 +8,7 @@ export interface ResumableCustomProperties {
   filename?: string
   size?: string
   mimeType?: string
+  relativePath?: string
 }
 
 export interface ResumableCustom {
@@ -25,6 +26,8 @@ export interface ResumableCustom {
   /** lower case without dot; empty = any */
   extensions: string[]
   required: boolean
+  /** The property holds a list of files; every column holds an array. */
+  multiple: boolean
   /** record.params column names */
   properties: ResumableCustomProperties
 }
@@ -59,12 +62,14 @@ export function readCustom(custom: unknown): ResumableCustom {
     mimeTypes: strings(c.mimeTypes).map((m) => m.toLowerCase()),
     extensions: strings(c.extensions).map((e) => e.replace(/^\./, '').toLowerCase()),
     required: Boolean(c.required),
+    multiple: Boolean(c.multiple),
     properties: {
       key: opt(props.key) ?? 'key',
       file: opt(props.file) ?? 'file',
       filename: opt(props.filename),
       size: opt(props.size),
       mimeType: opt(props.mimeType),
+      relativePath: opt(props.relativePath),
     },
   }
 }

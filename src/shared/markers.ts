@@ -8,3 +8,9 @@ export const CLEAR_MARKER = '__clear__'
 
 /** An upload is still running: the server refuses a Save with it rather than save no file. */
 export const PENDING_MARKER = '__pending__'
+
+/**
+ * With `multiple`, a slot that keeps one of the record's current files: `__keep__:<its key>`. The
+ * server accepts only keys the record holds now; a bare key is no reference and is refused.
+ */
+export const KEEP_PREFIX = '__keep__:'

@@ -18,6 +18,8 @@ export interface UploadManifest {
   propertyPath: string
   /** Sanitised display name. */
   filename: string
+  /** Sanitised relative path of a file dropped with its folder (display metadata, never a path). */
+  relativePath?: string
   /** Hash of the file name the client sent, to refuse a name change under one identifier. */
   rawFilenameHash: string
   type: string

@@ -1,0 +1,79 @@
+import React from 'react'
+import { Box, Button, Text } from '@adminjs/design-system'
+
+import { formatSize } from './format.js'
+import type { T } from './i18n.js'
+import type { ListEntry } from './upload-list-state.js'
+import { errorMessage, statusText } from './upload-messages.js'
+import { isActive } from './upload-state.js'
+
+export interface UploadListItemProps {
+  entry: ListEntry
+  onPause(id: string): void
+  onResume(id: string): void
+  onRetry(id: string): void
+  onRemove(id: string): void
+  tm: T
+  tb: T
+}
+
+/** One file of a `multiple` upload: name, its own bar and status, and its own buttons. */
+const UploadListItem: React.FC<UploadListItemProps> = ({ entry, onPause, onResume, onRetry, onRemove, tm, tb }) => {
+  const { state, id } = entry
+  const { phase, progress, error } = state
+  const name = state.file?.name ?? ''
+  const percent = Math.max(0, Math.min(100, Math.round(progress.percent)))
+  const ended = !isActive(phase) && phase !== 'complete'
+  const retryable = error?.kind === 'unconfirmed' || error?.kind === 'expired' || error?.kind === 'auth'
+    || (error?.kind === 'server' && error.retryable)
+  return (
+    <Box as="li" data-testid="resumable-item" data-state={phase} data-name={name} mt="default" style={{ listStyle: 'none' }}>
+      <Box flex flexDirection="row" justifyContent="space-between" mb="sm" style={{ gap: 8, flexWrap: 'wrap' }}>
+        <Text as="span" fontWeight="bold" style={{ wordBreak: 'break-all' }}>
+          {entry.relativePath ?? name}
+        </Text>
+        <Text as="span" color="grey60">
+          {`${formatSize(progress.bytes)} / ${formatSize(state.file?.size ?? 0)} · ${percent}% · ${statusText(phase, tm)}`}
+        </Text>
+      </Box>
+      <Box
+        data-testid="resumable-progress"
+        data-percent={String(percent)}
+        role="progressbar"
+        aria-label={name}
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={percent}
+        bg="grey20"
+        height="8px"
+        width="100%"
+        style={{ borderRadius: 4, overflow: 'hidden' }}
+      >
+        <Box bg={ended ? 'error' : phase === 'complete' ? 'success' : 'primary100'} height="100%" style={{ width: `${percent}%` }} />
+      </Box>
+      {error ? <Text color="error" fontSize="sm" mt="sm" data-testid="resumable-item-error">{errorMessage(error, tm)}</Text> : null}
+      <Box flex flexDirection="row" mt="sm" style={{ gap: 8 }}>
+        {phase === 'uploading' ? (
+          <Button type="button" size="sm" variant="outlined" data-testid="resumable-item-pause" onClick={() => onPause(id)}>
+            {tb('resumable.pause', 'Pause')}
+          </Button>
+        ) : null}
+        {phase === 'paused' ? (
+          <Button type="button" size="sm" variant="contained" data-testid="resumable-item-resume" onClick={() => onResume(id)}>
+            {tb('resumable.resume', 'Resume')}
+          </Button>
+        ) : null}
+        {ended && retryable ? (
+          <Button type="button" size="sm" variant="outlined" data-testid="resumable-item-retry" onClick={() => onRetry(id)}>
+            {tb('resumable.retry', 'Retry')}
+          </Button>
+        ) : null}
+        <Button type="button" size="sm" variant="text" data-testid="resumable-item-remove" onClick={() => onRemove(id)}>
+          {isActive(phase) ? tb('resumable.cancel', 'Cancel') : tb('resumable.remove', 'Remove')}
+        </Button>
+      </Box>
+    </Box>
+  )
+}
+
+export default UploadListItem

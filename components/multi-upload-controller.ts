@@ -1,0 +1,222 @@
+/**
+ * Drives one Resumable.js instance carrying several files for a `multiple` property: Resumable.js
+ * keeps at most `simultaneousUploads` chunks in flight across all of them, and every event is
+ * routed to its file's entry (upload-list-state.ts). Knows nothing of React.
+ */
+import type { ResumableCustom } from '../src/shared/custom.js'
+import { ERROR_CODE } from '../src/shared/error-codes.js'
+import { SpeedMeter } from './format.js'
+import { deleteUpload, fetchReference, parseAnswer, type Chunking } from './protocol.js'
+import { RealResumable, descriptorOf, failureMessage, fileIdentifier, resumableOptions } from './resumable-setup.js'
+import type { ResumableConstructor, ResumableFile, ResumableInstance } from './resumable-types.js'
+import { checkFile, type FileProblem } from './rules.js'
+import type { ListEvent } from './upload-list-state.js'
+
+const PROGRESS_INTERVAL_MS = 200
+
+export interface MultiUploadOptions {
+  custom: ResumableCustom
+  target: string
+}
+
+/** A File as Resumable.js reads it: `relativePath` set by a folder drop (folder-drop.ts). */
+export type PickedFile = File & { relativePath?: string }
+
+/**
+ * Two files of a dropped folder may share name, size and date (`a/cover.jpg`, `b/cover.jpg`): the
+ * folder path goes into the identifier, hashed to keep it short.
+ */
+function identifierInFolder(file: File): string {
+  const path = (file as PickedFile).relativePath || (file as File & { webkitRelativePath?: string }).webkitRelativePath || ''
+  if (!path) return fileIdentifier(file)
+  let hash = 0x811c9dc5
+  for (let i = 0; i < path.length; i += 1) hash = Math.imul(hash ^ path.charCodeAt(i), 0x01000193) >>> 0
+  return `${fileIdentifier(file)}-${hash.toString(16)}`
+}
+
+/**
+ * Resumable.js sends every chunk of the first file before any of the next one's. Taking the files
+ * in turn instead moves them all at once, still within `simultaneousUploads` chunks in flight.
+ */
+function takeFilesInTurn(r: ResumableInstance): void {
+  const inOrder = r.uploadNextChunk.bind(r)
+  let turn = 0
+  r.uploadNextChunk = () => {
+    const { files } = r
+    for (let i = 0; i < files.length; i += 1) {
+      const f = files[(turn + i) % files.length]
+      if (f.isPaused()) continue
+      const chunk = f.chunks.find((c) => c.status() === 'pending' && (c as { preprocessState?: number }).preprocessState === 0)
+      if (chunk) {
+        turn = (turn + i + 1) % files.length
+        chunk.send()
+        return true
+      }
+    }
+    // Nothing left to send: Resumable.js's own walk finds nothing either and reports completion.
+    return inOrder()
+  }
+}
+
+export class MultiUploadController {
+  private resumable: ResumableInstance | null = null
+  private readonly meters = new Map<string, { meter: SpeedMeter; last: number }>()
+  private readonly expiredRestarts = new Set<string>()
+  private stopped = false
+
+  constructor(
+    private readonly dispatch: (event: ListEvent) => void,
+    private readonly refused: (problem: FileProblem, name: string) => void,
+    private readonly options: () => MultiUploadOptions,
+    private readonly Resumable: ResumableConstructor = RealResumable,
+  ) {}
+
+  start(): boolean {
+    const { custom, target } = this.options()
+    const r = new this.Resumable({ ...resumableOptions(custom, target), maxFiles: undefined, generateUniqueIdentifier: identifierInFolder })
+    if (!r || !r.support) return false
+    takeFilesInTurn(r)
+    r.on('fileAdded', (f) => {
+      this.meters.set(f.uniqueIdentifier, { meter: new SpeedMeter(5000), last: 0 })
+      const relativePath = f.relativePath && f.relativePath !== f.fileName ? f.relativePath : undefined
+      this.send(f, { type: 'added', name: f.fileName, size: f.size }, relativePath)
+      r.upload()
+    })
+    r.on('fileProgress', (f) => this.progressed(f, false))
+    r.on('fileSuccess', (f, message) => this.succeeded(f, message))
+    r.on('fileError', (f, message) => this.failed(f, message))
+    r.on('fileRetry', (f) => this.send(f, { type: 'chunkRetry' }))
+    this.resumable = r
+    return true
+  }
+
+  stop(): void {
+    this.stopped = true
+    this.resumable?.files.forEach((f) => {
+      f.pause(true)
+      f.abort()
+    })
+  }
+
+  /** Picked or dropped files: each checked on its own; the ones that pass upload side by side. */
+  choose(files: ArrayLike<PickedFile>): void {
+    const r = this.resumable
+    if (!r) return
+    for (const file of Array.from(files)) {
+      const problem = checkFile(file, this.options().custom)
+      if (problem) this.refused(problem, file.name)
+      // The same file twice is one upload (one identifier): Resumable.js ignores the second.
+      else r.addFile(file)
+    }
+  }
+
+  pause(id: string): void {
+    const f = this.find(id)
+    if (!f) return
+    f.pause(true)
+    f.abort()
+    this.meterOf(id).meter.reset()
+    this.send(f, { type: 'pause' })
+  }
+
+  resume(id: string): void {
+    const f = this.find(id)
+    if (!f) return
+    f.pause(false)
+    this.send(f, { type: 'resume' })
+    this.resumable?.upload()
+  }
+
+  retry(id: string): void {
+    const f = this.find(id)
+    if (!f) return
+    f.pause(false)
+    this.send(f, { type: 'retry' })
+    if (f.isComplete() && f.chunks.length > 0) this.succeeded(f, '')
+    else f.retry()
+  }
+
+  /** Stops the file and removes its upload on the server; its entry goes from the list. */
+  remove(id: string): void {
+    const f = this.find(id)
+    this.dispatch({ type: 'remove', id })
+    if (!f) return
+    f.cancel()
+    void deleteUpload(this.options().target, descriptorOf(f), this.chunking())
+  }
+
+  /** Keeps speed and time left moving between progress events. */
+  tick(): void {
+    this.resumable?.files.forEach((f) => { if (f.isUploading()) this.progressed(f, true) })
+  }
+
+  private find(id: string): ResumableFile | null {
+    return this.resumable?.getFromUniqueIdentifier(id) || null
+  }
+
+  private send(f: ResumableFile, event: Extract<ListEvent, { type: 'file' }>['event'], relativePath?: string): void {
+    if (!this.stopped) this.dispatch({ type: 'file', id: f.uniqueIdentifier, event, relativePath })
+  }
+
+  private meterOf(id: string): { meter: SpeedMeter; last: number } {
+    let m = this.meters.get(id)
+    if (!m) this.meters.set(id, m = { meter: new SpeedMeter(5000), last: 0 })
+    return m
+  }
+
+  private progressed(f: ResumableFile, force: boolean): void {
+    const m = this.meterOf(f.uniqueIdentifier)
+    const now = Date.now()
+    if (!force && now - m.last < PROGRESS_INTERVAL_MS) return
+    m.last = now
+    const ratio = Math.max(0, Math.min(1, f.progress()))
+    const bytes = ratio * f.size
+    m.meter.add(bytes, now)
+    // 100 % only once the server has confirmed the whole file.
+    const progress = { percent: Math.min(99, Math.floor(ratio * 100)), bytes, speed: m.meter.speed(now), eta: m.meter.eta(f.size - bytes, now) }
+    this.send(f, { type: 'progress', progress, chunkSucceeded: true })
+  }
+
+  private succeeded(f: ResumableFile, message: string): void {
+    const reference = parseAnswer(message)?.reference
+    if (reference) {
+      this.complete(f, reference)
+      return
+    }
+    // The chunk that finished last here did not finish the file on the server: ask for it.
+    this.send(f, { type: 'finishing' })
+    void fetchReference(this.options().target, descriptorOf(f), this.chunking()).then((result) => {
+      if (this.stopped || !this.find(f.uniqueIdentifier)) return
+      if (result.reference) this.complete(f, result.reference)
+      else if (result.answer?.status === 'error' || (result.status && result.status >= 400)) this.failed(f, JSON.stringify(result.answer ?? {}))
+      else this.send(f, { type: 'unconfirmed' })
+    })
+  }
+
+  private complete(f: ResumableFile, reference: string): void {
+    this.send(f, { type: 'complete' })
+    if (!this.stopped) this.dispatch({ type: 'reference', id: f.uniqueIdentifier, reference })
+  }
+
+  private failed(f: ResumableFile, body: string): void {
+    const answer = parseAnswer(body)
+    if (answer?.code === ERROR_CODE.expired && !this.expiredRestarts.has(f.uniqueIdentifier)) {
+      // The server swept it: clear the mark and send the same file once more from chunk 1.
+      this.expiredRestarts.add(f.uniqueIdentifier)
+      this.send(f, { type: 'restarting' })
+      const r = this.resumable
+      void deleteUpload(this.options().target, descriptorOf(f), this.chunking()).then(() => {
+        if (this.stopped || !r) return
+        r.removeFile(f)
+        r.addFile(f.file)
+      })
+      return
+    }
+    this.send(f, { type: 'failed', code: answer?.code, message: failureMessage(body, answer) })
+  }
+
+  private chunking(): Chunking {
+    const { custom } = this.options()
+    return { chunkSize: custom.chunkSize, forceChunkSize: custom.forceChunkSize }
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * The uploads of a `multiple` property: one UploadState per file, keyed by Resumable.js's
+ * uniqueIdentifier and kept in the order the files were added. Each file goes through the single
+ * file's reducer (upload-state.ts), so pause, retry, failure and completion behave exactly as there.
+ */
+import { CLEAR_MARKER, KEEP_PREFIX, PENDING_MARKER } from '../src/shared/markers.js'
+import { INITIAL_STATE, isActive, uploadReducer, type UploadEvent, type UploadState } from './upload-state.js'
+
+export interface ListEntry {
+  id: string
+  /** Sanitised on the server; shown here only as the browser reported it. */
+  relativePath?: string
+  /** The server's reference once the file is complete. */
+  reference?: string
+  state: UploadState
+}
+
+export type ListEvent =
+  | { type: 'file'; id: string; event: UploadEvent; relativePath?: string }
+  | { type: 'reference'; id: string; reference: string }
+  | { type: 'remove'; id: string }
+
+export function uploadListReducer(entries: ListEntry[], event: ListEvent): ListEntry[] {
+  switch (event.type) {
+  case 'file': {
+    const found = entries.find((entry) => entry.id === event.id)
+    if (!found) {
+      // Only a file being added starts an entry; stray events of a removed file are dropped.
+      if (event.event.type !== 'added') return entries
+      return [...entries, { id: event.id, relativePath: event.relativePath, state: uploadReducer(INITIAL_STATE, event.event) }]
+    }
+    const state = uploadReducer(found.state, event.event)
+    if (state === found.state) return entries
+    const reference = event.event.type === 'added' || event.event.type === 'retry' ? undefined : found.reference
+    return entries.map((entry) => (entry === found ? { ...entry, state, reference } : entry))
+  }
+  case 'reference':
+    return entries.map((entry) => (entry.id === event.id ? { ...entry, reference: event.reference } : entry))
+  case 'remove':
+    return entries.filter((entry) => entry.id !== event.id)
+  default:
+    return entries
+  }
+}
+
+/**
+ * What the form sends (src/feature/multiple.ts reads it): one slot per file, the kept files first
+ * in their order, then the new ones. A file still on its way, or stopped by an error, holds
+ * PENDING_MARKER so that Save is refused instead of silently saving without it. No file at all is
+ * CLEAR_MARKER.
+ */
+export function formSlots(keptKeys: string[], entries: ListEntry[]): string[] | string {
+  const slots = keptKeys.map((key) => `${KEEP_PREFIX}${key}`)
+  for (const entry of entries) {
+    if (entry.state.phase === 'complete' && entry.reference) slots.push(entry.reference)
+    else if (entry.state.phase !== 'refused' && entry.state.phase !== 'idle') slots.push(PENDING_MARKER)
+  }
+  return slots.length ? slots : CLEAR_MARKER
+}
+
+export function anyActive(entries: ListEntry[]): boolean {
+  return entries.some((entry) => isActive(entry.state.phase))
+}
