@@ -98,7 +98,7 @@ const ResumableEditMany: React.FC<EditPropertyProps> = ({ property, record, reso
                   setTouched(true)
                   setRemoved((list) => (isRemoved ? list.filter((k) => k !== file.key) : [...list, file.key]))
                 }}>
-                  {isRemoved ? tb('resumable.undo', 'Undo') : tb('resumable.remove', 'Remove')}
+                  {isRemoved ? tb('resumable.undo', 'Undo') : tb('resumable.clear', 'Remove')}
                 </Button>
               </Box>
             )

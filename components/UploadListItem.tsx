@@ -69,7 +69,7 @@ const UploadListItem: React.FC<UploadListItemProps> = ({ entry, onPause, onResum
           </Button>
         ) : null}
         <Button type="button" size="sm" variant="text" data-testid="resumable-item-remove" onClick={() => onRemove(id)}>
-          {isActive(phase) ? tb('resumable.cancel', 'Cancel') : tb('resumable.remove', 'Remove')}
+          {isActive(phase) ? tb('resumable.cancel', 'Cancel') : tb('resumable.clear', 'Remove')}
         </Button>
       </Box>
     </Box>
