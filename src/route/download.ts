@@ -32,7 +32,10 @@ function contentDisposition(filename: string): string {
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`
 }
 
-/** GET/HEAD: streams a saved file to staff who may `show` its record, with HTTP Range support. */
+/**
+ * GET/HEAD: streams a saved file to staff who may `show` its record, with HTTP Range support, or,
+ * when the file storage hands out download URLs (S3 presigned GETs), redirects there (302).
+ */
 export function downloadFile(admin: AdminJS) {
   return async (req: Request, res: Response) => {
     try {
@@ -50,6 +53,13 @@ export function downloadFile(admin: AdminJS) {
       if (!stat) throw new NotFound('The file of this record is missing from storage.')
       const filename = (feature.mapping.filename && (record.get(feature.mapping.filename) as string)) || key.split('/').pop()!
       const type = (feature.mapping.mimeType && (record.get(feature.mapping.mimeType) as string)) || 'application/octet-stream'
+      const url = await feature.storage.files.downloadUrl?.(key, { filename, contentType: type })
+      if (url) {
+        // The URL itself grants access for its short life: never cached, handed out only past the check above.
+        res.setHeader('Cache-Control', 'private, no-store')
+        res.redirect(302, url)
+        return
+      }
 
       let range: { start: number; end: number } | null
       try {
