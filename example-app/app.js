@@ -14,6 +14,7 @@ import { join, dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { resumableUploadFeature, buildAuthenticatedRouter, closeResumableUploads } from 'adminjs-resumable'
 import { assetsUrl, servePrebuiltBundles, usesPrebuiltBundles } from './production-assets.js'
+import { ensureBucket, storageOption } from './storage.js'
 
 AdminJS.registerAdapter({ Resource: AdminJSSequelize.Resource, Database: AdminJSSequelize.Database })
 
@@ -75,7 +76,7 @@ async function ensureComponentsBundle(admin, env) {
 export async function bundleComponents(env = process.env) {
   // Defining the model and the AdminJS instance opens no connection: only the components matter.
   const sequelize = connect(env)
-  const admin = defineAdmin(env, defineDocument(sequelize), resolve(env.UPLOAD_DIR || join(here, 'uploads')))
+  const admin = defineAdmin(env, defineDocument(sequelize), resolve(env.UPLOAD_DIR || join(here, 'uploads')), sequelize)
   const { componentsBundler, generateUserComponentEntry, ADMIN_JS_TMP_DIR, COMPONENTS_OUTPUT_PATH } = await import('adminjs/bundler')
   await rm(COMPONENTS_OUTPUT_PATH, { force: true })
   await componentsBundler.createEntry({ content: generateUserComponentEntry(admin, ADMIN_JS_TMP_DIR) })
@@ -84,7 +85,7 @@ export async function bundleComponents(env = process.env) {
 }
 
 /** The example's AdminJS instance: one `Document` resource whose `file` is uploaded in chunks. */
-export function defineAdmin(env, Document, uploadDir) {
+export function defineAdmin(env, Document, uploadDir, sequelize) {
   const componentLoader = new ComponentLoader()
   const writeOnly = { isAccessible: canWrite }
   return new AdminJS({
@@ -104,7 +105,7 @@ export function defineAdmin(env, Document, uploadDir) {
       features: [resumableUploadFeature({
         componentLoader,
         properties: { key: 'filePath', file: 'file', filename: 'fileName', size: 'fileSize', mimeType: 'fileMimeType' },
-        storage: { local: { directory: uploadDir, stagingDirectory: join(uploadDir, '.staging') } },
+        storage: storageOption(env, uploadDir, sequelize),
         uploadPath: (record, filename) => `documents/${record.id()}/${filename}`,
         validation: {
           maxSize: Number(env.MAX_UPLOAD_SIZE || 50 * 1024 ** 3),
@@ -158,8 +159,9 @@ export async function createApp(env = process.env) {
   }
   await sequelize.sync()
   await sessionStore.sync()
+  await ensureBucket(env)
 
-  const admin = defineAdmin(env, Document, uploadDir)
+  const admin = defineAdmin(env, Document, uploadDir, sequelize)
 
   const users = accounts(env)
   const router = buildAuthenticatedRouter(admin, {
@@ -195,5 +197,6 @@ export async function createApp(env = process.env) {
     sessionStore.stopExpiringSessions()
     await sequelize.close()
   }
-  return { app, admin, sequelize, Document, uploadDir, users, close }
+  const storedIn = env.S3_BUCKET ? `the S3 bucket ${env.S3_BUCKET}` : uploadDir
+  return { app, admin, sequelize, Document, uploadDir, storedIn, users, close }
 }
