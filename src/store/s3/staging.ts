@@ -27,7 +27,7 @@ export interface S3StagingTimings {
 }
 
 export const DEFAULT_TIMINGS: S3StagingTimings = {
-  partLeaseMs: 60_000,
+  partLeaseMs: 20_000,
   createLeaseMs: 30_000,
   completionStaleMs: 120_000,
   completionWaitMs: 30_000,
