@@ -56,7 +56,9 @@ function s3Env(extra: Record<string, string> = {}, endpoint = server.endpoint): 
   return {
     UPLOAD_DIR: join(work, 'uploads'),
     DATABASE_FILE: join(work, 'db.sqlite'),
+    // The feature raises the chunk size to what S3's part limits need for MAX_UPLOAD_SIZE: 5 MiB here.
     CHUNK_SIZE: String(64 * 1024),
+    MAX_UPLOAD_SIZE: String(1024 * MiB),
     S3_BUCKET: `app-${process.pid}-${bucketCounter++}`,
     S3_ENDPOINT: endpoint,
     S3_REGION: 'us-east-1',
