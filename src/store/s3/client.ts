@@ -79,6 +79,15 @@ export function isUnsupported(error: unknown): boolean {
 }
 
 /**
+ * The server does not take `If-None-Match` on this request: 501, or a 400 naming the header as an
+ * invalid argument (some S3-compatible servers predate conditional writes). The write is then sent
+ * without it; the shared key table still guards the key.
+ */
+export function refusesCondition(error: unknown): boolean {
+  return isUnsupported(error) || (statusOf(error) === 400 && ['InvalidArgument', 'InvalidRequest', 'NotImplemented'].includes(nameOf(error)))
+}
+
+/**
  * A conditional write found the key taken (412 for `If-None-Match: *`; 409 when S3 saw two
  * conditional writes of one key at once). Looked for in `cause` too, since typed errors keep the SDK's.
  */

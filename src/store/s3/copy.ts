@@ -1,4 +1,4 @@
-import { isUnsupported, storageError, type S3Clients, type S3Location } from './client.js'
+import { isUnsupported, refusesCondition, storageError, type S3Clients, type S3Location } from './client.js'
 import { abortMultipart, completeMultipart, createMultipart, type PartEtag } from './multipart.js'
 import { GiB } from '../s3-part-limits.js'
 
@@ -41,9 +41,9 @@ export async function serverSideCopy(s3: S3Clients, where: S3Location, from: str
     }))
     try {
       // `If-None-Match: *` makes the object store itself refuse a copy onto a taken key (412). A
-      // server that does not implement the condition on copies answers 501; the copy then goes
-      // without it, guarded by the shared key table alone.
-      await copy(true).catch((error: unknown) => (isUnsupported(error) ? copy(false) : Promise.reject(error)))
+      // server that does not implement the condition on copies refuses it (refusesCondition); the
+      // copy then goes without it, guarded by the shared key table alone.
+      await copy(true).catch((error: unknown) => (refusesCondition(error) ? copy(false) : Promise.reject(error)))
       return
     } catch (error) {
       throw storageError(error, 'copying the finished upload into place')

@@ -4,7 +4,7 @@ import { StorageFailure } from '../../errors.js'
 import type { FileStorage } from '../file-storage.js'
 import type { FileKeyTable } from '../shared-state/file-keys.js'
 import type { FinishedUpload } from '../staging.js'
-import { isNotFound, isPreconditionFailed, storageError, type S3Clients, type S3Location } from './client.js'
+import { isNotFound, isPreconditionFailed, refusesCondition, storageError, type S3Clients, type S3Location } from './client.js'
 import { COPY_OBJECT_LIMIT, serverSideCopy, type CopyOptions } from './copy.js'
 import type { S3Keys } from './keys.js'
 
@@ -153,13 +153,21 @@ export class S3Files implements FileStorage {
  */
 async function putStream(s3: S3Clients, where: S3Location, objectKey: string, upload: FinishedUpload, type: string): Promise<void> {
   if (upload.size > COPY_OBJECT_LIMIT) throw new StorageFailure(`A file of ${upload.size} bytes from another staging store cannot be sent in one PutObject (5 GiB at most).`)
-  const body = upload.read()
+  const put = async (conditional: boolean) => {
+    // A fresh stream per attempt: a finished upload can be read again.
+    const body = upload.read()
+    try {
+      await s3.streaming.send(new s3.sdk.PutObjectCommand({
+        Bucket: where.bucket, Key: objectKey, Body: body, ContentLength: upload.size, ContentType: type,
+        IfNoneMatch: conditional ? '*' : undefined,
+      }))
+    } finally {
+      body.destroy()
+    }
+  }
   try {
-    await s3.streaming.send(new s3.sdk.PutObjectCommand({
-      Bucket: where.bucket, Key: objectKey, Body: body, ContentLength: upload.size, ContentType: type, IfNoneMatch: '*',
-    }))
+    await put(true).catch((error: unknown) => (refusesCondition(error) ? put(false) : Promise.reject(error)))
   } catch (error) {
-    body.destroy()
     throw storageError(error, 'storing the finished upload')
   }
 }

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream'
-import { isNotFound, isUnsupported, storageError, type S3Clients, type S3Location } from './client.js'
+import { isNotFound, isUnsupported, refusesCondition, storageError, type S3Clients, type S3Location } from './client.js'
 import { exactBody } from './exact-body.js'
 
 /**
@@ -72,7 +72,7 @@ export async function completeMultipart(
     }),
   )
   try {
-    await complete(!!options.ifNoneMatch).catch((error: unknown) => (options.ifNoneMatch && isUnsupported(error) ? complete(false) : Promise.reject(error)))
+    await complete(!!options.ifNoneMatch).catch((error: unknown) => (options.ifNoneMatch && refusesCondition(error) ? complete(false) : Promise.reject(error)))
   } catch (error) {
     throw storageError(error, 'completing a multipart upload')
   }
