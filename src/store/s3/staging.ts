@@ -101,6 +101,8 @@ export class S3Staging implements StagingStore {
    * Streams the chunk to S3 as part `chunkNumber`. The part is claimed in the shared table first (a
    * second request for it, on any host, gets ChunkBusy), and marked held only once S3 returned its
    * ETag. A failure of the body or of the object store releases the claim, marks nothing.
+   * With `create`, a chunk of an upload that does not exist creates it (within the owner's limits);
+   * if that chunk then fails and nothing else went into the upload, the upload is taken away again.
    */
   async writeChunk(manifest: UploadManifest, chunk: ChunkWrite, options: { create?: OwnerLimits } = {}): Promise<WriteResult> {
     const existing = await this.row(manifest.id)
