@@ -14,6 +14,7 @@ import { join, dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { resumableUploadFeature, buildAuthenticatedRouter, closeResumableUploads, withResumableLocales } from 'adminjs-resumable'
 import { assetsUrl, servePrebuiltBundles, usesPrebuiltBundles } from './production-assets.js'
+import { ensureBucket, storageOption } from './storage.js'
 
 AdminJS.registerAdapter({ Resource: AdminJSSequelize.Resource, Database: AdminJSSequelize.Database })
 
@@ -92,7 +93,7 @@ async function ensureComponentsBundle(admin, env) {
 export async function bundleComponents(env = process.env) {
   // Defining the model and the AdminJS instance opens no connection: only the components matter.
   const sequelize = connect(env)
-  const admin = defineAdmin(env, defineDocument(sequelize), resolve(env.UPLOAD_DIR || join(here, 'uploads')), defineGallery(sequelize))
+  const admin = defineAdmin(env, defineDocument(sequelize), resolve(env.UPLOAD_DIR || join(here, 'uploads')), defineGallery(sequelize), sequelize)
   const { componentsBundler, generateUserComponentEntry, ADMIN_JS_TMP_DIR, COMPONENTS_OUTPUT_PATH } = await import('adminjs/bundler')
   await rm(COMPONENTS_OUTPUT_PATH, { force: true })
   await componentsBundler.createEntry({ content: generateUserComponentEntry(admin, ADMIN_JS_TMP_DIR) })
@@ -121,10 +122,10 @@ export function exampleLocale(env = process.env) {
  * The example's AdminJS instance: a `Document` resource whose `file` is uploaded in chunks and,
  * when `Gallery` is given, a `Gallery` resource whose `images` are a list of images.
  */
-export function defineAdmin(env, Document, uploadDir, Gallery) {
+export function defineAdmin(env, Document, uploadDir, Gallery, sequelize) {
   const componentLoader = new ComponentLoader()
   const writeOnly = { isAccessible: canWrite }
-  const storage = { local: { directory: uploadDir, stagingDirectory: join(uploadDir, '.staging') } }
+  const storage = storageOption(env, uploadDir, sequelize)
   const limits = {
     uploadsPerAdmin: Number(env.UPLOADS_PER_ADMIN || 20),
     bytesPerAdmin: env.UPLOAD_BYTES_PER_ADMIN ? Number(env.UPLOAD_BYTES_PER_ADMIN) : undefined,
@@ -226,8 +227,9 @@ export async function createApp(env = process.env) {
   }
   await sequelize.sync()
   await sessionStore.sync()
+  await ensureBucket(env)
 
-  const admin = defineAdmin(env, Document, uploadDir, Gallery)
+  const admin = defineAdmin(env, Document, uploadDir, Gallery, sequelize)
 
   const users = accounts(env)
   const router = buildAuthenticatedRouter(admin, {
@@ -263,5 +265,6 @@ export async function createApp(env = process.env) {
     sessionStore.stopExpiringSessions()
     await sequelize.close()
   }
-  return { app, admin, sequelize, Document, Gallery, uploadDir, users, close }
+  const storedIn = env.S3_BUCKET ? `the S3 bucket ${env.S3_BUCKET}` : uploadDir
+  return { app, admin, sequelize, Document, Gallery, uploadDir, storedIn, users, close }
 }

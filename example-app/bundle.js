@@ -17,7 +17,7 @@ process.chdir(root)
 const env = process.env
 // Defining the model and the AdminJS instance opens no connection: only the components matter.
 const sequelize = connect(env)
-const admin = defineAdmin(env, defineDocument(sequelize), resolve(env.UPLOAD_DIR || join(root, 'example-app', 'uploads')), defineGallery(sequelize))
+const admin = defineAdmin(env, defineDocument(sequelize), resolve(env.UPLOAD_DIR || join(root, 'example-app', 'uploads')), defineGallery(sequelize), sequelize)
 const destinationDir = assetsDir(env)
 await bundle({
   componentLoader: admin.options.componentLoader,

@@ -3,7 +3,7 @@ import { guardHttpServer } from 'adminjs-resumable'
 import { createApp, accounts } from './app.js'
 
 const port = Number(process.env.PORT || 3000)
-const { app, uploadDir, close } = await createApp()
+const { app, storedIn, close } = await createApp()
 const host = process.env.HOST || '127.0.0.1'
 // Express 5 hands listen errors (port in use, no permission) to this callback instead of throwing.
 const server = app.listen(port, host, (error) => {
@@ -16,7 +16,7 @@ const server = app.listen(port, host, (error) => {
   const address = server.address()
   const url = `http://${address.address}:${address.port}/admin`
   console.log(`adminjs-resumable example app: ${url}`)
-  console.log(`files are stored under ${uploadDir}`)
+  console.log(`files are stored in ${storedIn}`)
   const defaults = accounts().filter((a) => a.password === 'password')
   for (const account of accounts()) console.log(`  log in as ${account.email} (${account.role})`)
   if (defaults.length) {

@@ -12,7 +12,7 @@ npm pack --ignore-scripts --silent --pack-destination "$out" >/dev/null
 tarball="$(ls "$out"/*.tgz)"
 contents="$(tar -tzf "$tarball")"
 echo "checking $(basename "$tarball"): $(wc -l <<<"$contents") files"
-for required in package/lib/index.js package/lib/index.d.ts package/components/dist/ResumableEdit.js package/LICENSE; do
+for required in package/lib/index.js package/lib/index.d.ts package/components/dist/components/ResumableEdit.js package/LICENSE; do
   grep -qx "$required" <<<"$contents" || { echo "the tarball lacks $required" >&2; exit 1; }
 done
 npx publint run --strict "$tarball"

@@ -13,7 +13,9 @@ export { createCrossSiteGuard, type CrossSiteOptions } from './guard/cross-site.
 export { guardHttpServer, type HttpServerGuardOptions } from './guard/http-server.js'
 export { localBackend, LocalFileStorage, LocalStagingStore, type LocalStorageOptions, type LocalStoreOptions } from './store/local/index.js'
 export type { StagingStore, FinishedUpload } from './store/staging.js'
-export type { FileStorage } from './store/file-storage.js'
+export type { DownloadUrlOptions, FileStorage } from './store/file-storage.js'
+export type { S3StorageOption, SequelizeInstance } from './feature/s3-backend.js'
+export { s3ChunkSize } from './store/s3-part-limits.js'
 export type { StorageBackend } from './feature/options.js'
 export type {
   UploadManifest, UploadState, ChunkState, ChunkWrite, WriteResult, FileStat, SweepResult, StagingUsage, OwnerLimits,

@@ -14,6 +14,7 @@ import { startTestApp, type TestApp } from './support/app.js'
 import { browserMissing, launchBrowser, type Browser } from './support/browser.js'
 import { bytes, sha256 } from './support/resumable-client.js'
 import { htmlFile, pdfFile } from './support/samples.js'
+import { startS3rver, type S3Server } from './support/s3rver.js'
 import type { DocumentParams } from './support/document.js'
 
 const MiB = 1024 * 1024
@@ -500,6 +501,72 @@ describeBrowser('Document form in Chromium with the real resumablejs', () => {
     } finally {
       await typed.close()
     }
+  }, LONG)
+})
+
+describeBrowser('Document form in Chromium with the real resumablejs, files on S3 (s3rver)', () => {
+  let server: S3Server | null = null
+  let app: Listening
+  let browser: Browser
+  let dir: string
+  // Two parts of S3's smallest part size: the last chunk absorbs the remainder.
+  const upload = { path: '', name: 'survey on s3.bin', size: 11 * MiB + 777, sha: '' }
+
+  beforeAll(async () => {
+    server = await startS3rver()
+    if (!server) return
+    dir = mkdtempSync(join(tmpdir(), 'adminjs-resumable-e2e-s3-'))
+    const data = bytes(upload.size, 31)
+    upload.path = join(dir, upload.name)
+    writeFileSync(upload.path, data)
+    upload.sha = sha256(data)
+    app = await listen({
+      CHUNK_SIZE: String(5 * MiB),
+      MAX_UPLOAD_SIZE: String(1024 * MiB),
+      S3_BUCKET: `e2e-${process.pid}`,
+      S3_ENDPOINT: server.endpoint,
+      S3_REGION: 'us-east-1',
+      S3_FORCE_PATH_STYLE: 'true',
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    })
+    browser = await launchBrowser({ viewport: { width: 1280, height: 900 } })
+  }, LONG)
+
+  afterAll(async () => {
+    await browser?.close()
+    await app?.close()
+    await server?.destroy()
+    if (dir) rmSync(dir, { recursive: true, force: true })
+  }, LONG)
+
+  test('a multi-part file is uploaded in 5 MiB parts, saved, and downloaded byte-identical through the presigned redirect', async () => {
+    if (!server) throw new Error('s3rver is not installed (npm install)')
+    const page = await browser.context.newPage()
+    const traffic = new ChunkTraffic(page)
+    await logIn(page, app.base)
+    const title = 'Survey on S3'
+    await openNewForm(page, app.base, title)
+    await page.setInputFiles('[data-testid=resumable-input]', upload.path)
+    await waitForState(page, 'complete')
+    expect(new Set(traffic.succeededPosts().map((e) => e.chunk))).toEqual(new Set([1, 2]))
+    await save(page)
+    const saved = await eventually(
+      () => app.app.Document.findOne({ where: { title }, raw: true }) as Promise<DocumentParams | null>,
+      'the saved Document row',
+    )
+    expect(saved.filePath).toBe(`documents/${saved.id}/${upload.name}`)
+    expect(Number(saved.fileSize)).toBe(upload.size)
+
+    const cookie = (await browser.context.cookies(app.base)).map((c) => `${c.name}=${c.value}`).join('; ')
+    const answer = await fetch(`${app.base}/admin/api/resumable/Document/file/download/${saved.id}`, { headers: { cookie }, redirect: 'manual' })
+    expect(answer.status).toBe(302)
+    const location = answer.headers.get('location')!
+    expect(location.startsWith(server.endpoint)).toBe(true)
+    const object = await fetch(location)
+    expect(object.status).toBe(200)
+    expect(sha256(Buffer.from(await object.arrayBuffer()))).toBe(upload.sha)
+    await page.close()
   }, LONG)
 })
 

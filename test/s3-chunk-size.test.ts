@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals'
 import { chunkCount, chunkLength } from '../src/shared/arithmetic.js'
-import { GiB, MAX_PART_SIZE, MAX_PARTS, MiB, MIN_PART_SIZE, s3ChunkSize } from '../src/store/s3/chunk-size.js'
+import { GiB, MAX_PART_SIZE, MAX_PARTS, MiB, MIN_PART_SIZE, s3ChunkSize } from '../src/store/s3-part-limits.js'
 
 /** Every part size a file of `totalSize` gets from Resumable.js with this chunk size (first, middle, last). */
 function partsOf(totalSize: number, chunkSize: number, forceChunkSize: boolean) {

@@ -8,7 +8,7 @@ import type http from 'node:http'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals'
 import { StorageFailure, StorageUnavailable, UploadExpired } from '../src/errors.js'
 import type { S3Storage } from '../src/store/s3/index.js'
-import { chunkOf, manifestFor, readAll } from './store-contract.js'
+import { chunkOf, manifestFor, readAll } from './staging-contract.js'
 import { bytes, sha256 } from './support/resumable-client.js'
 import { startFaultProxy, type FaultProxy } from './support/s3-fault-proxy.js'
 import { openSubject, type Dialect } from './support/s3-storage.js'
@@ -35,8 +35,8 @@ const isUploadPart = (req: http.IncomingMessage) => req.method === 'PUT' && /[?&
 const isComplete = (req: http.IncomingMessage) => req.method === 'POST' && /[?&]uploadId=/.test(req.url ?? '')
 
 async function committed(host: S3Storage, id: string): Promise<Buffer> {
-  const staged = (await host.staging.staged(id))!
-  await host.files.commit(staged.key, `faults/${id}`, staged.manifest.totalSize, staged.manifest.type)
+  const finished = (await host.staging.finished(id))!
+  if (!(await host.files.place(finished, `faults/${id}`))) throw new Error(`faults/${id} is taken`)
   return readAll(host.files.read(`faults/${id}`))
 }
 

@@ -8,10 +8,11 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
 import { InvalidRequest, StorageFailure } from '../src/errors.js'
 import { createS3Clients, type S3Clients } from '../src/store/s3/client.js'
 import { copyRanges, COPY_PART_SIZE } from '../src/store/s3/copy.js'
-import { S3Files, statObject } from '../src/store/s3/files.js'
+import { objectStream, S3Files, statObject } from '../src/store/s3/files.js'
+import type { FinishedUpload } from '../src/store/staging.js'
 import { S3Keys } from '../src/store/s3/keys.js'
-import { MiB } from '../src/store/s3/chunk-size.js'
-import { readAll } from './store-contract.js'
+import { MiB } from '../src/store/s3-part-limits.js'
+import { manifestFor, readAll } from './staging-contract.js'
 import { bytes, sha256 } from './support/resumable-client.js'
 import { s3rverInstalled, startS3rver, type S3Server } from './support/s3rver.js'
 
@@ -58,16 +59,24 @@ suite('S3Files on s3rver', () => {
     files = new S3Files(s3, where, keys)
     await s3.client.send(new s3.sdk.PutObjectCommand({ Bucket: server.bucket, Key: stagingKey, Body: data, ContentLength: data.length }))
   })
+  /** The staged object as S3Staging hands a finished upload over. */
+  const stagedUpload = (size: number, type: string): FinishedUpload => ({
+    manifest: { ...manifestFor(data), totalSize: size, type },
+    size,
+    location: { kind: 's3-object', bucket: where.bucket, key: stagingKey },
+    read: () => objectStream(s3, where, stagingKey),
+  })
+
   afterAll(async () => {
     s3?.client.destroy()
     s3?.streaming.destroy()
     await server?.destroy()
   })
 
-  test('commit copies the staged object under its key byte-exact (CopyObject), and keeps the staged one', async () => {
+  test('place copies the staged object under its key byte-exact (CopyObject), and keeps the staged one', async () => {
     const key = 'documents/7/report é + 1.pdf'
     expect(await files.stat(key)).toBeNull()
-    await files.commit(stagingKey, key, data.length, 'application/pdf')
+    await files.place(stagedUpload(data.length, 'application/pdf'), key)
     const stat = await files.stat(key)
     expect(stat).toMatchObject({ size: data.length })
     expect(Number.isFinite(stat!.modifiedAt.getTime())).toBe(true)
@@ -79,7 +88,7 @@ suite('S3Files on s3rver', () => {
 
   test('read serves inclusive ranges: first byte, across the 5 MiB mark, last byte, whole file', async () => {
     const key = 'ranges/a.bin'
-    await files.commit(stagingKey, key, data.length, 'application/octet-stream')
+    await files.place(stagedUpload(data.length, 'application/octet-stream'), key)
     for (const [start, end] of [[0, 0], [5 * MiB - 10, 5 * MiB + 10], [data.length - 1, data.length - 1], [0, data.length - 1]]) {
       const got = await readAll(files.read(key, { start, end }))
       expect(got.equals(data.subarray(start, end + 1))).toBe(true)
@@ -93,7 +102,7 @@ suite('S3Files on s3rver', () => {
   test('reading a missing file fails the stream; delete removes a file and is a no-op for a missing one', async () => {
     await expect(readAll(files.read('never/there.bin'))).rejects.toBeTruthy()
     const key = 'gone/b.bin'
-    await files.commit(stagingKey, key, data.length, 'application/octet-stream')
+    await files.place(stagedUpload(data.length, 'application/octet-stream'), key)
     await files.delete(key)
     expect(await files.stat(key)).toBeNull()
     await files.delete(key)
@@ -103,13 +112,13 @@ suite('S3Files on s3rver', () => {
     for (const key of ['../x', 'a//b', '/abs', 'a\\b', '', 'staging/x', 'staging']) {
       await expect(files.stat(key)).rejects.toBeInstanceOf(InvalidRequest)
       expect(() => files.read(key)).toThrow(InvalidRequest)
-      await expect(files.commit(stagingKey, key, data.length, 'x/y')).rejects.toBeInstanceOf(InvalidRequest)
+      await expect(files.place(stagedUpload(data.length, 'x/y'), key)).rejects.toBeInstanceOf(InvalidRequest)
     }
   })
 
   test('a presigned GET URL serves the file (and Range) to a plain HTTP client, with the download name', async () => {
     const key = 'presigned/c.bin'
-    await files.commit(stagingKey, key, data.length, 'application/octet-stream')
+    await files.place(stagedUpload(data.length, 'application/octet-stream'), key)
     const url = await files.presignedGet(key, { expiresIn: 60, filename: 'Bericht März.bin', contentType: 'application/x-test' })
     expect(url).toContain('X-Amz-Expires=60')
     const whole = await fetch(url)
@@ -123,15 +132,15 @@ suite('S3Files on s3rver', () => {
   })
 
   test('above the CopyObject limit the copy is multipart (UploadPartCopy); s3rver has none: StorageFailure, nothing at the key, staged object intact', async () => {
-    const lowered = new S3Files(s3, where, keys, { multipartFrom: 5 * MiB, partSize: 5 * MiB })
+    const lowered = new S3Files(s3, where, keys, { copy: { multipartFrom: 5 * MiB, partSize: 5 * MiB } })
     const key = 'big/d.bin'
-    const error = await lowered.commit(stagingKey, key, data.length, 'application/octet-stream').catch((e: unknown) => e)
+    const error = await lowered.place(stagedUpload(data.length, 'application/octet-stream'), key).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(StorageFailure)
     expect(String((error as Error).message)).toMatch(/UploadPartCopy/)
     expect(await files.stat(key)).toBeNull()
     expect(await statObject(s3, where, stagingKey)).toMatchObject({ size: data.length })
     // Below the lowered threshold the same store copies with CopyObject.
-    await lowered.commit(stagingKey, 'big/small.bin', 5 * MiB - 1, 'application/octet-stream')
+    await lowered.place(stagedUpload(5 * MiB - 1, 'application/octet-stream'), 'big/small.bin')
     expect((await files.stat('big/small.bin'))!.size).toBe(data.length)
   })
 })

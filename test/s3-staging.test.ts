@@ -11,8 +11,8 @@ import { ChunkBusy } from '../src/errors.js'
 import type { S3Storage } from '../src/store/s3/index.js'
 import type { SharedTables } from '../src/store/shared-state/models.js'
 import { completeMultipart } from '../src/store/s3/multipart.js'
-import { MiB } from '../src/store/s3/chunk-size.js'
-import { chunkOf, manifestFor, readAll, sliceOf } from './store-contract.js'
+import { MiB } from '../src/store/s3-part-limits.js'
+import { chunkOf, manifestFor, readAll, sliceOf } from './staging-contract.js'
 import { bytes, sha256 } from './support/resumable-client.js'
 import { countCommands, openHosts, type Dialect } from './support/s3-storage.js'
 import { s3rverInstalled, startS3rver, type S3Server } from './support/s3rver.js'
@@ -32,10 +32,10 @@ afterAll(async () => {
 
 /** The staged object's bytes, read back through a committed copy. */
 async function committedBytes(host: S3Storage, id: string): Promise<Buffer> {
-  const staged = await host.staging.staged(id)
-  if (!staged) throw new Error('not complete')
+  const finished = await host.staging.finished(id)
+  if (!finished) throw new Error('not complete')
   const key = `check/${id}.bin`
-  await host.files.commit(staged.key, key, staged.manifest.totalSize, staged.manifest.type)
+  if (!(await host.files.place(finished, key))) throw new Error(`${key} is taken`)
   return readAll(host.files.read(key))
 }
 

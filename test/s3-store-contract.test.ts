@@ -1,10 +1,12 @@
 /**
- * The UploadStore contract (test/store-contract.ts) against S3: a real s3rver process and the shared
- * upload state in a real database, once on SQLite and once on PostgreSQL.
+ * The StagingStore and FileStorage contracts (test/staging-contract.ts, test/file-storage-contract.ts)
+ * against S3: a real s3rver process and the shared upload state in a real database, once on SQLite
+ * and once on PostgreSQL.
  */
 import { afterAll, describe, test } from '@jest/globals'
-import { describeUploadStore } from './store-contract.js'
-import { asUploadStore, openSubject, type Dialect } from './support/s3-storage.js'
+import { describeFileStorage } from './file-storage-contract.js'
+import { describeStagingStore, manifestFor, writeAll } from './staging-contract.js'
+import { openSubject, type Dialect } from './support/s3-storage.js'
 import { s3rverInstalled, startS3rver, type S3Server } from './support/s3rver.js'
 import { freshPostgresDatabase } from './support/services.js'
 
@@ -19,13 +21,26 @@ const dialects: Dialect[] = postgres ? ['sqlite', 'postgres'] : ['sqlite']
 
 if (s3rverInstalled()) {
   for (const dialect of dialects) {
-    describeUploadStore(`S3 (s3rver) + shared state on ${dialect}`, async () => {
+    describeStagingStore(`S3Staging (s3rver) + shared state on ${dialect}`, async () => {
       const subject = await openSubject((await s3())!, dialect, postgres)
-      return { store: asUploadStore(subject.storage), cleanup: subject.cleanup }
+      return { store: subject.storage.staging, cleanup: subject.cleanup }
+    })
+    describeFileStorage(`S3Files (s3rver, finished uploads from S3Staging) + shared state on ${dialect}`, async () => {
+      const subject = await openSubject((await s3())!, dialect, postgres)
+      const { staging, files } = subject.storage
+      return {
+        files,
+        async finishedUpload(data) {
+          const m = manifestFor(data)
+          await writeAll(staging, m, data)
+          return (await staging.finished(m.id))!
+        },
+        cleanup: subject.cleanup,
+      }
     })
   }
 } else {
-  describe('S3 store contract', () => {
+  describe('S3 store contracts', () => {
     test.skip('s3rver is not installed (see the warning above)', () => undefined)
   })
 }

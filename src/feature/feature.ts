@@ -7,6 +7,7 @@ import { ConfigurationError } from '../errors.js'
 import { localBackend } from '../store/local/index.js'
 import { afterDelete, afterSave, beforeSave } from './hooks.js'
 import { afterSaveMany, beforeSaveMany } from './multiple.js'
+import { s3Backend, s3UploadChunkSize } from './s3-backend.js'
 import { DEFAULTS, type ResumableUploadFeatureOptions, type StorageBackend } from './options.js'
 import { registerFeature, type RegisteredFeature } from './registry.js'
 
@@ -30,13 +31,17 @@ function componentPath(file: string): string {
 }
 
 function backendOf(storage: ResumableUploadFeatureOptions['storage']): StorageBackend {
+  if ('s3' in storage) {
+    if (!storage.s3) throw new ConfigurationError('storage.s3', 'must be an object: `{ bucket, sequelize, ... }`')
+    return s3Backend(storage.s3)
+  }
   if ('local' in storage) {
     if (!storage.local?.directory) throw new ConfigurationError('storage.local.directory', 'is required (or pass `{ staging, files }` as `storage`)')
     return localBackend(storage.local)
   }
   const { staging, files } = storage as StorageBackend
   if (typeof staging?.writeChunk !== 'function' || typeof files?.place !== 'function') {
-    throw new ConfigurationError('storage', 'must be `{ local: { directory } }` or `{ staging, files }`')
+    throw new ConfigurationError('storage', 'must be `{ local: { directory } }`, `{ s3: { bucket, sequelize } }` or `{ staging, files }`')
   }
   return { staging, files }
 }
@@ -58,9 +63,13 @@ export function resumableUploadFeature(options: ResumableUploadFeatureOptions): 
     throw new ConfigurationError('componentLoader', 'is required: pass the ComponentLoader given to `new AdminJS({ componentLoader })`')
   }
   if (!options.properties?.key) throw new ConfigurationError('properties.key', 'is required: the column that holds the file\'s key')
-  if (!options.storage) throw new ConfigurationError('storage', 'is required: `{ local: { directory } }` or `{ staging, files }`')
-  const chunkSize = options.chunkSize ?? DEFAULTS.chunkSize
-  if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) throw new ConfigurationError('chunkSize', 'must be a positive integer')
+  if (!options.storage) throw new ConfigurationError('storage', 'is required: `{ local: { directory } }`, `{ s3: { bucket, sequelize } }` or `{ staging, files }`')
+  const wantedChunkSize = options.chunkSize ?? DEFAULTS.chunkSize
+  if (!Number.isSafeInteger(wantedChunkSize) || wantedChunkSize < 1) throw new ConfigurationError('chunkSize', 'must be a positive integer')
+  const validation = options.validation ?? {}
+  const maxSize = validation.maxSize ?? DEFAULTS.maxSize
+  // On S3 one chunk is one multipart part: the chunk size follows S3's part limits for maxSize.
+  const chunkSize = 's3' in options.storage ? s3UploadChunkSize(maxSize, wantedChunkSize) : wantedChunkSize
 
   const storage = backendOf(options.storage)
   const limits = {
@@ -68,12 +77,11 @@ export function resumableUploadFeature(options: ResumableUploadFeatureOptions): 
     bytes: options.limits?.bytesPerAdmin === undefined ? undefined : positive(options.limits.bytesPerAdmin, 'limits.bytesPerAdmin'),
   }
   const mapping = { ...options.properties, file: options.properties.file ?? DEFAULTS.file }
-  const validation = options.validation ?? {}
   const ttlMs = options.expiry?.ttlMs ?? DEFAULTS.ttlMs
   const rules = {
     chunkSize,
     forceChunkSize: !!options.forceChunkSize,
-    maxSize: validation.maxSize ?? DEFAULTS.maxSize,
+    maxSize,
     mimeTypes: validation.mimeTypes,
     extensions: validation.extensions,
   }

@@ -1,6 +1,7 @@
 import type { BaseRecord, ComponentLoader } from 'adminjs'
 import type { FileStorage } from '../store/file-storage.js'
 import type { LocalStorageOptions } from '../store/local/index.js'
+import type { S3StorageOption } from './s3-backend.js'
 import type { StagingStore } from '../store/staging.js'
 import { DEFAULT_CHUNK_SIZE, DEFAULT_SIMULTANEOUS_UPLOADS } from '../shared/custom.js'
 
@@ -43,11 +44,12 @@ export interface ResumableUploadFeatureOptions {
   componentLoader: ComponentLoader
   properties: ResumablePropertyMapping
   /**
-   * `{ local: { directory, stagingDirectory? } }`, or a backend of your own: a staging store for
+   * `{ local: { directory, stagingDirectory? } }`, `{ s3: { bucket, sequelize, ... } }` (files in
+   * an S3-compatible bucket, upload state in the app's database), or a backend of your own: a staging store for
    * uploads in progress and a file storage for saved files (see src/store/staging.ts and
    * file-storage.ts), e.g. `{ staging: new MyStaging(...), files: new MyFiles(...) }`.
    */
-  storage: { local: LocalStorageOptions } | StorageBackend
+  storage: { local: LocalStorageOptions } | { s3: S3StorageOption } | StorageBackend
   /**
    * Where the finished file goes, relative to the storage root: a folder (the file lands in
    * `<folder>/<record id>/<file name>`) or a function of the saved record and the sanitised name.
@@ -60,7 +62,10 @@ export interface ResumableUploadFeatureOptions {
    * column holds an array (a JSON or ARRAY column), one entry per file, in the same order.
    */
   multiple?: boolean
-  /** Bytes per chunk, sent to Resumable.js and enforced by the route. Default 5 MiB. */
+  /**
+   * Bytes per chunk, sent to Resumable.js and enforced by the route. Default 5 MiB. With S3 storage
+   * it is raised where S3's part limits need it (at least 5 MiB, at most 10,000 parts for maxSize).
+   */
   chunkSize?: number
   /** Resumable.js `forceChunkSize`. Default false (the last chunk absorbs the remainder). */
   forceChunkSize?: boolean

@@ -61,7 +61,10 @@ function fileOf(feature: RegisteredFeature, record: BaseRecord, index: string | 
   return { key: entry.key, filename: text(entry.filename), mimeType: text(entry.mimeType) }
 }
 
-/** GET/HEAD: streams a saved file to staff who may `show` its record, with HTTP Range support. */
+/**
+ * GET/HEAD: streams a saved file to staff who may `show` its record, with HTTP Range support, or,
+ * when the file storage hands out download URLs (S3 presigned GETs), redirects there (302).
+ */
 export function downloadFile(admin: AdminJS) {
   return async (req: Request, res: Response) => {
     try {
@@ -78,6 +81,13 @@ export function downloadFile(admin: AdminJS) {
       if (!stat) throw new NotFound('The file of this record is missing from storage.')
       const filename = name || key.split('/').pop()!
       const type = mimeType || 'application/octet-stream'
+      const url = await feature.storage.files.downloadUrl?.(key, { filename, contentType: type })
+      if (url) {
+        // The URL itself grants access for its short life: never cached, handed out only past the check above.
+        res.setHeader('Cache-Control', 'private, no-store')
+        res.redirect(302, url)
+        return
+      }
 
       let range: { start: number; end: number } | null
       try {

@@ -17,6 +17,12 @@ import type { FileStat } from './types.js'
  *   streams `upload.read()`.
  * - `read` serves an inclusive byte range; `delete` of a missing key is a no-op.
  */
+export interface DownloadUrlOptions {
+  /** Sent back as Content-Disposition (attachment), so the browser saves under the real name. */
+  filename: string
+  contentType: string
+}
+
 export interface FileStorage {
   /** Start-up (create the root, check credentials...). */
   init(): Promise<void>
@@ -24,4 +30,9 @@ export interface FileStorage {
   stat(key: string): Promise<FileStat | null>
   read(key: string, range?: { start: number; end: number }): Readable
   delete(key: string): Promise<void>
+  /**
+   * Optional: a short-lived URL the browser downloads the file from directly (e.g. a presigned S3
+   * GET), handed out by the download route after its access check; null streams through the app.
+   */
+  downloadUrl?(key: string, options: DownloadUrlOptions): Promise<string | null>
 }

@@ -1,15 +1,12 @@
 /**
  * S3 storage over a real s3rver and a real database (SQLite file or a fresh PostgreSQL database),
- * plus an UploadStore made of its staging store and file storage, so that the store contract suite
- * runs against S3 before the route is wired to it.
+ * on a prefix and tables of its own per test.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Sequelize } from 'sequelize'
-import { InvalidRequest } from '../../src/errors.js'
 import { openS3Storage, type S3Storage, type S3StorageOptions } from '../../src/store/s3/index.js'
-import type { UploadStore } from '../../src/store/types.js'
 import type { S3Server } from './s3rver.js'
 
 export type Dialect = 'sqlite' | 'postgres'
@@ -91,32 +88,4 @@ export function countCommands(storage: S3Storage): Map<string, number> {
     )
   }
   return counts
-}
-
-/** Today's UploadStore interface, made of the S3 staging store and the S3 file storage. */
-export function asUploadStore({ staging, files }: S3Storage): UploadStore {
-  return {
-    init: async () => undefined,
-    open: (m) => staging.open(m),
-    get: (id) => staging.get(id),
-    state: (id) => staging.state(id),
-    hasChunk: (id, n) => staging.hasChunk(id, n),
-    chunkState: (id, n) => staging.chunkState(id, n),
-    writeChunk: (m, chunk) => staging.writeChunk(m, chunk),
-    finishIfReady: (m) => staging.finishIfReady(m),
-    remove: (id, options) => staging.remove(id, options),
-    forget: (id) => staging.forget(id),
-    commit: async (id, key) => {
-      const staged = await staging.staged(id)
-      if (!staged) throw new InvalidRequest('The upload is not complete.')
-      await files.commit(staged.key, key, staged.manifest.totalSize, staged.manifest.type)
-    },
-    statFile: async (key) => {
-      const stat = await files.stat(key)
-      return stat && { size: stat.size, modifiedAt: stat.modifiedAt }
-    },
-    readFile: (key, range) => files.read(key, range),
-    deleteFile: (key) => files.delete(key),
-    sweep: (ttl, now) => staging.sweep(ttl, now),
-  }
 }

@@ -78,6 +78,25 @@ export function isUnsupported(error: unknown): boolean {
   return status === 405 || status === 501 || ['MethodNotAllowed', 'NotImplemented'].includes(nameOf(error))
 }
 
+/**
+ * The server does not take `If-None-Match` on this request: 501, or a 400 naming the header as an
+ * invalid argument (some S3-compatible servers predate conditional writes). The write is then sent
+ * without it; the shared key table still guards the key.
+ */
+export function refusesCondition(error: unknown): boolean {
+  return isUnsupported(error) || (statusOf(error) === 400 && ['InvalidArgument', 'InvalidRequest', 'NotImplemented'].includes(nameOf(error)))
+}
+
+/**
+ * A conditional write found the key taken (412 for `If-None-Match: *`; 409 when S3 saw two
+ * conditional writes of one key at once). Looked for in `cause` too, since typed errors keep the SDK's.
+ */
+export function isPreconditionFailed(error: unknown): boolean {
+  const cause = (error as { cause?: unknown } | null)?.cause ?? error
+  const status = statusOf(cause)
+  return status === 412 || ['PreconditionFailed', 'ConditionalRequestConflict'].includes(nameOf(cause))
+}
+
 const TRANSIENT_NAMES = ['SlowDown', 'ServiceUnavailable', 'InternalError', 'RequestTimeout', 'TimeoutError', 'ThrottlingException']
 const TRANSIENT_CODES = ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND']
 

@@ -1,6 +1,6 @@
-import { isUnsupported, storageError, type S3Clients, type S3Location } from './client.js'
+import { isUnsupported, refusesCondition, storageError, type S3Clients, type S3Location } from './client.js'
 import { abortMultipart, completeMultipart, createMultipart, type PartEtag } from './multipart.js'
-import { GiB } from './chunk-size.js'
+import { GiB } from '../s3-part-limits.js'
 
 /** CopyObject copies objects up to 5 GiB; above that only a multipart copy does. */
 export const COPY_OBJECT_LIMIT = 5 * GiB
@@ -35,8 +35,15 @@ function copySource(where: S3Location, key: string): string {
  */
 export async function serverSideCopy(s3: S3Clients, where: S3Location, from: string, to: string, size: number, contentType: string, options: CopyOptions = {}): Promise<void> {
   if (size < (options.multipartFrom ?? COPY_OBJECT_LIMIT)) {
+    const copy = (conditional: boolean) => s3.client.send(new s3.sdk.CopyObjectCommand({
+      Bucket: where.bucket, Key: to, CopySource: copySource(where, from), ContentType: contentType, MetadataDirective: 'REPLACE',
+      IfNoneMatch: conditional ? '*' : undefined,
+    }))
     try {
-      await s3.client.send(new s3.sdk.CopyObjectCommand({ Bucket: where.bucket, Key: to, CopySource: copySource(where, from), ContentType: contentType, MetadataDirective: 'REPLACE' }))
+      // `If-None-Match: *` makes the object store itself refuse a copy onto a taken key (412). A
+      // server that does not implement the condition on copies refuses it (refusesCondition); the
+      // copy then goes without it, guarded by the shared key table alone.
+      await copy(true).catch((error: unknown) => (refusesCondition(error) ? copy(false) : Promise.reject(error)))
       return
     } catch (error) {
       throw storageError(error, 'copying the finished upload into place')
@@ -60,7 +67,7 @@ export async function serverSideCopy(s3: S3Clients, where: S3Location, from: str
       if (!etag) throw new Error('UploadPartCopy answered without an ETag')
       parts.push({ partNumber: range.partNumber, etag })
     }
-    await completeMultipart(s3, where, to, uploadId, parts)
+    await completeMultipart(s3, where, to, uploadId, parts, { ifNoneMatch: true })
   } catch (error) {
     // The half-made copy never becomes visible; its parts are given up (or left to the lifecycle rule).
     await abortMultipart(s3, where, to, uploadId).catch(() => undefined)

@@ -1,5 +1,6 @@
 import type { S3ClientConfig } from '@aws-sdk/client-s3'
 import type { Sequelize } from 'sequelize'
+import { FileKeyTable } from '../shared-state/file-keys.js'
 import { PartTable } from '../shared-state/parts.js'
 import { defineSharedTables } from '../shared-state/models.js'
 import { UploadTable } from '../shared-state/uploads.js'
@@ -9,8 +10,8 @@ import { S3Files } from './files.js'
 import { S3Keys } from './keys.js'
 import { S3Staging, type S3StagingTimings } from './staging.js'
 
-export { s3ChunkSize } from './chunk-size.js'
-export { S3Files, type PresignOptions, type S3FileStat } from './files.js'
+export { s3ChunkSize } from '../s3-part-limits.js'
+export { S3Files, type PresignOptions, type S3FileStat, type S3FilesOptions } from './files.js'
 export { S3Staging, type S3StagingTimings } from './staging.js'
 
 export interface S3StorageOptions {
@@ -24,6 +25,8 @@ export interface S3StorageOptions {
   /** Prefix of the plugin's table names (default `resumable_`). */
   tablePrefix?: string
   copy?: CopyOptions
+  /** How staff download saved files (default: presigned GET URLs valid 60 s). */
+  download?: { mode: 'presigned' | 'stream'; expiresIn: number }
   timings?: Partial<S3StagingTimings>
 }
 
@@ -48,7 +51,7 @@ export async function openS3Storage(options: S3StorageOptions): Promise<S3Storag
   const staging = new S3Staging({ s3: clients, where, keys, uploads: new UploadTable(tables), parts: new PartTable(tables), timings: options.timings })
   return {
     staging,
-    files: new S3Files(clients, where, keys, options.copy),
+    files: new S3Files(clients, where, keys, { copy: options.copy, claims: new FileKeyTable(tables), download: options.download }),
     clients,
     close: () => {
       clients.client.destroy()

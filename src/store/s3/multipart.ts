@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream'
-import { isNotFound, isUnsupported, storageError, type S3Clients, type S3Location } from './client.js'
+import { isNotFound, isUnsupported, refusesCondition, storageError, type S3Clients, type S3Location } from './client.js'
 import { exactBody } from './exact-body.js'
 
 /**
@@ -58,16 +58,21 @@ export async function uploadPart(
   }
 }
 
-export async function completeMultipart(s3: S3Clients, where: S3Location, key: string, uploadId: string, parts: PartEtag[]): Promise<void> {
+/** With `ifNoneMatch`, the object store refuses to complete onto a taken key (where it implements that; else without). */
+export async function completeMultipart(
+  s3: S3Clients, where: S3Location, key: string, uploadId: string, parts: PartEtag[], options: { ifNoneMatch?: boolean } = {},
+): Promise<void> {
+  const complete = (conditional: boolean) => s3.client.send(
+    new s3.sdk.CompleteMultipartUploadCommand({
+      Bucket: where.bucket,
+      Key: key,
+      UploadId: uploadId,
+      MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
+      IfNoneMatch: conditional ? '*' : undefined,
+    }),
+  )
   try {
-    await s3.client.send(
-      new s3.sdk.CompleteMultipartUploadCommand({
-        Bucket: where.bucket,
-        Key: key,
-        UploadId: uploadId,
-        MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
-      }),
-    )
+    await complete(!!options.ifNoneMatch).catch((error: unknown) => (options.ifNoneMatch && refusesCondition(error) ? complete(false) : Promise.reject(error)))
   } catch (error) {
     throw storageError(error, 'completing a multipart upload')
   }

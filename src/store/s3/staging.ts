@@ -1,14 +1,16 @@
 import { randomBytes } from 'node:crypto'
 import { ChunkBusy } from '../../errors.js'
 import { manifestDifferences } from '../manifest.js'
+import type { FinishedUpload, StagingStore } from '../staging.js'
 import type { PartTable } from '../shared-state/parts.js'
 import type { UploadRow, UploadTable } from '../shared-state/uploads.js'
-import type { ChunkWrite, SweepResult, UploadManifest, UploadState, WriteResult } from '../types.js'
+import type { ChunkState, ChunkWrite, OwnerLimits, StagingUsage, SweepResult, UploadManifest, UploadState, WriteResult } from '../types.js'
 import { isNoSuchUpload, type S3Clients, type S3Location } from './client.js'
 import { discardBody } from './exact-body.js'
-import { statObject } from './files.js'
+import { objectStream, statObject } from './files.js'
 import { checkUploadId, type S3Keys } from './keys.js'
 import { completeMultipart, uploadPart } from './multipart.js'
+import { createUpload, dropIfEmpty } from './staging-creation.js'
 import { ensureMultipart, gone, live, sleep } from './staging-rows.js'
 import { removeStaged, sweepStaged } from './staging-cleanup.js'
 
@@ -25,7 +27,7 @@ export interface S3StagingTimings {
 }
 
 export const DEFAULT_TIMINGS: S3StagingTimings = {
-  partLeaseMs: 60_000,
+  partLeaseMs: 20_000,
   createLeaseMs: 30_000,
   completionStaleMs: 120_000,
   completionWaitMs: 30_000,
@@ -48,7 +50,7 @@ export interface S3StagingParts {
  * writes a part, and who completes are decided in the shared tables (see shared-state/), so any
  * number of app hosts can serve the chunks of one upload.
  */
-export class S3Staging {
+export class S3Staging implements StagingStore {
   readonly timings: S3StagingTimings
   private readonly now: () => number
 
@@ -57,21 +59,23 @@ export class S3Staging {
     this.now = deps.now ?? Date.now
   }
 
-  /** Creates the upload if needed (first writer wins) and returns the manifest actually stored. */
+  /** The plugin's tables are created by openS3Storage; nothing is kept in this process to recover. */
+  async init(): Promise<void> {}
+
+  /**
+   * Creates the upload's row without a chunk, if there is none (first writer wins), and returns the
+   * manifest actually stored. The route creates uploads through `writeChunk` with `create`; this is
+   * for tools and tests that set up an upload step by step.
+   */
   async open(manifest: UploadManifest): Promise<UploadManifest> {
     checkUploadId(manifest.id)
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const row = await this.deps.uploads.find(manifest.id)
-      if (row?.state === 'expired') throw gone()
-      if (row?.state === 'aborted') {
-        await removeStaged(this.deps, row, this.now(), 'missing')
-        continue
-      }
-      if (row) return row.manifest
-      const key = this.deps.keys.staging(manifest.id, randomBytes(8).toString('hex'))
-      if (await this.deps.uploads.insert(manifest, key, this.now())) return manifest
-    }
-    throw new ChunkBusy('The upload is being removed; retry shortly.')
+    return (await createUpload(this.deps, manifest, null, this.now)).manifest
+  }
+
+  async find(wanted: UploadManifest): Promise<UploadManifest | null> {
+    const row = await this.row(wanted.id)
+    if (row?.state === 'expired') throw gone()
+    return row && live(row) ? row.manifest : null
   }
 
   async get(id: string): Promise<UploadManifest | null> {
@@ -86,23 +90,36 @@ export class S3Staging {
     return row.state === 'complete' ? 'complete' : 'partial'
   }
 
-  async chunkState(id: string, chunkNumber: number): Promise<'held' | 'missing' | 'no-upload'> {
+  async chunkState(id: string, chunkNumber: number): Promise<ChunkState> {
     const row = await this.row(id)
     if (!row || !live(row)) return 'no-upload'
     if (row.state === 'complete') return 'held'
     return (await this.deps.parts.isHeld(id, chunkNumber)) ? 'held' : 'missing'
   }
 
-  async hasChunk(id: string, chunkNumber: number): Promise<boolean> {
-    return (await this.chunkState(id, chunkNumber)) === 'held'
-  }
-
   /**
    * Streams the chunk to S3 as part `chunkNumber`. The part is claimed in the shared table first (a
    * second request for it, on any host, gets ChunkBusy), and marked held only once S3 returned its
    * ETag. A failure of the body or of the object store releases the claim, marks nothing.
+   * With `create`, a chunk of an upload that does not exist creates it (within the owner's limits);
+   * if that chunk then fails and nothing else went into the upload, the upload is taken away again.
    */
-  async writeChunk(manifest: UploadManifest, chunk: ChunkWrite): Promise<WriteResult> {
+  async writeChunk(manifest: UploadManifest, chunk: ChunkWrite, options: { create?: OwnerLimits } = {}): Promise<WriteResult> {
+    const existing = await this.row(manifest.id)
+    let created = false
+    if (!existing || existing.state === 'aborted') {
+      if (!options.create) throw gone()
+      created = (await createUpload(this.deps, manifest, options.create, this.now)).inserted
+    }
+    try {
+      return await this.writePart(manifest, chunk)
+    } catch (error) {
+      if (created) await dropIfEmpty(this.deps, manifest.id, this.now()).catch(() => undefined)
+      throw error
+    }
+  }
+
+  private async writePart(manifest: UploadManifest, chunk: ChunkWrite): Promise<WriteResult> {
     const { uploads, parts } = this.deps
     const before = await this.liveRow(manifest)
     if (before.state !== 'open') {
@@ -174,7 +191,7 @@ export class S3Staging {
   }
 
   /** Clears an expiry tombstone so that the same upload can start afresh. */
-  async forget(id: string): Promise<void> {
+  async clearExpired(id: string): Promise<void> {
     checkUploadId(id)
     await this.deps.uploads.delete(id, ['expired'])
   }
@@ -185,14 +202,24 @@ export class S3Staging {
   }
 
   /** What one admin has staged, for quotas. */
-  async usage(owner: string): Promise<{ uploads: number; bytes: number }> {
+  async usage(owner: string): Promise<StagingUsage> {
     return this.deps.uploads.usage(owner)
   }
 
-  /** The assembled staging object of a complete upload, for the file storage to copy into place. */
-  async staged(id: string): Promise<{ key: string; manifest: UploadManifest } | null> {
+  /**
+   * The assembled staging object of a complete upload: S3Files copies it into place server-side;
+   * a file storage of another kind reads it as a stream.
+   */
+  async finished(id: string): Promise<FinishedUpload | null> {
     const row = await this.row(id)
-    return row?.state === 'complete' ? { key: row.objectKey, manifest: row.manifest } : null
+    if (row?.state !== 'complete') return null
+    const { s3, where } = this.deps
+    return {
+      manifest: row.manifest,
+      size: row.manifest.totalSize,
+      location: { kind: 's3-object', bucket: where.bucket, key: row.objectKey },
+      read: () => objectStream(s3, where, row.objectKey),
+    }
   }
 
   private async row(id: string): Promise<UploadRow | null> {

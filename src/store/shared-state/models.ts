@@ -1,7 +1,7 @@
 import type { Model, ModelStatic, Sequelize } from 'sequelize'
 
 /**
- * The two tables every app host shares through the app's own database (via its Sequelize
+ * The tables every app host shares through the app's own database (via its Sequelize
  * instance, so no second connection pool and no driver of our own):
  *
  * - `<prefix>uploads`: one row per upload — the manifest, the staged object's key, the S3 UploadId,
@@ -9,6 +9,10 @@ import type { Model, ModelStatic, Sequelize } from 'sequelize'
  * - `<prefix>upload_parts`: one row per part, keyed (upload_id, part_number). The primary key is
  *   what makes a part exclusive across hosts: the row is inserted as a claim before any byte is
  *   sent and turns `held` only once S3 has acknowledged the part with its ETag.
+ *
+ * - `<prefix>file_keys`: one row per key of a saved file, inserted before the file is copied into
+ *   place, so that two Saves can never both write one key (S3-compatible servers need not honour
+ *   `If-None-Match` on a copy; s3rver does not).
  *
  * Times are epoch milliseconds in BIGINT columns: the comparisons (lease expired? idle?) are plain
  * integer comparisons on every dialect, and tests can pass their own clock.
@@ -39,17 +43,27 @@ export interface PartRowAttributes {
   size: number | null
 }
 
+/** One row per file key the S3 file storage placed (or is placing): who owns the key, across hosts. */
+export interface FileKeyRowAttributes {
+  key: string
+  state: string
+  token: string
+  claimed_at: number
+}
+
 export type UploadModel = ModelStatic<Model<UploadRowAttributes, UploadRowAttributes>>
 export type PartModel = ModelStatic<Model<PartRowAttributes, PartRowAttributes>>
+export type FileKeyModel = ModelStatic<Model<FileKeyRowAttributes, FileKeyRowAttributes>>
 
 export interface SharedTables {
   sequelize: Sequelize
   Upload: UploadModel
   Part: PartModel
+  FileKey: FileKeyModel
 }
 
 /**
- * Defines the plugin's two models on the app's Sequelize instance and creates just those tables
+ * Defines the plugin's models on the app's Sequelize instance and creates just those tables
  * (`Model.sync()`, never `sequelize.sync()`, which would touch the app's own tables).
  * DataTypes come from the app's Sequelize class, so the plugin carries no copy of Sequelize.
  */
@@ -93,8 +107,21 @@ export async function defineSharedTables(sequelize: Sequelize, tablePrefix = 're
         },
         { tableName: partName, timestamps: false },
       )) as PartModel
-  for (const model of [Upload, Part]) await syncOnce(model)
-  return { sequelize, Upload, Part }
+  const keyName = `${tablePrefix}file_keys`
+  const FileKey = (sequelize.isDefined(keyName)
+    ? sequelize.model(keyName)
+    : sequelize.define(
+        keyName,
+        {
+          key: { type: DataTypes.STRING(1200), primaryKey: true },
+          state: { type: DataTypes.STRING(8), allowNull: false },
+          token: { type: DataTypes.STRING(32), allowNull: false },
+          claimed_at: { type: DataTypes.BIGINT, allowNull: false },
+        },
+        { tableName: keyName, timestamps: false },
+      )) as FileKeyModel
+  for (const model of [Upload, Part, FileKey]) await syncOnce(model)
+  return { sequelize, Upload, Part, FileKey }
 }
 
 /** Two hosts starting at once may both try CREATE TABLE: the loser's error is harmless once the table exists. */

@@ -79,6 +79,11 @@ export class PartTable {
     return rows.map((r) => ({ partNumber: int(r.part_number), etag: r.etag ?? '', size: int(r.size) }))
   }
 
+  /** Parts held or being written: none means an upload no request has put anything into. */
+  async count(uploadId: string): Promise<number> {
+    return this.Part.count({ where: { upload_id: uploadId } })
+  }
+
   async deleteAll(uploadId: string): Promise<void> {
     await this.Part.destroy({ where: { upload_id: uploadId } })
   }
