@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import type { ResumableCustom } from '../shared/custom.js'
 import { normalizeExtension } from '../shared/file-type.js'
 import { ConfigurationError } from '../errors.js'
+import { PrefixHashes } from '../integrity/prefix-hash.js'
 import { localBackend } from '../store/local/index.js'
 import { afterDelete, afterSave, beforeSave } from './hooks.js'
 import { DEFAULTS, type ResumableUploadFeatureOptions, type StorageBackend } from './options.js'
@@ -89,6 +90,7 @@ export function resumableUploadFeature(options: ResumableUploadFeatureOptions): 
     }
     return registerFeature(admin, {
       storage, mapping, options, ttlMs, limits, rules, ready,
+      hashes: mapping.checksum ? new PrefixHashes() : null,
       async stop() {
         if (timer) clearInterval(timer)
         timer = null
@@ -127,7 +129,7 @@ export function resumableUploadFeature(options: ResumableUploadFeatureOptions): 
         isVisible: { list: true, show: true, edit: true, filter: false },
       },
     }
-    for (const column of [mapping.key, mapping.filename, mapping.size, mapping.mimeType]) {
+    for (const column of [mapping.key, mapping.filename, mapping.size, mapping.mimeType, mapping.checksum, mapping.metadata]) {
       if (column) properties[column] = hidden
     }
     return {

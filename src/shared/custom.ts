@@ -8,6 +8,8 @@ export interface ResumableCustomProperties {
   filename?: string
   size?: string
   mimeType?: string
+  checksum?: string
+  metadata?: string
 }
 
 export interface ResumableCustom {
@@ -65,6 +67,8 @@ export function readCustom(custom: unknown): ResumableCustom {
       filename: opt(props.filename),
       size: opt(props.size),
       mimeType: opt(props.mimeType),
+      checksum: opt(props.checksum),
+      metadata: opt(props.metadata),
     },
   }
 }
