@@ -44,6 +44,8 @@ export function defineDocument(sequelize) {
     fileName: { type: DataTypes.TEXT },
     fileSize: { type: DataTypes.BIGINT },
     fileMimeType: { type: DataTypes.STRING },
+    fileChecksum: { type: DataTypes.STRING(64) },
+    fileMetadata: { type: DataTypes.TEXT },
   }, { tableName: 'Documents' })
 }
 
@@ -83,8 +85,27 @@ export async function bundleComponents(env = process.env) {
   await sequelize.close()
 }
 
-/** The example's AdminJS instance: one `Document` resource whose `file` is uploaded in chunks. */
-export function defineAdmin(env, Document, uploadDir) {
+/** The EICAR anti-virus test file starts with this; a real app would hand `read()` to its scanner. */
+const EICAR = 'X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'
+
+/** A stand-in virus scan: reads the file's first bytes and refuses the EICAR test signature. */
+async function scanUpload({ read }) {
+  let head = Buffer.alloc(0)
+  for await (const piece of read()) {
+    head = Buffer.concat([head, piece])
+    if (head.length >= EICAR.length) break
+  }
+  if (head.subarray(0, EICAR.length).toString('latin1') === EICAR) {
+    return { refuse: 'The virus scan refused this file (EICAR test signature).' }
+  }
+  return { metadata: { scan: 'clean' } }
+}
+
+/**
+ * The example's AdminJS instance: one `Document` resource whose `file` is uploaded in chunks.
+ * `featureOptions` are merged into the feature's (tests pass hooks this way).
+ */
+export function defineAdmin(env, Document, uploadDir, featureOptions = {}) {
   const componentLoader = new ComponentLoader()
   const writeOnly = { isAccessible: canWrite }
   return new AdminJS({
@@ -103,7 +124,13 @@ export function defineAdmin(env, Document, uploadDir) {
       },
       features: [resumableUploadFeature({
         componentLoader,
-        properties: { key: 'filePath', file: 'file', filename: 'fileName', size: 'fileSize', mimeType: 'fileMimeType' },
+        properties: {
+          key: 'filePath', file: 'file', filename: 'fileName', size: 'fileSize', mimeType: 'fileMimeType',
+          // CHECKSUMS=off: no SHA-256 (the bench compares both).
+          ...(env.CHECKSUMS === 'off' ? {} : { checksum: 'fileChecksum' }),
+          metadata: 'fileMetadata',
+        },
+        onUploadComplete: scanUpload,
         storage: { local: { directory: uploadDir, stagingDirectory: join(uploadDir, '.staging') } },
         uploadPath: (record, filename) => `documents/${record.id()}/${filename}`,
         validation: {
@@ -121,12 +148,13 @@ export function defineAdmin(env, Document, uploadDir) {
           ttlMs: Number(env.UPLOAD_TTL_MS || 24 * 3600 * 1000),
           sweepIntervalMs: Number(env.SWEEP_INTERVAL_MS ?? 3600 * 1000),
         },
+        ...featureOptions,
       })],
     }],
   })
 }
 
-export async function createApp(env = process.env) {
+export async function createApp(env = process.env, options = {}) {
   const sequelize = connect(env)
   const Document = defineDocument(sequelize)
   const uploadDir = resolve(env.UPLOAD_DIR || join(here, 'uploads'))
@@ -159,7 +187,7 @@ export async function createApp(env = process.env) {
   await sequelize.sync()
   await sessionStore.sync()
 
-  const admin = defineAdmin(env, Document, uploadDir)
+  const admin = defineAdmin(env, Document, uploadDir, options.feature)
 
   const users = accounts(env)
   const router = buildAuthenticatedRouter(admin, {
