@@ -1,4 +1,4 @@
-// npm run bench [-- --size 512M --rounds 3 --chunks 1M,5M --only ours,ours-defaults,tus,plain,disk,adminjs-alone --cpu-prof --large --keep]
+// npm run bench [-- --size 512M --rounds 3 --chunks 1M,5M --only ours,ours-nosha,ours-defaults,tus,plain,disk,adminjs-alone --cpu-prof --large --keep]
 //
 // Uploads one random file to: our stack (the example app: Express + AdminJS + Sequelize/SQLite +
 // adminjs-resumable) with a Resumable.js 1.1.0 protocol client; @tus/server + @tus/file-store with
@@ -459,6 +459,8 @@ const NPM_START = npmStartSettings()
 const PEERS = {
   // The example app as `npm start` runs it (its memory settings: README, Performance).
   ours: (ctx, cs) => runOurs(ctx, cs, opts.oursServer, { ...NPM_START, ...opts.oursEnv }),
+  // The same without SHA-256 (no checksum column): what hashing the uploads costs.
+  'ours-nosha': (ctx, cs) => runOurs(ctx, cs, opts.oursServer, { ...NPM_START, ...opts.oursEnv, CHECKSUMS: 'off' }),
   // The same app with node's defaults: what the plugin does in an app started without those settings.
   'ours-defaults': (ctx, cs) => runOurs(ctx, cs, opts.oursServer, opts.oursEnv),
   tus: (ctx, cs) => runTus(ctx, cs, 1),
@@ -482,7 +484,7 @@ async function main() {
     if (!proto.script) throw new Error(`${proto.name} needs --proto-server <script>`)
     PEERS[proto.name] = (ctx, cs) => runOurs(ctx, cs, proto.script, proto.env)
   }
-  const peers = (opts.only ?? ['ours', 'ours-defaults', 'tus', 'plain', 'disk', 'adminjs-alone', ...opts.protos.map((p) => p.name), ...(opts.tusParallel ? ['tus-par3'] : [])])
+  const peers = (opts.only ?? ['ours', 'ours-nosha', 'ours-defaults', 'tus', 'plain', 'disk', 'adminjs-alone', ...opts.protos.map((p) => p.name), ...(opts.tusParallel ? ['tus-par3'] : [])])
   const main4 = peers.filter((p) => p !== 'tus-par3')
   const extra = peers.filter((p) => p === 'tus-par3')
   for (const f of ['lib/index.js', 'components/dist']) {
