@@ -155,7 +155,7 @@ export function uploadChunk(admin: AdminJS) {
         const stored = await store.find(wanted)
         let created = () => undefined as void
         if (stored) assertSameUpload(stored, wanted)
-        else created = await startAllowed(target, wanted)
+        else if (target.feature.options.onUploadStart) created = await startAllowed(target, wanted)
         let written
         try {
           written = await store.writeChunk(stored ?? wanted, {
