@@ -62,6 +62,8 @@ export async function readCompletion(layout: StagingLayout, id: string): Promise
   }
 }
 
+const READ_SIZE = 256 * 1024
+
 /**
  * Held bytes of an upload: from `data` while chunks arrive, from `complete` once it was renamed
  * (a rename between the two attempts finds the other name).
@@ -70,7 +72,9 @@ export function readHeldBytes(layout: StagingLayout, id: string, range: { start:
   const paths = [layout.file(id, 'data'), layout.file(id, 'complete'), layout.file(id, 'data')]
   return Readable.from((async function* held() {
     for (const path of paths) {
-      const stream = createReadStream(path, range)
+      // Reads as large as the chunk writes batch (chunk-write.ts); the bytes were just written, so
+      // they come from the page cache.
+      const stream = createReadStream(path, { ...range, highWaterMark: READ_SIZE })
       try {
         for await (const piece of stream) yield piece as Buffer
         return
