@@ -1,5 +1,4 @@
 import { createHash, type Hash } from 'node:crypto'
-import { Transform, pipeline, type Readable } from 'node:stream'
 import { chunkLength, chunkOffset } from '../shared/arithmetic.js'
 import type { StagingStore } from '../store/staging.js'
 import type { UploadManifest } from '../store/types.js'
@@ -50,40 +49,6 @@ export class PrefixHashes {
     return hash.digest('hex')
   }
 
-  /**
-   * When chunk `n` is the next one the prefix needs, its bytes are hashed as they stream to the
-   * store (into a copy of the hash), and `stored()` adopts that copy once the chunk is held, so this
-   * chunk is not read back. Any other chunk passes untouched.
-   */
-  tap(manifest: UploadManifest, n: number, body: Readable): { body: Readable; stored(): void } {
-    const entry = this.entries.get(keyOf(manifest))
-    if (!entry || entry.broken || entry.next !== n) return { body, stored: () => undefined }
-    const base = entry.hash
-    const copy = base.copy()
-    let bytes = 0
-    const hashing = new Transform({
-      transform(piece: Buffer, _encoding, done) {
-        copy.update(piece)
-        bytes += piece.length
-        done(null, piece)
-      },
-    })
-    pipeline(body, hashing, () => undefined)
-    const length = chunkLength(layoutOf(manifest), n)
-    return {
-      body: hashing,
-      stored: () => {
-        // Adopted in turn with the read-backs, and only if nothing else moved the prefix meanwhile.
-        entry.running = entry.running.then(() => {
-          if (entry.hash === base && entry.next === n && bytes === length) {
-            entry.hash = copy
-            entry.next = n + 1
-          }
-        })
-      },
-    }
-  }
-
   forget(manifest: UploadManifest): void {
     this.entries.delete(keyOf(manifest))
   }
@@ -110,12 +75,8 @@ export class PrefixHashes {
   }
 }
 
-function layoutOf(manifest: UploadManifest) {
-  return { totalSize: manifest.totalSize, chunkSize: manifest.chunkSize, forceChunkSize: manifest.forceChunkSize }
-}
-
 async function runPrefix(store: StagingStore, manifest: UploadManifest, entry: Entry): Promise<void> {
-  const layout = layoutOf(manifest)
+  const layout = { totalSize: manifest.totalSize, chunkSize: manifest.chunkSize, forceChunkSize: manifest.forceChunkSize }
   while (entry.next <= manifest.chunkCount && (await store.chunkState(manifest.id, entry.next)) === 'held') {
     const start = chunkOffset(layout, entry.next)
     const end = start + chunkLength(layout, entry.next) - 1

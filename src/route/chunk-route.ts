@@ -10,7 +10,7 @@ import { chunkOffset } from '../shared/arithmetic.js'
 import { checkedStream } from '../content/checked-stream.js'
 import { checkContent } from '../content/sniff.js'
 import { manifestDifferences } from '../store/manifest.js'
-import type { ChunkWrite, UploadManifest } from '../store/types.js'
+import type { UploadManifest } from '../store/types.js'
 import { closeAfterAnswer, LINGER } from '../guard/linger.js'
 import { readChunkBody } from './chunk-body.js'
 import { checkUploadStart, settleCompletion } from './completion.js'
@@ -156,25 +156,20 @@ export function uploadChunk(admin: AdminJS) {
         let created = () => undefined as void
         if (stored) assertSameUpload(stored, wanted)
         else if (target.feature.options.onUploadStart) created = await startAllowed(target, wanted)
-        const { hashes } = target.feature
-        const tapped = stored && hashes
-          ? hashes.tap(stored, chunk.chunkNumber, bodyToStore(target, chunk, stream))
-          : { body: bodyToStore(target, chunk, stream), stored: () => undefined }
         let written
         try {
           written = await store.writeChunk(stored ?? wanted, {
             chunkNumber: chunk.chunkNumber,
             offset: chunkOffset(chunk.layout, chunk.chunkNumber),
             length: chunk.chunkLength,
-            body: tapped.body as ChunkWrite['body'],
+            body: bodyToStore(target, chunk, stream),
           }, stored ? {} : { create: target.feature.limits })
         } finally {
           created()
         }
-        if (written.written) tapped.stored()
         const manifest = stored ?? (await store.get(wanted.id)) ?? wanted
         if (written.complete) await settleCompletion(target.feature, target.currentAdmin, manifest)
-        else if (written.written) hashes?.advance(store, manifest)
+        else if (written.written) target.feature.hashes?.advance(store, manifest)
         return { id: wanted.id, ...written }
       })
       res.status(200).json(result.complete
