@@ -1,4 +1,4 @@
-import React, { useCallback, useMemo, useRef } from 'react'
+import React, { useCallback, useMemo, useRef, useState } from 'react'
 import { FormGroup, FormMessage, MessageBox } from '@adminjs/design-system'
 import { PropertyLabel, type EditPropertyProps } from 'adminjs'
 
@@ -14,6 +14,8 @@ import { isActive } from './upload-state.js'
 import UploadProgress from './UploadProgress.js'
 import UploadStatus from './UploadStatus.js'
 import { useResumableUpload } from './use-resumable-upload.js'
+import UnfinishedUploads from './UnfinishedUploads.js'
+import { rememberFile, type RememberedFile } from './recovery.js'
 
 /**
  * Edit/new form field: the record's current file, a drop area, and the upload of a new file in
@@ -29,7 +31,17 @@ const ResumableEdit: React.FC<EditPropertyProps> = ({ property, record, resource
     (value: string | undefined) => onChange(property.path, value as string),
     [onChange, property.path],
   )
-  const upload = useResumableUpload({ custom, target, onValue })
+  const resumable = useResumableUpload({ custom, target, onValue })
+  // Every pick is remembered (name, size, last modified) for the unfinished-uploads list.
+  const [picked, setPicked] = useState<RememberedFile | null>(null)
+  const choose = useCallback((files: ArrayLike<File>) => {
+    if (files.length === 1) {
+      setPicked({ name: files[0].name, size: files[0].size, lastModified: files[0].lastModified })
+      rememberFile(target, files[0])
+    }
+    resumable.choose(files)
+  }, [resumable, target])
+  const upload = { ...resumable, choose }
   const { state, supported } = upload
   const { phase } = state
 
@@ -66,6 +78,8 @@ const ResumableEdit: React.FC<EditPropertyProps> = ({ property, record, resource
           tb={tb}
         />
       ) : null}
+
+      {supported ? <UnfinishedUploads target={target} picked={picked} onPick={openPicker} tm={tm} tb={tb} /> : null}
 
       {!supported ? (
         <MessageBox variant="danger" message={tm('resumable.unsupported', 'This browser cannot upload files in chunks.')} />

@@ -9,7 +9,7 @@ import type { ResumableConstructor, ResumableFile, ResumableOptions } from './re
 export const RealResumable = ResumableJs as unknown as ResumableConstructor
 
 /** Rejected with these, an upload will not get better by trying again. */
-export const PERMANENT_ERRORS = [400, 401, 403, 404, 409, 410, 413, 415, 429, 500, 501]
+export const PERMANENT_ERRORS = [400, 401, 403, 404, 409, 410, 413, 415, 422, 429, 500, 501]
 
 /** One identifier per (file, content version): picking the same file again resumes its upload. */
 export function fileIdentifier(file: File): string {

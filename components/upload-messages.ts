@@ -39,6 +39,7 @@ export const ERROR_TEXT: Readonly<Record<ErrorCode, string>> = {
   type_not_allowed: 'The server does not accept this type of file.',
   chunk_busy: 'The server is busy with this part of the file.',
   storage_failure: 'The server could not store the file.',
+  upload_refused: 'The server refused the file.',
   cross_site: 'The server refused a request from another site.',
   storage_unavailable: 'The storage is unavailable for a moment: the upload retries.',
   too_many_uploads: 'You have too many unfinished uploads: save or cancel one first.',

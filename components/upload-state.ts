@@ -89,7 +89,7 @@ export function isActive(phase: Phase): boolean {
 /** Codes for which trying the same upload again cannot help. */
 const FINAL_CODES: ReadonlySet<ErrorCode> = new Set([
   ERROR_CODE.invalidRequest, ERROR_CODE.forbidden, ERROR_CODE.notFound, ERROR_CODE.methodNotAllowed,
-  ERROR_CODE.conflict, ERROR_CODE.tooLarge, ERROR_CODE.typeNotAllowed,
+  ERROR_CODE.conflict, ERROR_CODE.tooLarge, ERROR_CODE.typeNotAllowed, ERROR_CODE.uploadRefused,
 ])
 
 /** The phase and error a failed upload ends in, from the server's error code. */

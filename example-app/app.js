@@ -45,6 +45,8 @@ export function defineDocument(sequelize) {
     fileName: { type: DataTypes.TEXT },
     fileSize: { type: DataTypes.BIGINT },
     fileMimeType: { type: DataTypes.STRING },
+    fileChecksum: { type: DataTypes.STRING(64) },
+    fileMetadata: { type: DataTypes.TEXT },
   }, { tableName: 'Documents' })
 }
 
@@ -118,11 +120,28 @@ export function exampleLocale(env = process.env) {
   })
 }
 
+/** The EICAR anti-virus test file starts with this; a real app would hand `read()` to its scanner. */
+const EICAR = 'X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'
+
+/** A stand-in virus scan: reads the file's first bytes and refuses the EICAR test signature. */
+async function scanUpload({ read }) {
+  let head = Buffer.alloc(0)
+  for await (const piece of read()) {
+    head = Buffer.concat([head, piece])
+    if (head.length >= EICAR.length) break
+  }
+  if (head.subarray(0, EICAR.length).toString('latin1') === EICAR) {
+    return { refuse: 'The virus scan refused this file (EICAR test signature).' }
+  }
+  return { metadata: { scan: 'clean' } }
+}
+
 /**
  * The example's AdminJS instance: a `Document` resource whose `file` is uploaded in chunks and,
  * when `Gallery` is given, a `Gallery` resource whose `images` are a list of images.
+ * `featureOptions` are merged into the Document feature's (tests pass hooks this way).
  */
-export function defineAdmin(env, Document, uploadDir, Gallery, sequelize) {
+export function defineAdmin(env, Document, uploadDir, Gallery, sequelize, featureOptions = {}) {
   const componentLoader = new ComponentLoader()
   const writeOnly = { isAccessible: canWrite }
   const storage = storageOption(env, uploadDir, sequelize)
@@ -177,7 +196,13 @@ export function defineAdmin(env, Document, uploadDir, Gallery, sequelize) {
       },
       features: [resumableUploadFeature({
         componentLoader,
-        properties: { key: 'filePath', file: 'file', filename: 'fileName', size: 'fileSize', mimeType: 'fileMimeType' },
+        properties: {
+          key: 'filePath', file: 'file', filename: 'fileName', size: 'fileSize', mimeType: 'fileMimeType',
+          // CHECKSUMS=off: no SHA-256 (the bench compares both).
+          ...(env.CHECKSUMS === 'off' ? {} : { checksum: 'fileChecksum' }),
+          metadata: 'fileMetadata',
+        },
+        onUploadComplete: scanUpload,
         storage,
         uploadPath: (record, filename) => `documents/${record.id()}/${filename}`,
         validation: {
@@ -189,12 +214,13 @@ export function defineAdmin(env, Document, uploadDir, Gallery, sequelize) {
         chunkSize,
         simultaneousUploads: 3,
         expiry,
+        ...featureOptions,
       })],
     }, ...gallery],
   })
 }
 
-export async function createApp(env = process.env) {
+export async function createApp(env = process.env, options = {}) {
   const sequelize = connect(env)
   const Document = defineDocument(sequelize)
   const Gallery = defineGallery(sequelize)
@@ -229,7 +255,7 @@ export async function createApp(env = process.env) {
   await sessionStore.sync()
   await ensureBucket(env)
 
-  const admin = defineAdmin(env, Document, uploadDir, Gallery, sequelize)
+  const admin = defineAdmin(env, Document, uploadDir, Gallery, sequelize, options.feature)
 
   const users = accounts(env)
   const router = buildAuthenticatedRouter(admin, {

@@ -87,6 +87,16 @@ export class TooManyUploads extends ResumableError {
   readonly code = ERROR_CODE.tooManyUploads
 }
 
+/**
+ * The application refused the upload through `onUploadStart` or `onUploadComplete` (a quota, a
+ * business rule, a virus scan). The message is the application's, shown to the admin as is.
+ * Throw it from either hook, or return `{ refuse: message }`.
+ */
+export class UploadRefused extends ResumableError {
+  readonly status = 422
+  readonly code = ERROR_CODE.uploadRefused
+}
+
 /** Another request is writing this very chunk right now; retry shortly. */
 export class ChunkBusy extends ResumableError {
   readonly status = 503

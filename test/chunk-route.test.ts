@@ -402,7 +402,7 @@ describe.each(DATABASES)('chunk route on %s', (kind) => {
       const uploadsAfter = (await readdir(staging)).filter((n) => ID40.test(n))
       expect(uploadsAfter.filter((n) => !uploadsBefore.includes(n))).toEqual([])
       expect(uploadsAfter).toContain(reference)
-      expect((await readdir(join(staging, reference))).sort()).toEqual(['complete', 'manifest.json', 'received'])
+      expect((await readdir(join(staging, reference))).sort()).toEqual(['complete', 'completion.json', 'manifest.json', 'received'])
       expect([...(await readFile(join(staging, reference, 'received')))]).toEqual(Array(8).fill(1))
       // Retries after completion: same reference.
       expect((await postChunk(admin, file, 8)).body).toEqual({ status: 'complete', reference })

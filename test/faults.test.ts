@@ -592,7 +592,7 @@ describe('two app processes sharing one database and one UPLOAD_DIR', () => {
       expect(completing.length).toBeGreaterThanOrEqual(1)
       expect(new Set(completing)).toEqual(new Set([idOf('admin', file)]))
       // Exactly one finished file, no staging data left, no locks, and it is the source.
-      expect(readdirSync(dir).sort()).toEqual(['complete', 'manifest.json', 'received'])
+      expect(readdirSync(dir).sort()).toEqual(['complete', 'completion.json', 'manifest.json', 'received'])
       expect(fileHash(join(dir, 'complete'))).toBe(sha256(file.data))
       references.push(completing[0])
     }

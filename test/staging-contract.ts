@@ -530,6 +530,52 @@ export function describeStagingStore(name: string, makeStore: () => Promise<Stag
         expect(await store.finished(m.id)).toBeNull()
       })
 
+      test('list gives the owner\'s staged uploads only, with the bytes held and whether complete', async () => {
+        const data = bytes(5 * CHUNK + 7, 81)
+        const partial = manifestFor(data)
+        await writeAll(store, partial, data, [1, 3])
+        const done = manifestFor(data)
+        await writeAll(store, done, data)
+        const other = manifestFor(data, { owner: 'someone-else' })
+        await writeAll(store, other, data, [2])
+        const mine = await store.list('admin')
+        expect(mine.map((u) => u.manifest.id).sort()).toEqual([partial.id, done.id].sort())
+        const p = mine.find((u) => u.manifest.id === partial.id)!
+        expect(p).toMatchObject({ manifest: partial, receivedBytes: 2 * CHUNK, complete: false })
+        expect(Number.isNaN(Date.parse(p.updatedAt))).toBe(false)
+        expect(mine.find((u) => u.manifest.id === done.id)).toMatchObject({ receivedBytes: data.length, complete: true })
+        expect((await store.list('someone-else')).map((u) => u.manifest.id)).toEqual([other.id])
+        await store.remove(partial.id)
+        expect((await store.list('admin')).map((u) => u.manifest.id)).toEqual([done.id])
+        expect(await store.list('nobody')).toEqual([])
+      })
+
+      test('saveCompletion is read back by completion, and goes with the upload', async () => {
+        const data = bytes(2 * CHUNK, 82)
+        const m = manifestFor(data)
+        await writeAll(store, m, data)
+        expect(await store.completion(m.id)).toBeNull()
+        const completion = { sha256: sha256(data), metadata: { scan: 'clean', n: 1 } }
+        await store.saveCompletion(m.id, completion)
+        expect(await store.completion(m.id)).toEqual(completion)
+        await store.remove(m.id)
+        expect(await store.completion(m.id)).toBeNull()
+        await expect(store.saveCompletion(m.id, completion)).rejects.toThrow()
+      })
+
+      test('readHeld (where the store has it) serves held ranges before and after completion', async () => {
+        if (!store.readHeld) return
+        const data = bytes(4 * CHUNK + 3, 83)
+        const m = manifestFor(data)
+        await writeAll(store, m, data, [2, 3])
+        const range = { start: CHUNK, end: 3 * CHUNK - 1 }
+        expect(await readAll(store.readHeld(m.id, range))).toEqual(data.subarray(CHUNK, 3 * CHUNK))
+        await writeAll(store, m, data, [1, 4])
+        expect(await store.state(m.id)).toBe('complete')
+        expect(await readAll(store.readHeld(m.id, range))).toEqual(data.subarray(CHUNK, 3 * CHUNK))
+        expect(await readAll(store.readHeld(m.id, { start: 0, end: data.length - 1 }))).toEqual(data)
+      })
+
       test('an upload id that is not a server id is refused, never used as a path', async () => {
         await expect(store.get('../../etc')).rejects.toBeInstanceOf(InvalidRequest)
         await expect(store.state('../x')).rejects.toBeInstanceOf(InvalidRequest)

@@ -3,7 +3,7 @@ import type { BaseResource } from 'adminjs'
 import { ConfigurationError } from '../errors.js'
 import { findFeature, type RegisteredFeature } from './registry.js'
 
-const COLUMN_OPTIONS = ['key', 'filename', 'size', 'mimeType', 'relativePath'] as const
+const COLUMN_OPTIONS = ['key', 'filename', 'size', 'mimeType', 'relativePath', 'checksum', 'metadata'] as const
 
 /** Every resource property that carries one of our features, with that feature. */
 function featuresOnResource(admin: AdminJS, resource: BaseResource): RegisteredFeature[] {

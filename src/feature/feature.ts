@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import type { ResumableCustom } from '../shared/custom.js'
 import { normalizeExtension } from '../shared/file-type.js'
 import { ConfigurationError } from '../errors.js'
+import { PrefixHashes } from '../integrity/prefix-hash.js'
 import { localBackend } from '../store/local/index.js'
 import { afterDelete, afterSave, beforeSave } from './hooks.js'
 import { afterSaveMany, beforeSaveMany } from './multiple.js'
@@ -105,6 +106,7 @@ export function resumableUploadFeature(options: ResumableUploadFeatureOptions): 
     }
     return registerFeature(admin, {
       storage, mapping, options, ttlMs, limits, rules, ready,
+      hashes: mapping.checksum ? new PrefixHashes() : null,
       async stop() {
         if (timer) clearInterval(timer)
         timer = null
@@ -145,7 +147,7 @@ export function resumableUploadFeature(options: ResumableUploadFeatureOptions): 
         isVisible: { list: true, show: true, edit: true, filter: false },
       },
     }
-    for (const column of [mapping.key, mapping.filename, mapping.size, mapping.mimeType, mapping.relativePath]) {
+    for (const column of [mapping.key, mapping.filename, mapping.size, mapping.mimeType, mapping.relativePath, mapping.checksum, mapping.metadata]) {
       if (column) properties[column] = hidden
     }
     const [before, after] = options.multiple ? [beforeSaveMany, afterSaveMany] : [beforeSave, afterSave]

@@ -1,6 +1,8 @@
 import { ValidationError, type ActionContext, type ActionRequest, type ActionResponse, type After, type Before, type BaseRecord } from 'adminjs'
 import { belongsTo, isUploadId, ownerOf } from '../protocol/scope.js'
-import type { UploadManifest } from '../store/types.js'
+import { UploadRefused } from '../errors.js'
+import { settleCompletion } from '../route/completion.js'
+import type { UploadCompletion, UploadManifest } from '../store/types.js'
 import { checkedType } from './checked-type.js'
 import { CLEAR_MARKER, PENDING_MARKER } from './options.js'
 import type { RegisteredFeature } from './registry.js'
@@ -9,6 +11,7 @@ import { buildKey } from './upload-path.js'
 
 interface PendingChange {
   manifest?: UploadManifest
+  completion?: UploadCompletion
   clear?: boolean
   oldKey?: string | null
 }
@@ -16,8 +19,8 @@ interface PendingChange {
 export const CONTEXT_KEY = (feature: RegisteredFeature) => `adminjsResumable:${feature.id}`
 
 export function columns(feature: RegisteredFeature): string[] {
-  const { key, filename, size, mimeType, relativePath } = feature.mapping
-  return [key, filename, size, mimeType, relativePath].filter((c): c is string => !!c)
+  const { key, filename, size, mimeType, relativePath, checksum, metadata } = feature.mapping
+  return [key, filename, size, mimeType, relativePath, checksum, metadata].filter((c): c is string => !!c)
 }
 
 /** `name` is `column` itself or a key under it in AdminJS's flattened syntax (`column.0`, `column.a.b`). */
@@ -71,6 +74,7 @@ export function beforeSave(feature: RegisteredFeature): Before {
       fail(feature, UNFINISHED)
     } else {
       pending.manifest = await resolveReference(feature, value, context)
+      pending.completion = await settled(feature, pending.manifest, context)
     }
     ;(context as Record<string, unknown>)[CONTEXT_KEY(feature)] = pending
     return { ...request, payload }
@@ -91,6 +95,16 @@ export async function resolveReference(feature: RegisteredFeature, value: unknow
   if (!manifest || !belongsTo(manifest, scope)) fail(feature, unknown)
   if ((await feature.storage.staging.state(value)) !== 'complete') fail(feature, UNFINISHED)
   return manifest
+}
+
+/** The checksum and hook metadata (see route/completion.ts); a refusal becomes the property's error. */
+async function settled(feature: RegisteredFeature, manifest: UploadManifest, context: ActionContext): Promise<UploadCompletion> {
+  try {
+    return await settleCompletion(feature, context.currentAdmin!, manifest)
+  } catch (error) {
+    if (error instanceof UploadRefused) fail(feature, error.message)
+    throw error
+  }
 }
 
 export function saved(response: ActionResponse): string | null {
@@ -152,6 +166,8 @@ async function applyChange(
     if (mapping.filename) params[mapping.filename] = manifest.filename
     if (mapping.size) params[mapping.size] = manifest.totalSize
     if (mapping.mimeType) params[mapping.mimeType] = await checkedType(feature, manifest, newKey)
+    if (mapping.checksum) params[mapping.checksum] = pending.completion?.sha256 ?? null
+    if (mapping.metadata) params[mapping.metadata] = pending.completion?.metadata ? JSON.stringify(pending.completion.metadata) : null
   } else {
     for (const column of columns(feature)) params[column] = null
   }

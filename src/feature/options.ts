@@ -1,4 +1,5 @@
-import type { BaseRecord, ComponentLoader } from 'adminjs'
+import type { BaseRecord, ComponentLoader, CurrentAdmin } from 'adminjs'
+import type { Readable } from 'node:stream'
 import type { FileStorage } from '../store/file-storage.js'
 import type { LocalStorageOptions } from '../store/local/index.js'
 import type { S3StorageOption } from './s3-backend.js'
@@ -19,7 +20,42 @@ export interface ResumablePropertyMapping {
    * (`photos/2024/a.jpg`; null for a file picked on its own). Display metadata only.
    */
   relativePath?: string
+  /**
+   * Column filled on Save with the file's SHA-256 (64 hex digits); with it set, downloads send the
+   * digest in `Repr-Digest`, `Digest` and `X-Checksum-Sha256`.
+   */
+  checksum?: string
+  /** Column filled on Save with the JSON of what `onUploadComplete` returned as `metadata`. */
+  metadata?: string
 }
+
+/** What the upload hooks learn about an upload. */
+export interface UploadHookContext {
+  /** The admin uploading (AdminJS's `currentAdmin`). */
+  admin: CurrentAdmin
+  resourceId: string
+  /** The file property (`properties.file`). */
+  property: string
+  /** Sanitised file name. */
+  filename: string
+  /** Declared total size in bytes. */
+  size: number
+  /** The declared type (or the one its extension gives). */
+  type: string
+}
+
+export interface UploadCompleteContext extends UploadHookContext {
+  /** The reference Save will receive, if the hook accepts the file. */
+  reference: string
+  /** SHA-256 of the file (hex), when `properties.checksum` is set. */
+  checksum?: string
+  /** The whole file, to scan it. */
+  read(): Readable
+}
+
+/** A hook's answer: nothing to go on, `{ refuse: message }` to refuse (or throw UploadRefused). */
+export type UploadStartResult = void | undefined | { refuse?: string }
+export type UploadCompleteResult = void | undefined | { refuse?: string; metadata?: Record<string, unknown> }
 
 export interface ResumableValidation {
   /** Largest accepted file in bytes. Default 10 GiB. Checked on every chunk (413). */
@@ -86,6 +122,20 @@ export interface ResumableUploadFeatureOptions {
      */
     bytesPerAdmin?: number
   }
+  /**
+   * Called before a new upload is created (on its first chunk), with nothing stored yet. Refuse it
+   * (a quota, a business rule) by returning `{ refuse: message }` or throwing UploadRefused: the
+   * chunk gets 422 `upload_refused` with that message, and the component shows it.
+   */
+  onUploadStart?: (context: UploadHookContext) => UploadStartResult | Promise<UploadStartResult>
+  /**
+   * Called once the last chunk completed the file, before its reference is handed out. Refuse it
+   * (a virus scan) the same way: the upload is removed and the completing request gets 422 with the
+   * message. Or return `{ metadata }` (JSON) to keep with the upload: Save writes it to
+   * `properties.metadata`. Runs once per upload in a process; a process that dies between the
+   * hook and recording its answer lets the next request run it again, so make it idempotent.
+   */
+  onUploadComplete?: (context: UploadCompleteContext) => UploadCompleteResult | Promise<UploadCompleteResult>
   expiry?: {
     /** Unfinished uploads, and finished ones never saved, are removed after this long idle. Default 24 h. */
     ttlMs?: number

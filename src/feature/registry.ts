@@ -1,5 +1,6 @@
 import type AdminJS from 'adminjs'
 import { randomBytes } from 'node:crypto'
+import type { PrefixHashes } from '../integrity/prefix-hash.js'
 import type { UploadRules } from '../protocol/params.js'
 import type { StagingStore } from '../store/staging.js'
 import type { OwnerLimits, SweepResult } from '../store/types.js'
@@ -16,6 +17,8 @@ export interface RegisteredFeature {
   ttlMs: number
   /** Per admin, checked when a chunk starts a new upload. */
   limits: OwnerLimits
+  /** Running SHA-256 of uploads in progress; null when no checksum column is configured. */
+  hashes: PrefixHashes | null
   /** Resolves once the storage has finished its start-up recovery. */
   ready: Promise<void>
   /** Stops the feature's timers; resolves once any sweep it started has ended. */

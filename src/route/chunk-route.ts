@@ -13,6 +13,7 @@ import { manifestDifferences } from '../store/manifest.js'
 import type { UploadManifest } from '../store/types.js'
 import { closeAfterAnswer, LINGER } from '../guard/linger.js'
 import { readChunkBody } from './chunk-body.js'
+import { checkUploadStart, settleCompletion } from './completion.js'
 import { sendError } from './respond.js'
 import { assertCanUpload, assertXhr, resolveTarget, type Target } from './target.js'
 
@@ -20,6 +21,31 @@ import { assertCanUpload, assertXhr, resolveTarget, type Target } from './target
 const ENVELOPE = 64 * 1024
 
 const NO_SUCH_UPLOAD = 'There is no such upload in progress.'
+
+/**
+ * `onUploadStart` verdicts of the uploads this process is creating: the first chunks of one upload
+ * arrive several at once, and the hook is asked once for them all.
+ */
+const starting = new Map<string, Promise<void>>()
+
+/** Asks `onUploadStart` (once for the first chunks arriving together); the answer ends the creation. */
+async function startAllowed(target: Target, manifest: UploadManifest): Promise<() => void> {
+  const pending = starting.get(manifest.id)
+  if (pending) {
+    await pending
+    return () => undefined
+  }
+  const verdict = checkUploadStart(target.feature, target.currentAdmin, manifest)
+  starting.set(manifest.id, verdict)
+  const forget = () => { if (starting.get(manifest.id) === verdict) starting.delete(manifest.id) }
+  try {
+    await verdict
+  } catch (error) {
+    forget()
+    throw error
+  }
+  return forget
+}
 
 function query(req: Request): RawParams {
   return req.query as RawParams
@@ -108,6 +134,7 @@ export function testChunk(admin: AdminJS) {
         return
       }
       const complete = await store.finishIfReady(stored)
+      if (complete) await settleCompletion(target.feature, target.currentAdmin, stored)
       res.status(200).json(complete ? { status: 'held', complete, reference: stored.id } : { status: 'held', complete })
     } catch (error) {
       sendError(res, error)
@@ -127,13 +154,23 @@ export function uploadChunk(admin: AdminJS) {
         const chunk = parseChunkRequest(mergeParams(query(req), fields), rules)
         const wanted = newManifest(target, chunk)
         const stored = await store.find(wanted)
+        let created = () => undefined as void
         if (stored) assertSameUpload(stored, wanted)
-        const written = await store.writeChunk(stored ?? wanted, {
-          chunkNumber: chunk.chunkNumber,
-          offset: chunkOffset(chunk.layout, chunk.chunkNumber),
-          length: chunk.chunkLength,
-          body: bodyToStore(target, chunk, stream),
-        }, stored ? {} : { create: target.feature.limits })
+        else if (target.feature.options.onUploadStart) created = await startAllowed(target, wanted)
+        let written
+        try {
+          written = await store.writeChunk(stored ?? wanted, {
+            chunkNumber: chunk.chunkNumber,
+            offset: chunkOffset(chunk.layout, chunk.chunkNumber),
+            length: chunk.chunkLength,
+            body: bodyToStore(target, chunk, stream),
+          }, stored ? {} : { create: target.feature.limits })
+        } finally {
+          created()
+        }
+        const manifest = stored ?? (await store.get(wanted.id)) ?? wanted
+        if (written.complete) await settleCompletion(target.feature, target.currentAdmin, manifest)
+        else if (written.written) target.feature.hashes?.advance(store, manifest)
         return { id: wanted.id, ...written }
       })
       res.status(200).json(result.complete

@@ -62,6 +62,16 @@ function fileOf(feature: RegisteredFeature, record: BaseRecord, index: string | 
 }
 
 /**
+ * The saved file's SHA-256 in the headers clients check: `Repr-Digest` (RFC 9530; the digest of the
+ * whole file, so also right on a 206), the older `Digest` (RFC 3230) and `X-Checksum-Sha256` (hex).
+ */
+export function digestHeaders(sha256Hex: unknown): Record<string, string> {
+  if (typeof sha256Hex !== 'string' || !/^[a-f0-9]{64}$/.test(sha256Hex)) return {}
+  const base64 = Buffer.from(sha256Hex, 'hex').toString('base64')
+  return { 'Repr-Digest': `sha-256=:${base64}:`, Digest: `sha-256=${base64}`, 'X-Checksum-Sha256': sha256Hex }
+}
+
+/**
  * GET/HEAD: streams a saved file to staff who may `show` its record, with HTTP Range support, or,
  * when the file storage hands out download URLs (S3 presigned GETs), redirects there (302).
  */
@@ -107,6 +117,9 @@ export function downloadFile(admin: AdminJS) {
       res.setHeader('Last-Modified', stat.modifiedAt.toUTCString())
       res.setHeader('X-Content-Type-Options', 'nosniff')
       res.setHeader('Cache-Control', 'private, no-store')
+      if (feature.mapping.checksum) {
+        for (const [name, value] of Object.entries(digestHeaders(record.get(feature.mapping.checksum)))) res.setHeader(name, value)
+      }
       if (range) {
         res.status(206)
         res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${stat.size}`)

@@ -6,6 +6,7 @@ import { closeAfterAnswer } from '../guard/linger.js'
 import { cancelUpload, testChunk, uploadChunk } from './chunk-route.js'
 import { downloadFile } from './download.js'
 import { sendError } from './respond.js'
+import { listUploads } from './uploads-list.js'
 
 /**
  * The chunk and download routes, relative to `<rootPath>/api/resumable`. Needs `req.session` from
@@ -21,6 +22,7 @@ export function createResumableRouter(admin: AdminJS): Router {
     if (req.method !== 'POST' && !req.complete) closeAfterAnswer(req, res)
     next()
   })
+  router.get('/:resourceId/:propertyPath/uploads', listUploads(admin))
   router.get('/:resourceId/:propertyPath/download/:recordId', downloadFile(admin))
   router.head('/:resourceId/:propertyPath/download/:recordId', downloadFile(admin))
   // With `multiple`: the file at this place in the record's list.

@@ -9,6 +9,8 @@ export interface ResumableCustomProperties {
   size?: string
   mimeType?: string
   relativePath?: string
+  checksum?: string
+  metadata?: string
 }
 
 export interface ResumableCustom {
@@ -70,6 +72,8 @@ export function readCustom(custom: unknown): ResumableCustom {
       size: opt(props.size),
       mimeType: opt(props.mimeType),
       relativePath: opt(props.relativePath),
+      checksum: opt(props.checksum),
+      metadata: opt(props.metadata),
     },
   }
 }

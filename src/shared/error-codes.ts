@@ -18,6 +18,7 @@ export const ERROR_CODE = {
   storageFailure: 'storage_failure',
   storageUnavailable: 'storage_unavailable',
   tooManyUploads: 'too_many_uploads',
+  uploadRefused: 'upload_refused',
   rangeNotSatisfiable: 'range_not_satisfiable',
 } as const
 

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream'
 import type {
-  ChunkState, ChunkWrite, OwnerLimits, StagingUsage, SweepResult, UploadManifest, UploadState, WriteResult,
+  ChunkState, ChunkWrite, OwnerLimits, StagedUpload, StagingUsage, SweepResult, UploadCompletion, UploadManifest,
+  UploadState, WriteResult,
 } from './types.js'
 
 /**
@@ -43,6 +44,9 @@ export interface FinishedUpload {
  * - `remove` with `expired` leaves a mark: later requests for the id get UploadExpired (410) until
  *   `clearExpired`.
  * - `sweep` removes uploads idle longer than the TTL, and only what the store itself created.
+ * - `list(owner)` gives that owner's staged uploads and nobody else's, with the bytes of the chunks
+ *   held; `saveCompletion` is kept with the upload (gone when it is removed) and `completion` reads
+ *   it back in any process.
  */
 export interface StagingStore {
   /** Start-up: finish or clean whatever a crash left behind. */
@@ -73,4 +77,16 @@ export interface StagingStore {
   usage(owner: string): Promise<StagingUsage>
   /** Removes uploads idle for longer than `ttlMs`. */
   sweep(ttlMs: number, now?: number): Promise<SweepResult>
+  /** The uploads `owner` keeps in staging now (in progress or finished), across processes. */
+  list(owner: string): Promise<StagedUpload[]>
+  /** Keeps what the route settled about a finished upload (its checksum, the hook's metadata). */
+  saveCompletion(id: string, completion: UploadCompletion): Promise<void>
+  /** What `saveCompletion` kept, or null (not settled yet, or no such upload). */
+  completion(id: string): Promise<UploadCompletion | null>
+  /**
+   * Optional: the bytes `start`..`end` (inclusive) of an upload, finished or not, where every chunk
+   * in that range is held. Lets the checksum be computed from chunks as they arrive (read back
+   * while still in the page cache); a store without it gets one full `finished().read()` instead.
+   */
+  readHeld?(id: string, range: { start: number; end: number }): Readable
 }

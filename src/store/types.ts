@@ -62,6 +62,27 @@ export interface OwnerLimits {
   bytes?: number
 }
 
+/** An upload still in staging (in progress, or finished and not saved yet), as the recovery list shows it. */
+export interface StagedUpload {
+  manifest: UploadManifest
+  /** The bytes of the chunks held so far. */
+  receivedBytes: number
+  complete: boolean
+  /** When a chunk (or the manifest) was last written, ISO 8601. */
+  updatedAt: string
+}
+
+/**
+ * What the route settled about a finished upload before handing out its reference: written once,
+ * read by later requests and by Save.
+ */
+export interface UploadCompletion {
+  /** SHA-256 of the whole file, lower-case hex; absent when no checksum column is configured. */
+  sha256?: string
+  /** What `onUploadComplete` returned as `metadata` (JSON). */
+  metadata?: Record<string, unknown>
+}
+
 export interface FileStat {
   size: number
   modifiedAt: Date

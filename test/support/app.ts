@@ -17,7 +17,12 @@ export interface TestApp {
 }
 
 /** The example app on a fresh SQLite file (or the given PostgreSQL URL) and a fresh upload folder. */
-export async function startTestApp(options: { databaseUrl?: string | null; env?: Record<string, string> } = {}): Promise<TestApp> {
+export async function startTestApp(options: {
+  databaseUrl?: string | null
+  env?: Record<string, string>
+  /** Merged into the example app's feature options (hooks). */
+  feature?: Partial<import('../../src/feature/options.js').ResumableUploadFeatureOptions>
+} = {}): Promise<TestApp> {
   const workDir = mkdtempSync(join(tmpdir(), 'adminjs-resumable-test-'))
   const env: Record<string, string> = {
     UPLOAD_DIR: join(workDir, 'uploads'),
@@ -26,7 +31,7 @@ export async function startTestApp(options: { databaseUrl?: string | null; env?:
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : { DATABASE_FILE: join(workDir, 'db.sqlite') }),
     ...options.env,
   }
-  const built = await createApp(env)
+  const built = await createApp(env, { feature: options.feature })
   return {
     ...built,
     workDir,

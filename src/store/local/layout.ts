@@ -17,6 +17,8 @@ import { InvalidRequest } from '../../errors.js'
  * - `lock-<n>`: a symbolic link naming its owner, present while one request writes chunk n;
  * - `complete`: `data`, renamed once every chunk is held. The rename is atomic, so exactly one
  *   request finishes the upload and nobody ever sees a half-written finished file.
+ * - `completion.json`: what the route settled once it was complete (checksum, hook metadata),
+ *   written to `completion.json.<nonce>` first and renamed into place.
  * An expired upload leaves `<staging>/<id>.expired` so later requests get a clear 410.
  */
 export const ID = /^[a-f0-9]{40}$/
@@ -28,7 +30,9 @@ export const CHUNK_LOCK = /^lock-\d+$/
 /** A file-placing link of earlier versions, left by a crash. */
 export const LEGACY_COMMIT = /^\.commit-[a-f0-9]{16}$/
 
-export const FILES = { manifest: 'manifest.json', data: 'data', received: 'received', complete: 'complete' } as const
+export const FILES = {
+  manifest: 'manifest.json', data: 'data', received: 'received', complete: 'complete', completion: 'completion.json',
+} as const
 
 export function nonce(): string {
   return randomBytes(8).toString('hex')

@@ -4,8 +4,10 @@ import type { FileHandle } from 'node:fs/promises'
 import { UploadExpired } from '../../errors.js'
 import { manifestDifferences } from '../manifest.js'
 import type { FinishedUpload, StagingStore } from '../staging.js'
+import type { Readable } from 'node:stream'
 import type {
-  ChunkState, ChunkWrite, OwnerLimits, StagingUsage, SweepResult, UploadManifest, UploadState, WriteResult,
+  ChunkState, ChunkWrite, OwnerLimits, StagedUpload, StagingUsage, SweepResult, UploadCompletion, UploadManifest,
+  UploadState, WriteResult,
 } from '../types.js'
 import { discard, writeExactly } from './chunk-write.js'
 import { exists, isMissing, storageError, uploadChanged, uploadGone } from './fs-errors.js'
@@ -16,6 +18,7 @@ import { OpenUploads, type OpenUpload } from './open-uploads.js'
 import { recover, sweepStaging } from './recovery.js'
 import { OwnerUsage } from './usage.js'
 import { Creations } from './creation.js'
+import { listOwner, readCompletion, readHeldBytes, writeCompletion } from './listing.js'
 
 export interface LocalStagingOptions {
   /** The staging folder (absolute). */
@@ -225,6 +228,22 @@ export class LocalStagingStore implements StagingStore {
 
   async sweep(ttlMs: number, now = Date.now()): Promise<SweepResult> {
     return sweepStaging(this, ttlMs, now)
+  }
+
+  async list(owner: string): Promise<StagedUpload[]> {
+    return listOwner(this.layout, owner)
+  }
+
+  async saveCompletion(id: string, completion: UploadCompletion): Promise<void> {
+    await writeCompletion(this.layout, id, completion)
+  }
+
+  async completion(id: string): Promise<UploadCompletion | null> {
+    return readCompletion(this.layout, id)
+  }
+
+  readHeld(id: string, range: { start: number; end: number }): Readable {
+    return readHeldBytes(this.layout, id, range)
   }
 }
 

@@ -4,7 +4,10 @@ import { manifestDifferences } from '../manifest.js'
 import type { FinishedUpload, StagingStore } from '../staging.js'
 import type { PartTable } from '../shared-state/parts.js'
 import type { UploadRow, UploadTable } from '../shared-state/uploads.js'
-import type { ChunkState, ChunkWrite, OwnerLimits, StagingUsage, SweepResult, UploadManifest, UploadState, WriteResult } from '../types.js'
+import type {
+  ChunkState, ChunkWrite, OwnerLimits, StagedUpload, StagingUsage, SweepResult, UploadCompletion, UploadManifest, UploadState,
+  WriteResult,
+} from '../types.js'
 import { isNoSuchUpload, type S3Clients, type S3Location } from './client.js'
 import { discardBody } from './exact-body.js'
 import { objectStream, statObject } from './files.js'
@@ -204,6 +207,31 @@ export class S3Staging implements StagingStore {
   /** What one admin has staged, for quotas. */
   async usage(owner: string): Promise<StagingUsage> {
     return this.deps.uploads.usage(owner)
+  }
+
+  /** One admin's staged uploads, from the shared tables: the same answer on every host. */
+  async list(owner: string): Promise<StagedUpload[]> {
+    const rows = await this.deps.uploads.owned(owner)
+    return Promise.all(rows.map(async (row) => {
+      const complete = row.state === 'complete'
+      return {
+        manifest: row.manifest,
+        receivedBytes: complete ? row.manifest.totalSize : await this.deps.parts.heldBytes(row.id),
+        complete,
+        updatedAt: new Date(row.activeAt).toISOString(),
+      }
+    }))
+  }
+
+  async saveCompletion(id: string, completion: UploadCompletion): Promise<void> {
+    checkUploadId(id)
+    await this.deps.uploads.setCompletion(id, JSON.stringify(completion))
+  }
+
+  async completion(id: string): Promise<UploadCompletion | null> {
+    checkUploadId(id)
+    const text = await this.deps.uploads.completion(id)
+    return text ? (JSON.parse(text) as UploadCompletion) : null
   }
 
   /**

@@ -31,6 +31,8 @@ export interface UploadRowAttributes {
   completing_at: number | null
   active_at: number
   created_at: number
+  /** JSON of what the route settled once the upload was complete (checksum, hook metadata). */
+  completion: string | null
 }
 
 export interface PartRowAttributes {
@@ -89,6 +91,7 @@ export async function defineSharedTables(sequelize: Sequelize, tablePrefix = 're
           completing_at: { type: DataTypes.BIGINT, allowNull: true },
           active_at: { type: DataTypes.BIGINT, allowNull: false },
           created_at: { type: DataTypes.BIGINT, allowNull: false },
+          completion: { type: DataTypes.TEXT, allowNull: true },
         },
         { tableName: uploadName, timestamps: false, indexes: [{ fields: ['state', 'active_at'] }, { fields: ['owner'] }] },
       )) as UploadModel

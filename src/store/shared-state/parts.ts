@@ -73,6 +73,11 @@ export class PartTable {
     return this.Part.count({ where: { upload_id: uploadId, state: 'held' } })
   }
 
+  /** The bytes of the held parts. */
+  async heldBytes(uploadId: string): Promise<number> {
+    return int((await this.Part.sum('size', { where: { upload_id: uploadId, state: 'held' } })) ?? 0) || 0
+  }
+
   /** The held parts in order, as CompleteMultipartUpload lists them. */
   async held(uploadId: string): Promise<Array<{ partNumber: number; etag: string; size: number }>> {
     const rows = (await this.Part.findAll({ where: { upload_id: uploadId, state: 'held' }, order: [['part_number', 'ASC']], raw: true })) as unknown as PartRowAttributes[]

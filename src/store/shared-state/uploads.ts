@@ -178,6 +178,26 @@ export class UploadTable {
     return { uploads, bytes: int(bytes ?? 0) || 0 }
   }
 
+  /** One admin's staged uploads (not yet removed), oldest first. */
+  async owned(owner: string): Promise<UploadRow[]> {
+    const Op = this.Op
+    const rows = await this.Upload.findAll({
+      where: { owner, state: { [Op.in]: ['open', 'completing', 'complete'] } },
+      order: [['created_at', 'ASC'], ['id', 'ASC']],
+      raw: true,
+    })
+    return (rows as unknown as UploadRowAttributes[]).map(toRow)
+  }
+
+  async setCompletion(id: string, completion: string): Promise<void> {
+    await this.Upload.update({ completion }, { where: { id } })
+  }
+
+  async completion(id: string): Promise<string | null> {
+    const raw = await this.Upload.findByPk(id, { attributes: ['completion', 'state'], raw: true }) as unknown as Pick<UploadRowAttributes, 'completion' | 'state'> | null
+    return raw && raw.state === 'complete' ? raw.completion : null
+  }
+
   /** What one admin has staged (uploads not yet removed), for quotas. */
   async usage(owner: string): Promise<{ uploads: number; bytes: number }> {
     const Op = this.Op
