@@ -111,7 +111,9 @@ export class S3Staging implements StagingStore {
     const existing = await this.row(manifest.id)
     let created = false
     if (!existing || existing.state === 'aborted') {
-      if (!options.create) throw gone()
+      // An `aborted` row is a removal under way (a cancel, an expiry, a failed first chunk taken away):
+      // retry shortly, and the answer then follows from what the removal left (410 or a new upload).
+      if (!options.create) throw existing ? new ChunkBusy('This upload is being removed; retry shortly.') : gone()
       created = (await createUpload(this.deps, manifest, options.create, this.now)).inserted
     }
     try {
@@ -225,7 +227,7 @@ export class S3Staging implements StagingStore {
 
   async saveCompletion(id: string, completion: UploadCompletion): Promise<void> {
     checkUploadId(id)
-    await this.deps.uploads.setCompletion(id, JSON.stringify(completion))
+    if (!(await this.deps.uploads.setCompletion(id, JSON.stringify(completion)))) throw gone()
   }
 
   async completion(id: string): Promise<UploadCompletion | null> {

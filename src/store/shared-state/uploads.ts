@@ -189,8 +189,9 @@ export class UploadTable {
     return (rows as unknown as UploadRowAttributes[]).map(toRow)
   }
 
-  async setCompletion(id: string, completion: string): Promise<void> {
-    await this.Upload.update({ completion }, { where: { id } })
+  /** False when the upload is not (or no longer) complete: nothing was written. */
+  async setCompletion(id: string, completion: string): Promise<boolean> {
+    return this.update(id, { completion }, { state: 'complete' })
   }
 
   async completion(id: string): Promise<string | null> {
