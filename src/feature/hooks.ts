@@ -210,7 +210,8 @@ export async function refuseSave(
   error: unknown,
   reason?: string,
 ): Promise<ActionResponse> {
-  console.error('adminjs-resumable: saving the file failed', error)
+  // A refusal the feature raised itself (an expired upload, a hook's verdict) is an answer, not a fault.
+  if (!(error instanceof ValidationError)) console.error('adminjs-resumable: saving the file failed', error)
   const { staging, files } = feature.storage
   for (const key of placedKeys) await files.delete(key).catch(() => undefined)
   let gone = false
