@@ -1,4 +1,4 @@
-// npm run bench [-- --size 512M --rounds 3 --chunks 1M,5M --only ours,ours-nosha,ours-defaults,tus,plain,disk,adminjs-alone --cpu-prof --large --keep --s3|--no-s3]
+// npm run bench [-- --size 512M --rounds 3 --chunks 1M,5M --only ours,ours-sha,ours-defaults,tus,plain,disk,adminjs-alone --cpu-prof --large --keep --s3|--no-s3]
 //
 // Uploads one random file to: our stack (the example app: Express + AdminJS + Sequelize/SQLite +
 // adminjs-resumable) with a Resumable.js 1.1.0 protocol client; @tus/server + @tus/file-store with
@@ -444,7 +444,7 @@ const PEERS = {
   // The example app as `npm start` runs it (its memory settings: README, Performance).
   ours: (ctx, cs) => runOurs(ctx, cs, opts.oursServer, { ...NPM_START, ...opts.oursEnv }),
   // The same without SHA-256 (no checksum column): what hashing the uploads costs.
-  'ours-nosha': (ctx, cs) => runOurs(ctx, cs, opts.oursServer, { ...NPM_START, ...opts.oursEnv, CHECKSUMS: 'off' }),
+  'ours-sha': (ctx, cs) => runOurs(ctx, cs, opts.oursServer, { ...NPM_START, ...opts.oursEnv, CHECKSUMS: 'on' }),
   // The same app with node's defaults: what the plugin does in an app started without those settings.
   'ours-defaults': (ctx, cs) => runOurs(ctx, cs, opts.oursServer, opts.oursEnv),
   tus: (ctx, cs) => runTus(ctx, cs, 1),
@@ -473,7 +473,7 @@ async function main() {
     PEERS[proto.name] = (ctx, cs) => runOurs(ctx, cs, proto.script, proto.env)
   }
   const s3Wanted = opts.s3 ?? (opts.only ? opts.only.some((p) => S3_PEERS.includes(p)) : s3rverInstalled(projectRoot))
-  let peers = (opts.only ?? ['ours', 'ours-nosha', 'ours-defaults', 'tus', 'plain', 'disk', 'adminjs-alone', ...opts.protos.map((p) => p.name), ...(opts.tusParallel ? ['tus-par3'] : []), ...(s3Wanted ? S3_PEERS : [])])
+  let peers = (opts.only ?? ['ours', 'ours-sha', 'ours-defaults', 'tus', 'plain', 'disk', 'adminjs-alone', ...opts.protos.map((p) => p.name), ...(opts.tusParallel ? ['tus-par3'] : []), ...(s3Wanted ? S3_PEERS : [])])
   for (const peer of peers) if (!PEERS[peer]) throw new Error(`Unknown peer ${peer} (known: ${Object.keys(PEERS).join(', ')})`)
   if (!s3Wanted) peers = peers.filter((p) => !S3_PEERS.includes(p))
   const s3Notes = []

@@ -54,7 +54,7 @@ describe('SHA-256 of uploads', () => {
   })
 
   test('chunks in order, out of order and several at once: the column and the download headers equal the file\'s SHA-256', async () => {
-    t = await startTestApp({ env: { CHUNK_SIZE: String(CHUNK) } })
+    t = await startTestApp({ env: { CHUNK_SIZE: String(CHUNK), CHECKSUMS: 'on' } })
     const admin = await login(t.app, 'admin@example.com')
     const inOrder = spec(7 * CHUNK + 123)
     const shuffled = spec(9 * CHUNK + 5)
@@ -90,7 +90,7 @@ describe('SHA-256 of uploads', () => {
     const workDir = mkdtempSync(join(tmpdir(), 'adminjs-resumable-sha-'))
     const env = {
       UPLOAD_DIR: join(workDir, 'uploads'), DATABASE_FILE: join(workDir, 'db.sqlite'),
-      SWEEP_INTERVAL_MS: '0', CHUNK_SIZE: String(CHUNK),
+      SWEEP_INTERVAL_MS: '0', CHUNK_SIZE: String(CHUNK), CHECKSUMS: 'on',
     }
     const file = spec(8 * CHUNK + 77)
     try {
@@ -118,7 +118,7 @@ describe('SHA-256 of uploads', () => {
   })
 
   test('without a checksum column nothing is hashed and downloads send no digest', async () => {
-    const plain = await startTestApp({ env: { CHUNK_SIZE: String(CHUNK), CHECKSUMS: 'off' } })
+    const plain = await startTestApp({ env: { CHUNK_SIZE: String(CHUNK) } })
     try {
       const admin = await login(plain.app, 'admin@example.com')
       const file = spec(3 * CHUNK)

@@ -85,7 +85,7 @@ describeBrowser('recovery after a closed page, discard, and refusals shown (Chro
 
   beforeAll(async () => {
     files = mkdtempSync(join(tmpdir(), 'adminjs-resumable-recovery-'))
-    app = await startTestApp({ env: { CHUNK_SIZE: String(MiB) } })
+    app = await startTestApp({ env: { CHUNK_SIZE: String(MiB), CHECKSUMS: 'on' } })
     server = app.app.listen(0, '127.0.0.1')
     await new Promise<void>((resolve) => { server.once('listening', () => resolve()) })
     server.requestTimeout = 0

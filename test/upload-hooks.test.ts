@@ -27,7 +27,7 @@ describe('upload hooks', () => {
 
   beforeAll(async () => {
     t = await startTestApp({
-      env: { CHUNK_SIZE: String(CHUNK) },
+      env: { CHUNK_SIZE: String(CHUNK), CHECKSUMS: 'on' },
       feature: {
         // A quota: files over 1 MiB are refused, and one name by throwing.
         onUploadStart: (context) => {
