@@ -1,6 +1,7 @@
 /** The edit component's wording: every text goes through the admin's translations (i18n.ts). */
 import type { ResumableCustom } from '../src/shared/custom.js'
 import type { ErrorCode } from '../src/shared/error-codes.js'
+import { en } from '../src/locale/en.js'
 import { formatSize } from './format.js'
 import type { T } from './i18n.js'
 import type { FileProblem } from './rules.js'
@@ -26,25 +27,11 @@ export function problemMessage(problem: FileProblem, tm: T): string {
   }
 }
 
-/** A headline for each error code the chunk route sends, in the admin's language. */
-export const ERROR_TEXT: Readonly<Record<ErrorCode, string>> = {
-  invalid_request: 'The server refused the request as malformed.',
-  not_authenticated: 'Your session has expired — log in again',
-  forbidden: 'You may not upload files here.',
-  not_found: 'The server does not know this upload or property.',
-  method_not_allowed: 'The server refused the request.',
-  conflict: 'The server holds another upload under this name: choose the file again.',
-  expired: 'The upload expired on the server: start it again.',
-  too_large: 'The file is too large for the server.',
-  type_not_allowed: 'The server does not accept this type of file.',
-  chunk_busy: 'The server is busy with this part of the file.',
-  storage_failure: 'The server could not store the file.',
-  upload_refused: 'The server refused the file.',
-  cross_site: 'The server refused a request from another site.',
-  storage_unavailable: 'The storage is unavailable for a moment: the upload retries.',
-  too_many_uploads: 'You have too many unfinished uploads: save or cancel one first.',
-  range_not_satisfiable: 'The server could not send that part of the file.',
-}
+/**
+ * A headline for each error code the chunk route sends: the English table's, the fallback when the
+ * admin's locale has none.
+ */
+export const ERROR_TEXT: Readonly<Record<ErrorCode, string>> = en.messages.resumable.errors
 
 /**
  * The server's own words under the headline: they name the very file and limit, and a hook's

@@ -4,30 +4,9 @@ import type { FileStorage } from '../store/file-storage.js'
 import type { LocalStorageOptions } from '../store/local/index.js'
 import type { S3StorageOption } from './s3-backend.js'
 import type { StagingStore } from '../store/staging.js'
-import { DEFAULT_CHUNK_SIZE, DEFAULT_SIMULTANEOUS_UPLOADS } from '../shared/custom.js'
+import { DEFAULT_CHUNK_SIZE, DEFAULT_SIMULTANEOUS_UPLOADS, type ResumablePropertyMapping } from '../shared/custom.js'
 
-/** Which record columns the feature fills; names follow `@adminjs/upload`'s `properties`. */
-export interface ResumablePropertyMapping {
-  /** Column holding the stored file's key (a path relative to the storage root). Required. */
-  key: string
-  /** The virtual property staff see in the form. Default `file`. */
-  file?: string
-  filename?: string
-  size?: string
-  mimeType?: string
-  /**
-   * With `multiple`: column filled with each file's sanitised relative path from a folder drop
-   * (`photos/2024/a.jpg`; null for a file picked on its own). Display metadata only.
-   */
-  relativePath?: string
-  /**
-   * Column filled on Save with the file's SHA-256 (64 hex digits); with it set, downloads send the
-   * digest in `Repr-Digest`, `Digest` and `X-Checksum-Sha256`.
-   */
-  checksum?: string
-  /** Column filled on Save with the JSON of what `onUploadComplete` returned as `metadata`. */
-  metadata?: string
-}
+export type { ResumablePropertyMapping } from '../shared/custom.js'
 
 /** What the upload hooks learn about an upload. */
 export interface UploadHookContext {

@@ -1,17 +1,31 @@
-/**
- * `property.custom` of the file property: what the feature hands to the components (JSON only,
- * nothing secret). The server builds it; the browser reads it back with readCustom().
- */
-export interface ResumableCustomProperties {
+// `property.custom` of the file property: what the feature hands to the components (JSON only,
+// nothing secret). The server builds it; the browser reads it back with readCustom().
+
+/** Which record columns the feature fills; names follow `@adminjs/upload`'s `properties`. */
+export interface ResumablePropertyMapping {
+  /** Column holding the stored file's key (a path relative to the storage root). Required. */
   key: string
-  file: string
+  /** The virtual property staff see in the form. Default `file`. */
+  file?: string
   filename?: string
   size?: string
   mimeType?: string
+  /**
+   * With `multiple`: column filled with each file's sanitised relative path from a folder drop
+   * (`photos/2024/a.jpg`; null for a file picked on its own). Display metadata only.
+   */
   relativePath?: string
+  /**
+   * Column filled on Save with the file's SHA-256 (64 hex digits); with it set, downloads send the
+   * digest in `Repr-Digest`, `Digest` and `X-Checksum-Sha256`.
+   */
   checksum?: string
+  /** Column filled on Save with the JSON of what `onUploadComplete` returned as `metadata`. */
   metadata?: string
 }
+
+/** The mapping as the components receive it: the file property's name filled in. */
+export type ResumableCustomProperties = ResumablePropertyMapping & { file: string }
 
 export interface ResumableCustom {
   /** Names this feature in the server's registry. */
