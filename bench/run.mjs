@@ -441,7 +441,7 @@ function npmStartSettings() {
 }
 const NPM_START = npmStartSettings()
 const PEERS = {
-  // The example app as `npm start` runs it (its memory settings: README, Performance).
+  // The example app as `npm start` runs it (its memory settings: docs/production.md).
   ours: (ctx, cs) => runOurs(ctx, cs, opts.oursServer, { ...NPM_START, ...opts.oursEnv }),
   // The same without SHA-256 (no checksum column): what hashing the uploads costs.
   'ours-sha': (ctx, cs) => runOurs(ctx, cs, opts.oursServer, { ...NPM_START, ...opts.oursEnv, CHECKSUMS: 'on' }),

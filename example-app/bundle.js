@@ -1,6 +1,6 @@
 // Builds AdminJS's browser bundles for production, with this plugin's components in them:
 // `npm run bundle`, then start the app with NODE_ENV=production ADMIN_JS_SKIP_BUNDLE=true
-// (README, "Production"). Your own app does the same with its own ComponentLoader: the one its
+// (docs/production.md). Your own app does the same with its own ComponentLoader: the one its
 // features were given, so that every component they registered is bundled.
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'

@@ -82,7 +82,7 @@ const router = buildAuthenticatedRouter(admin, {
 const app = express()
 app.use(admin.options.rootPath, router)
 // Development: AdminJS bundles the components (ours among them) and rebuilds them on change. In
-// production, build the bundle before starting (the package README says how).
+// production, build the bundle before starting (docs/production.md in its repository says how).
 if (env.NODE_ENV !== 'production') await admin.watch()
 
 const port = Number(env.PORT || 3000)
