@@ -1,8 +1,8 @@
 /**
  * The README's "Use it in your app" shows examples/your-app/app.js, the file the packed-app test
  * runs: the code block after the `<!-- examples/your-app/app.js -->` marker must be that file, byte
- * for byte, so the two cannot drift. The README and docs/*.md link each other: no link may point
- * at a file or heading that is not there.
+ * for byte, so the two cannot drift. The README, docs/*.md and bench/RESULTS.md link each other: no
+ * link may point at a file or heading that is not there.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -55,8 +55,8 @@ function anchors(markdown: string): Set<string> {
   return result
 }
 
-test('every relative link in README.md and docs/*.md points to a file that exists, and to a heading there', () => {
-  const pages = ['README.md', ...readdirSync(join(REPO, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)]
+test('every relative link in README.md, docs/*.md and bench/RESULTS.md points to a file that exists, and to a heading there', () => {
+  const pages = ['README.md', 'bench/RESULTS.md', ...readdirSync(join(REPO, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)]
   expect(pages.length).toBeGreaterThan(5)
   const broken: string[] = []
   let checked = 0
