@@ -72,7 +72,7 @@ function getBytes(base: string, path: string, headers: Record<string, string>): 
 describe('the packed tarball', () => {
   test('holds the compiled server code, its types, the compiled components and the README; no sources or tests', () => {
     const files = tarballFiles(tarball)
-    for (const file of ['package/package.json', 'package/README.md', 'package/lib/index.js', 'package/lib/index.d.ts',
+    for (const file of ['package/package.json', 'package/README.md', 'package/docs/production.md', 'package/lib/index.js', 'package/lib/index.d.ts',
       'package/lib/route/router.js', 'package/components/dist/components/ResumableEdit.js', 'package/components/dist/components/ResumableShow.js',
       'package/components/dist/components/ResumableList.js']) {
       expect(files).toContain(file)
