@@ -217,6 +217,31 @@ for (const dialect of dialects) {
       expect(await a.staging.chunkState(m.id, 1)).toBe('missing')
     })
 
+    test('the sweep deletes tombstones once they are older than 7 TTLs (as the local store does); younger ones still answer 410', async () => {
+      const [a] = await hosts(1)
+      const ttl = 60_000
+      const data = bytes(2 * 1024, 16)
+      const old = await a.staging.open(manifestFor(data))
+      await a.staging.writeChunk(old, chunkOf(old, data, 1))
+      const expiredAt = Date.now() + ttl + 1
+      expect((await a.staging.sweep(ttl, expiredAt)).expired).toEqual([old.id])
+      const young = await a.staging.open(manifestFor(data))
+      await a.staging.writeChunk(young, chunkOf(young, data, 1))
+      expect((await a.staging.sweep(ttl, expiredAt + 3 * ttl)).expired).toEqual([young.id])
+
+      // Just under 7 TTLs: both tombstones stay.
+      expect(await a.staging.sweep(ttl, expiredAt + 7 * ttl - 1)).toEqual({ expired: [], removedLeftovers: 0 })
+      expect(await a.staging.state(old.id)).toBe('expired')
+      // Past 7 TTLs of the first: its row is gone, the younger tombstone stays.
+      expect(await a.staging.sweep(ttl, expiredAt + 7 * ttl + 1)).toEqual({ expired: [], removedLeftovers: 1 })
+      expect(await a.staging.deps.uploads.find(old.id)).toBeNull()
+      expect(await a.staging.state(old.id)).toBe('missing')
+      expect(await a.staging.state(young.id)).toBe('expired')
+      // The same file can be started afresh, as after any removal.
+      const again = await a.staging.open(old)
+      expect(await a.staging.writeChunk(again, chunkOf(again, data, 1))).toEqual({ complete: false, written: true })
+    })
+
     test('usage counts what one owner has staged', async () => {
       const [a] = await hosts(1)
       const data = bytes(3000, 7)

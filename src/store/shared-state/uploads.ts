@@ -158,6 +158,12 @@ export class UploadTable {
     return (raws as unknown as UploadRowAttributes[]).map(toRow)
   }
 
+  /** Deletes the uploads in `states` last active before `before`; returns how many went. */
+  async deleteIdle(states: RowState[], before: number): Promise<number> {
+    const Op = this.Op
+    return this.Upload.destroy({ where: { state: { [Op.in]: states }, active_at: { [Op.lt]: before } } })
+  }
+
   async hasMultipart(s3UploadId: string): Promise<boolean> {
     return (await this.Upload.count({ where: { s3_upload_id: s3UploadId } })) > 0
   }
