@@ -4,11 +4,11 @@
  * stale chunk locks, and that the storage root is never left.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
-import { mkdir, open, readFile, readdir, stat, utimes, writeFile } from 'node:fs/promises'
+import { lstat, lutimes, mkdir, open, readFile, readdir, stat, symlink, utimes, writeFile } from 'node:fs/promises'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
-import { ChunkBusy, InvalidRequest } from '../src/errors.js'
+import { ChunkBusy, InvalidRequest, TooManyUploads } from '../src/errors.js'
 import { localBackend, type LocalStorageOptions } from '../src/store/local/index.js'
 import type { LocalFileStorage } from '../src/store/local/files.js'
 import type { LocalStagingStore } from '../src/store/local/staging.js'
@@ -364,6 +364,58 @@ describe('local backend specifics', () => {
       expect(() => localBackend({ directory: files, stagingDirectory: join(files, '.staging') })).not.toThrow()
       expect(() => localBackend({ directory: files, stagingDirectory: join(root, 'staging') })).not.toThrow()
       expect(() => localBackend({ directory: files, stagingDirectory: join(root, '..files') })).not.toThrow()
+    })
+  })
+
+  describe('owner limits across processes (reservations in the staging folder)', () => {
+    const LIMIT_ONE = { create: { uploads: 1 } }
+
+    /** A reservation as another process leaves it while it creates `id` for `owner`. */
+    async function reservation(owner: string, id: string, size: number, holder: string, agedMs = 0): Promise<string> {
+      const path = store.layout.reservation(owner, id, size)
+      await symlink(holder, path)
+      if (agedMs) {
+        const then = new Date(Date.now() - agedMs)
+        await lutimes(path, then, then)
+      }
+      return path
+    }
+
+    test('a creation in flight in another process counts: past the limit, TooManyUploads and nothing created; the other owner is not affected', async () => {
+      await reservation('admin', newId(), 1000, 'some-other-host:1:abcdef')
+      expect(await store.usage('admin')).toEqual({ uploads: 1, bytes: 1000 })
+      const data = bytes(2 * CHUNK, 50)
+      const m = manifestFor(data)
+      await expect(store.writeChunk(m, chunkOf(m, data, 1), LIMIT_ONE)).rejects.toBeInstanceOf(TooManyUploads)
+      expect(await store.state(m.id)).toBe('missing')
+      const theirs = manifestFor(data, { owner: 'editor' })
+      expect(await store.writeChunk(theirs, chunkOf(theirs, data, 1), LIMIT_ONE)).toEqual({ complete: false, written: true })
+    })
+
+    test('a reservation whose holder died (this host) or stopped refreshing it (another host) no longer counts, and start-up removes it', async () => {
+      // pid 2^22+1 is above Linux's pid_max: that process cannot exist.
+      const dead = await reservation('admin', newId(), 10, `${hostname()}:4194305:deadbeef`)
+      const silent = await reservation('admin', newId(), 10, 'some-other-host:1:abcdef', 10_000)
+      const restarted = backend({ lockStaleMs: 2000 }).staging
+      expect(await restarted.usage('admin')).toEqual({ uploads: 0, bytes: 0 })
+      const data = bytes(2 * CHUNK, 51)
+      const m = manifestFor(data)
+      expect(await restarted.writeChunk(m, chunkOf(m, data, 1), LIMIT_ONE)).toEqual({ complete: false, written: true })
+      await restarted.init()
+      expect(await lstat(dead).catch(() => null)).toBeNull()
+      expect(await lstat(silent).catch(() => null)).toBeNull()
+    })
+
+    test('an owner lock left by a dead process is taken over at once; a created upload and a failed first chunk both leave no reservation or lock behind', async () => {
+      await symlink(`${hostname()}:4194305:deadbeef`, store.layout.ownerLock('admin'))
+      const data = bytes(2 * CHUNK, 52)
+      const m = manifestFor(data)
+      expect(await store.writeChunk(m, chunkOf(m, data, 1), LIMIT_ONE)).toEqual({ complete: false, written: true })
+      const short = manifestFor(data, { owner: 'editor' })
+      await expect(store.writeChunk(short, chunkOf(short, data, 1, sliceOf(short, data, 1).subarray(1)), LIMIT_ONE)).rejects.toBeInstanceOf(InvalidRequest)
+      expect((await readdir(staging)).sort()).toEqual([m.id])
+      // The chunk of an upload that exists is never refused for the limit.
+      expect(await store.writeChunk(m, chunkOf(m, data, 1), LIMIT_ONE)).toEqual({ complete: false, written: false })
     })
   })
 

@@ -7,8 +7,9 @@ import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals'
-import { ChunkBusy } from '../src/errors.js'
+import { ChunkBusy, TooManyUploads } from '../src/errors.js'
 import type { S3Storage } from '../src/store/s3/index.js'
+import { S3Staging } from '../src/store/s3/staging.js'
 import type { SharedTables } from '../src/store/shared-state/models.js'
 import { completeMultipart } from '../src/store/s3/multipart.js'
 import { MiB } from '../src/store/s3-part-limits.js'
@@ -215,6 +216,65 @@ for (const dialect of dialects) {
       expect((await Part.update({ token: 'taker' }, { where: { upload_id: m.id, part_number: 1 } }))[0]).toBe(1)
       await expect(pending).rejects.toBeInstanceOf(ChunkBusy)
       expect(await a.staging.chunkState(m.id, 1)).toBe('missing')
+    })
+
+    test('the sweep deletes tombstones once they are older than 7 TTLs (as the local store does); younger ones still answer 410', async () => {
+      const [a] = await hosts(1)
+      const ttl = 60_000
+      const data = bytes(2 * 1024, 16)
+      const old = await a.staging.open(manifestFor(data))
+      await a.staging.writeChunk(old, chunkOf(old, data, 1))
+      const expiredAt = Date.now() + ttl + 1
+      expect((await a.staging.sweep(ttl, expiredAt)).expired).toEqual([old.id])
+      const young = await a.staging.open(manifestFor(data))
+      await a.staging.writeChunk(young, chunkOf(young, data, 1))
+      expect((await a.staging.sweep(ttl, expiredAt + 3 * ttl)).expired).toEqual([young.id])
+
+      // Just under 7 TTLs: both tombstones stay.
+      expect(await a.staging.sweep(ttl, expiredAt + 7 * ttl - 1)).toEqual({ expired: [], removedLeftovers: 0 })
+      expect(await a.staging.state(old.id)).toBe('expired')
+      // Past 7 TTLs of the first: its row is gone, the younger tombstone stays.
+      expect(await a.staging.sweep(ttl, expiredAt + 7 * ttl + 1)).toEqual({ expired: [], removedLeftovers: 1 })
+      expect(await a.staging.deps.uploads.find(old.id)).toBeNull()
+      expect(await a.staging.state(old.id)).toBe('missing')
+      expect(await a.staging.state(young.id)).toBe('expired')
+      // The same file can be started afresh, as after any removal.
+      const again = await a.staging.open(old)
+      expect(await a.staging.writeChunk(again, chunkOf(again, data, 1))).toEqual({ complete: false, written: true })
+    })
+
+    test('the count limit holds across hosts whatever their clocks say: a host running 10 s behind cannot slip an upload in ahead of the others', async () => {
+      const [a, b] = await hosts(2)
+      const behind = new S3Staging({ ...b.staging.deps, now: () => Date.now() - 10_000 })
+      const limits = { create: { uploads: 3, bytes: 10 * 1024 } }
+      const data = bytes(2 * 1024, 17)
+      for (let i = 0; i < 3; i++) {
+        const m = manifestFor(data)
+        expect(await a.staging.writeChunk(m, chunkOf(m, data, 1), limits)).toEqual({ complete: false, written: true })
+      }
+      const late = manifestFor(data)
+      await expect(behind.writeChunk(late, chunkOf(late, data, 1), limits)).rejects.toBeInstanceOf(TooManyUploads)
+      expect(await a.staging.state(late.id)).toBe('missing')
+      expect(await a.staging.usage('admin')).toEqual({ uploads: 3, bytes: 3 * data.length })
+      // Parallel first chunks on both hosts, clocks apart, against the bytes limit: never past it.
+      const more = Array.from({ length: 8 }, () => manifestFor(bytes(1024, 18)))
+      const outcomes = await Promise.allSettled(more.map((m, i) => (i % 2 ? behind : a.staging).writeChunk(m, chunkOf(m, bytes(1024, 18), 1), { create: { bytes: 10 * 1024 } })))
+      for (const o of outcomes) if (o.status === 'rejected') expect(o.reason).toBeInstanceOf(TooManyUploads)
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(4)
+      expect(await a.staging.usage('admin')).toEqual({ uploads: 7, bytes: 10 * 1024 })
+    })
+
+    test('an owner lock left by a host that died while counting is taken over once its lease ran out', async () => {
+      const [a] = await hosts(1, { ownerLockLeaseMs: 400 })
+      expect(await a.staging.deps.ownerLocks.acquire('admin', 'dead-host', Date.now(), 400)).toBe(true)
+      const data = bytes(2 * 1024, 19)
+      const m = manifestFor(data)
+      const started = Date.now()
+      expect(await a.staging.writeChunk(m, chunkOf(m, data, 1), { create: { uploads: 1 } })).toEqual({ complete: false, written: true })
+      expect(Date.now() - started).toBeGreaterThanOrEqual(300)
+      // Released after the count: the next first chunk is refused at once for the limit, not kept waiting.
+      const next = manifestFor(data)
+      await expect(a.staging.writeChunk(next, chunkOf(next, data, 1), { create: { uploads: 1 } })).rejects.toBeInstanceOf(TooManyUploads)
     })
 
     test('usage counts what one owner has staged', async () => {

@@ -4,8 +4,9 @@ import type { ChunkWrite } from '../types.js'
 import { storageError } from './fs-errors.js'
 
 /**
- * Writes are batched to about this many bytes: four system calls per MiB instead of sixteen. Larger
- * batches measured slower and costlier in server CPU, not through the GC (bench/RESULTS.md).
+ * Writes are batched to about this many bytes: a few system calls per MiB rather than one per socket
+ * read, while little of a chunk is held in memory at a time. Larger batches did not pay for
+ * themselves in server CPU; the comparison is `npm run bench`'s to make (bench/RESULTS.md).
  */
 const WRITE_BATCH = 256 * 1024
 

@@ -1,12 +1,12 @@
 import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { TooManyUploads, UploadExpired } from '../../errors.js'
-import type { ChunkWrite, OwnerLimits, StagingUsage, UploadManifest, WriteResult } from '../types.js'
+import { UploadExpired } from '../../errors.js'
+import type { ChunkWrite, OwnerLimits, UploadManifest, WriteResult } from '../types.js'
 import { writeExactly } from './chunk-write.js'
 import { exists, storageError, uploadChanged } from './fs-errors.js'
 import type { MetadataIo } from './io.js'
 import { FILES, type StagingLayout } from './layout.js'
-import type { OwnerUsage } from './usage.js'
+import type { OwnerReservations } from './owner-reservations.js'
 
 const ONE = Buffer.from([1])
 
@@ -14,13 +14,10 @@ const ONE = Buffer.from([1])
 export class Creations {
   /** Uploads this process is creating now, by id: a second first chunk waits for the first. */
   private readonly creating = new Map<string, Promise<void>>()
-  /** What the creations under way add to each owner's usage until their folder appears. */
-  private readonly reserved = new Map<string, StagingUsage>()
-
   constructor(
     private readonly layout: StagingLayout,
     private readonly io: MetadataIo,
-    private readonly owners: OwnerUsage,
+    private readonly reservations: OwnerReservations,
     private readonly uploadExists: (id: string) => Promise<boolean>,
   ) {}
 
@@ -36,35 +33,18 @@ export class Creations {
     try {
       if (await this.uploadExists(manifest.id)) return null
       if (await exists(this.layout.tombstone(manifest.id))) throw expiredError()
-      return await this.reserving(manifest, limits, () => this.createFolder(manifest, chunk))
+      if (limits.uploads === undefined && limits.bytes === undefined) return await this.createFolder(manifest, chunk)
+      // Counted by every process until the folder is in place, released whatever happens.
+      const release = await this.reservations.reserve(manifest, limits, () => this.uploadExists(manifest.id))
+      if (!release) return null
+      try {
+        return await this.createFolder(manifest, chunk)
+      } finally {
+        await release()
+      }
     } finally {
       this.creating.delete(manifest.id)
       done()
-    }
-  }
-
-  /** Runs `create` once the owner's usage leaves room for `manifest`, counted until it is done. */
-  private async reserving<T>(manifest: UploadManifest, limits: OwnerLimits, create: () => Promise<T>): Promise<T> {
-    const { owner, totalSize } = manifest
-    const usage = await this.owners.of(owner)
-    const pending = this.reserved.get(owner) ?? { uploads: 0, bytes: 0 }
-    const uploads = usage.uploads + pending.uploads
-    const bytes = usage.bytes + pending.bytes
-    if (limits.uploads !== undefined && uploads + 1 > limits.uploads) {
-      throw new TooManyUploads(`You have ${uploads} unfinished uploads, the most allowed: save or cancel one, or wait until abandoned ones expire, then try again.`)
-    }
-    if (limits.bytes !== undefined && bytes + totalSize > limits.bytes) {
-      throw new TooManyUploads(`Your unfinished uploads already hold ${bytes} of the ${limits.bytes} bytes allowed; this file needs ${totalSize} more: save or cancel one, then try again.`)
-    }
-    pending.uploads++
-    pending.bytes += totalSize
-    this.reserved.set(owner, pending)
-    try {
-      return await create()
-    } finally {
-      pending.uploads--
-      pending.bytes -= totalSize
-      if (!pending.uploads) this.reserved.delete(owner)
     }
   }
 

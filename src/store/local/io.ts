@@ -17,10 +17,10 @@ export interface MetadataIo {
 }
 
 /**
- * Direct system calls on the event loop. On a local disk each takes microseconds, while a trip
- * through libuv's thread pool wakes a worker and then the loop again: on two cores those switches
- * cost more than the calls (bench/RESULTS.md has the measurements). Errors still arrive as
- * rejections.
+ * Direct system calls on the event loop. On a local disk each returns at once, while a trip through
+ * libuv's thread pool wakes a worker and then the loop again: with few cores those switches can cost
+ * more than the calls themselves. Which one wins depends on the machine, so it is measured by
+ * `npm run bench`, not claimed here (bench/RESULTS.md). Errors still arrive as rejections.
  */
 export const directIo: MetadataIo = {
   async stat(path) {

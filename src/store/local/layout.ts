@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { InvalidRequest } from '../../errors.js'
 
@@ -20,6 +20,12 @@ import { InvalidRequest } from '../../errors.js'
  * - `completion.json`: what the route settled once it was complete (checksum, hook metadata),
  *   written to `completion.json.<nonce>` first and renamed into place.
  * An expired upload leaves `<staging>/<id>.expired` so later requests get a clear 410.
+ *
+ * Per owner (named by a hash, since an owner is any string), while one of its uploads is created:
+ * - `.owner-<hash>.lock`: a lock held only while that owner's usage is counted and a reservation
+ *   made, so that processes sharing the folder count one after the other;
+ * - `.reserve-<hash>-<id>-<bytes>`: a symbolic link naming its holder, counted as one of the
+ *   owner's uploads until the upload's folder is in place (owner-reservations.ts).
  */
 export const ID = /^[a-f0-9]{40}$/
 export const TOMBSTONE = /^([a-f0-9]{40})\.expired$/
@@ -27,6 +33,8 @@ export const TOMBSTONE = /^([a-f0-9]{40})\.expired$/
 export const CREATING = /^\.creating-[a-f0-9]{40}-[a-f0-9]{16}$/
 export const TRASH = /^\.trash-[a-f0-9]{40}-[a-f0-9]{16}$/
 export const CHUNK_LOCK = /^lock-\d+$/
+export const OWNER_LOCK = /^\.owner-[a-f0-9]{32}\.lock$/
+export const RESERVATION = /^\.reserve-([a-f0-9]{32})-([a-f0-9]{40})-(\d+)$/
 /** A file-placing link of earlier versions, left by a crash. */
 export const LEGACY_COMMIT = /^\.commit-[a-f0-9]{16}$/
 
@@ -62,7 +70,21 @@ export class StagingLayout {
     return join(this.root, `.creating-${id}-${nonce()}`)
   }
 
+  ownerLock(owner: string): string {
+    return join(this.root, `.owner-${ownerHash(owner)}.lock`)
+  }
+
+  reservation(owner: string, id: string, bytes: number): string {
+    if (!ID.test(id)) throw new InvalidRequest('Invalid upload id.')
+    return join(this.root, `.reserve-${ownerHash(owner)}-${id}-${bytes}`)
+  }
+
   trash(id: string): string {
     return join(this.root, `.trash-${id}-${nonce()}`)
   }
+}
+
+/** An owner as it appears in file names: any string, reduced to a fixed set of characters. */
+export function ownerHash(owner: string): string {
+  return createHash('sha256').update(owner).digest('hex').slice(0, 32)
 }

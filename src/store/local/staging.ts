@@ -18,6 +18,7 @@ import { OpenUploads, type OpenUpload } from './open-uploads.js'
 import { recover, sweepStaging } from './recovery.js'
 import { OwnerUsage } from './usage.js'
 import { Creations } from './creation.js'
+import { OwnerReservations } from './owner-reservations.js'
 import { listOwner, readCompletion, readHeldBytes, writeCompletion } from './listing.js'
 
 export interface LocalStagingOptions {
@@ -49,8 +50,9 @@ export class LocalStagingStore implements StagingStore {
     this.lockStaleMs = options.lockStaleMs ?? 30_000
     this.io = options.directMetadata === false ? pooledIo : directIo
     this.openUploads = new OpenUploads({ io: this.io })
-    this.owners = new OwnerUsage(this.layout)
-    this.creations = new Creations(this.layout, this.io, this.owners, async (id) => (await this.get(id)) !== null)
+    this.owners = new OwnerUsage(this.layout, this.lockStaleMs)
+    const reservations = new OwnerReservations(this.layout, this.io, this.owners, this.lockStaleMs)
+    this.creations = new Creations(this.layout, this.io, reservations, async (id) => (await this.get(id)) !== null)
   }
 
   async init(): Promise<void> {

@@ -1,6 +1,7 @@
 import type { S3ClientConfig } from '@aws-sdk/client-s3'
 import type { Sequelize } from 'sequelize'
 import { FileKeyTable } from '../shared-state/file-keys.js'
+import { OwnerLockTable } from '../shared-state/owner-locks.js'
 import { PartTable } from '../shared-state/parts.js'
 import { defineSharedTables } from '../shared-state/models.js'
 import { UploadTable } from '../shared-state/uploads.js'
@@ -48,7 +49,7 @@ export async function openS3Storage(options: S3StorageOptions): Promise<S3Storag
   const tables = await defineSharedTables(options.sequelize, options.tablePrefix)
   const where = { bucket: options.bucket, prefix: options.prefix ?? 'resumable/' }
   const keys = new S3Keys(where.prefix)
-  const staging = new S3Staging({ s3: clients, where, keys, uploads: new UploadTable(tables), parts: new PartTable(tables), timings: options.timings })
+  const staging = new S3Staging({ s3: clients, where, keys, uploads: new UploadTable(tables), parts: new PartTable(tables), ownerLocks: new OwnerLockTable(tables), timings: options.timings })
   return {
     staging,
     files: new S3Files(clients, where, keys, { copy: options.copy, claims: new FileKeyTable(tables), download: options.download }),

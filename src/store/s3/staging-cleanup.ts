@@ -1,5 +1,6 @@
 import type { PartTable } from '../shared-state/parts.js'
 import type { UploadRow, UploadTable } from '../shared-state/uploads.js'
+import { tombstoneLifetime } from '../tombstones.js'
 import type { SweepResult } from '../types.js'
 import type { S3Clients, S3Location } from './client.js'
 import { deleteObject } from './files.js'
@@ -43,8 +44,9 @@ export async function removeStaged(deps: CleanupDeps, row: UploadRow, now: numbe
 }
 
 /**
- * Expires uploads idle for longer than `ttlMs` (a tombstone each, so the client gets 410), finishes
- * removals a crash interrupted, and — where the server lists multipart uploads (s3rver does not) —
+ * Expires uploads idle for longer than `ttlMs` (a tombstone each, so the client gets 410), deletes
+ * tombstones older than their lifetime (the local store's rule), finishes removals a crash
+ * interrupted, and — where the server lists multipart uploads (s3rver does not) —
  * aborts multipart uploads under the staging prefix that no row knows, which a crash between
  * CreateMultipartUpload and recording its UploadId leaves behind.
  */
@@ -59,6 +61,8 @@ export async function sweepStaged(deps: CleanupDeps, ttlMs: number, now: number)
       // Left `aborted`: the next sweep finishes it.
     }
   }
+  // A tombstone's activity is the moment it expired: those written just above are kept.
+  removedLeftovers += await deps.uploads.deleteIdle(['expired'], now - tombstoneLifetime(ttlMs))
   for (const row of await deps.uploads.idle(['aborted'], now - Math.min(ttlMs, ABORTED_GRACE_MS))) {
     try {
       await removeStaged(deps, row, now, 'missing')

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { ChunkBusy, TooManyUploads } from '../../errors.js'
+import type { OwnerLockTable } from '../shared-state/owner-locks.js'
 import type { PartTable } from '../shared-state/parts.js'
 import type { UploadTable } from '../shared-state/uploads.js'
 import type { OwnerLimits, UploadManifest } from '../types.js'
@@ -14,16 +15,22 @@ interface CreationDeps {
   keys: S3Keys
   uploads: UploadTable
   parts: PartTable
+  ownerLocks: OwnerLockTable
 }
+
+/** How long a first chunk waits for another host counting the same owner's uploads. */
+const OWNER_LOCK_WAIT_MS = 5_000
 
 /**
  * Creates the upload's row unless one exists (first writer wins). `inserted` tells whether this
  * request made it, so that a first chunk that fails can take its empty upload away again.
- * With `limits`, a new row past the owner's limits is removed again and refused (TooManyUploads).
+ * With `limits`, the owner's uploads are counted and the row inserted under the owner's lock, and
+ * a new upload past the limits is refused (TooManyUploads).
  */
 export async function createUpload(
-  deps: CreationDeps, manifest: UploadManifest, limits: OwnerLimits | null, now: () => number,
+  deps: CreationDeps, manifest: UploadManifest, limits: OwnerLimits | null, now: () => number, ownerLockLeaseMs = 30_000,
 ): Promise<{ manifest: UploadManifest; inserted: boolean }> {
+  const limited = !!limits && (limits.uploads !== undefined || limits.bytes !== undefined)
   for (let attempt = 0; attempt < 5; attempt++) {
     const row = await deps.uploads.find(manifest.id)
     if (row?.state === 'expired') throw gone()
@@ -32,34 +39,42 @@ export async function createUpload(
       continue
     }
     if (row) return { manifest: row.manifest, inserted: false }
-    const createdAt = now()
     const key = deps.keys.staging(manifest.id, randomBytes(8).toString('hex'))
-    if (!(await deps.uploads.insert(manifest, key, createdAt))) continue
-    if (limits) await withinLimits(deps, manifest, limits, createdAt)
-    return { manifest, inserted: true }
+    const inserted = limited
+      ? await withOwnerLock(deps, manifest.owner, now, ownerLockLeaseMs, async () => {
+        // Another request may have created it while this one waited: it is never refused then.
+        if (await deps.uploads.find(manifest.id)) return false
+        withinLimits(manifest, limits!, await deps.uploads.usage(manifest.owner))
+        return deps.uploads.insert(manifest, key, now())
+      })
+      : await deps.uploads.insert(manifest, key, now())
+    if (inserted) return { manifest, inserted: true }
   }
   throw new ChunkBusy('The upload is being removed; retry shortly.')
 }
 
-/**
- * The limits are checked after the insert, against what the owner created up to this upload: a check
- * before it would let parallel first chunks on several hosts all pass. Over a limit, the row goes
- * again (through removeStaged, so that a request that already claimed a part of it cannot record it).
- */
-async function withinLimits(deps: CreationDeps, manifest: UploadManifest, limits: OwnerLimits, createdAt: number): Promise<void> {
-  if (limits.uploads === undefined && limits.bytes === undefined) return
-  const usage = await deps.uploads.usageUpTo(manifest.owner, manifest.id, createdAt)
-  const before = { uploads: usage.uploads - 1, bytes: usage.bytes - manifest.totalSize }
-  let refusal: string | null = null
-  if (limits.uploads !== undefined && usage.uploads > limits.uploads) {
-    refusal = `You have ${before.uploads} unfinished uploads, the most allowed: save or cancel one, or wait until abandoned ones expire, then try again.`
-  } else if (limits.bytes !== undefined && usage.bytes > limits.bytes) {
-    refusal = `Your unfinished uploads already hold ${before.bytes} of the ${limits.bytes} bytes allowed; this file needs ${manifest.totalSize} more: save or cancel one, then try again.`
+function withinLimits(manifest: UploadManifest, limits: OwnerLimits, usage: { uploads: number; bytes: number }): void {
+  if (limits.uploads !== undefined && usage.uploads + 1 > limits.uploads) {
+    throw new TooManyUploads(`You have ${usage.uploads} unfinished uploads, the most allowed: save or cancel one, or wait until abandoned ones expire, then try again.`)
   }
-  if (!refusal) return
-  const row = await deps.uploads.find(manifest.id)
-  if (row) await removeStaged(deps, row, createdAt, 'missing').catch(() => undefined)
-  throw new TooManyUploads(refusal)
+  if (limits.bytes !== undefined && usage.bytes + manifest.totalSize > limits.bytes) {
+    throw new TooManyUploads(`Your unfinished uploads already hold ${usage.bytes} of the ${limits.bytes} bytes allowed; this file needs ${manifest.totalSize} more: save or cancel one, then try again.`)
+  }
+}
+
+/** Runs `work` holding the owner's lock; another host holds it only for a count and an insert. */
+async function withOwnerLock<T>(deps: CreationDeps, owner: string, now: () => number, leaseMs: number, work: () => Promise<T>): Promise<T> {
+  const token = randomBytes(8).toString('hex')
+  const deadline = Date.now() + OWNER_LOCK_WAIT_MS
+  while (!(await deps.ownerLocks.acquire(owner, token, now(), leaseMs))) {
+    if (Date.now() > deadline) throw new ChunkBusy('Your uploads are being counted by another request; retry shortly.')
+    await new Promise((done) => setTimeout(done, 5 + Math.random() * 20))
+  }
+  try {
+    return await work()
+  } finally {
+    await deps.ownerLocks.release(owner, token).catch(() => undefined)
+  }
 }
 
 /**

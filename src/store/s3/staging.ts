@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { ChunkBusy } from '../../errors.js'
 import { manifestDifferences } from '../manifest.js'
 import type { FinishedUpload, StagingStore } from '../staging.js'
+import type { OwnerLockTable } from '../shared-state/owner-locks.js'
 import type { PartTable } from '../shared-state/parts.js'
 import type { UploadRow, UploadTable } from '../shared-state/uploads.js'
 import type {
@@ -26,6 +27,11 @@ export interface S3StagingTimings {
   completionStaleMs: number
   /** How long a request that lost the completion race waits to see `complete` before answering partial. */
   completionWaitMs: number
+  /**
+   * An owner's lock (held while one host counts and creates) whose host died is taken over after
+   * this; hosts' clocks must agree to well within it.
+   */
+  ownerLockLeaseMs: number
   pollMs: number
 }
 
@@ -34,6 +40,7 @@ export const DEFAULT_TIMINGS: S3StagingTimings = {
   createLeaseMs: 30_000,
   completionStaleMs: 120_000,
   completionWaitMs: 30_000,
+  ownerLockLeaseMs: 30_000,
   pollMs: 50,
 }
 
@@ -43,6 +50,8 @@ export interface S3StagingParts {
   keys: S3Keys
   uploads: UploadTable
   parts: PartTable
+  /** Who counts an owner's uploads now, so that the limits hold across hosts. */
+  ownerLocks: OwnerLockTable
   timings?: Partial<S3StagingTimings>
   now?: () => number
 }
@@ -114,7 +123,7 @@ export class S3Staging implements StagingStore {
       // An `aborted` row is a removal under way (a cancel, an expiry, a failed first chunk taken away):
       // retry shortly, and the answer then follows from what the removal left (410 or a new upload).
       if (!options.create) throw existing ? new ChunkBusy('This upload is being removed; retry shortly.') : gone()
-      created = (await createUpload(this.deps, manifest, options.create, this.now)).inserted
+      created = (await createUpload(this.deps, manifest, options.create, this.now, this.timings.ownerLockLeaseMs)).inserted
     }
     try {
       return await this.writePart(manifest, chunk)

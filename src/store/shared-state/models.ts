@@ -13,6 +13,8 @@ import type { Model, ModelStatic, Sequelize } from 'sequelize'
  * - `<prefix>file_keys`: one row per key of a saved file, inserted before the file is copied into
  *   place, so that two Saves can never both write one key (S3-compatible servers need not honour
  *   `If-None-Match` on a copy; s3rver does not).
+ * - `<prefix>owner_locks`: one row per admin while a host counts that admin's uploads and creates
+ *   one, so that the limits hold across hosts whatever their clocks say (owner-locks.ts).
  *
  * Times are epoch milliseconds in BIGINT columns: the comparisons (lease expired? idle?) are plain
  * integer comparisons on every dialect, and tests can pass their own clock.
@@ -53,15 +55,24 @@ export interface FileKeyRowAttributes {
   claimed_at: number
 }
 
+/** Who is counting an owner's uploads now; the owner by hash, since an owner is any string. */
+export interface OwnerLockRowAttributes {
+  owner_hash: string
+  token: string
+  claimed_at: number
+}
+
 export type UploadModel = ModelStatic<Model<UploadRowAttributes, UploadRowAttributes>>
 export type PartModel = ModelStatic<Model<PartRowAttributes, PartRowAttributes>>
 export type FileKeyModel = ModelStatic<Model<FileKeyRowAttributes, FileKeyRowAttributes>>
+export type OwnerLockModel = ModelStatic<Model<OwnerLockRowAttributes, OwnerLockRowAttributes>>
 
 export interface SharedTables {
   sequelize: Sequelize
   Upload: UploadModel
   Part: PartModel
   FileKey: FileKeyModel
+  OwnerLock: OwnerLockModel
 }
 
 /**
@@ -123,8 +134,20 @@ export async function defineSharedTables(sequelize: Sequelize, tablePrefix = 're
         },
         { tableName: keyName, timestamps: false },
       )) as FileKeyModel
-  for (const model of [Upload, Part, FileKey]) await syncOnce(model)
-  return { sequelize, Upload, Part, FileKey }
+  const ownerLockName = `${tablePrefix}owner_locks`
+  const OwnerLock = (sequelize.isDefined(ownerLockName)
+    ? sequelize.model(ownerLockName)
+    : sequelize.define(
+        ownerLockName,
+        {
+          owner_hash: { type: DataTypes.STRING(64), primaryKey: true },
+          token: { type: DataTypes.STRING(32), allowNull: false },
+          claimed_at: { type: DataTypes.BIGINT, allowNull: false },
+        },
+        { tableName: ownerLockName, timestamps: false },
+      )) as OwnerLockModel
+  for (const model of [Upload, Part, FileKey, OwnerLock]) await syncOnce(model)
+  return { sequelize, Upload, Part, FileKey, OwnerLock }
 }
 
 /** Two hosts starting at once may both try CREATE TABLE: the loser's error is harmless once the table exists. */

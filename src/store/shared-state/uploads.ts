@@ -158,24 +158,14 @@ export class UploadTable {
     return (raws as unknown as UploadRowAttributes[]).map(toRow)
   }
 
-  async hasMultipart(s3UploadId: string): Promise<boolean> {
-    return (await this.Upload.count({ where: { s3_upload_id: s3UploadId } })) > 0
+  /** Deletes the uploads in `states` last active before `before`; returns how many went. */
+  async deleteIdle(states: RowState[], before: number): Promise<number> {
+    const Op = this.Op
+    return this.Upload.destroy({ where: { state: { [Op.in]: states }, active_at: { [Op.lt]: before } } })
   }
 
-  /**
-   * What `owner` had staged up to and including the upload `id` created at `createdAt`, in creation
-   * order (ties by id): every host ranks concurrent creations the same way, so of N uploads created
-   * at once exactly those within the limit pass, without a lock.
-   */
-  async usageUpTo(owner: string, id: string, createdAt: number): Promise<{ uploads: number; bytes: number }> {
-    const Op = this.Op
-    const where = {
-      owner,
-      state: { [Op.in]: ['open', 'completing', 'complete'] },
-      [Op.or]: [{ created_at: { [Op.lt]: createdAt } }, { created_at: createdAt, id: { [Op.lte]: id } }],
-    }
-    const [uploads, bytes] = await Promise.all([this.Upload.count({ where }), this.Upload.sum('total_size', { where })])
-    return { uploads, bytes: int(bytes ?? 0) || 0 }
+  async hasMultipart(s3UploadId: string): Promise<boolean> {
+    return (await this.Upload.count({ where: { s3_upload_id: s3UploadId } })) > 0
   }
 
   /** One admin's staged uploads (not yet removed), oldest first. */
