@@ -5,7 +5,7 @@
  */
 import type { ChunkLayout } from '../src/shared/arithmetic.js'
 import { isErrorCode, type ErrorCode } from '../src/shared/error-codes.js'
-import { chunkParams, type UploadDescriptor } from '../src/shared/params.js'
+import { chunkParams, type UploadDescriptor } from '../src/shared/chunk-params.js'
 
 export type Chunking = Omit<ChunkLayout, 'totalSize'>
 
