@@ -170,7 +170,7 @@ describe.each(STORES)('on the $store', ({ store, env, chunkSize }) => {
   const fileSize = () => (chunkSize > CHUNK ? chunkSize + 1234 : 2 * CHUNK + 77)
 
   describe.each(KINDS)('$name', (kind) => {
-    const model = () => (kind.resource === 'Document' ? t.Document : (t as unknown as { sequelize: TestApp['sequelize'] }).sequelize.models.Gallery)
+    const model = () => (kind.resource === 'Document' ? t.Document : t.sequelize.models.Gallery)
     const rowKeys = async (id: unknown): Promise<string[]> => {
       const row = await model().findByPk(Number(id))
       if (!row) return []
