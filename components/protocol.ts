@@ -1,11 +1,11 @@
 /**
  * The requests the edit component makes itself, besides Resumable.js's: the DELETE that cancels an
  * upload and the GET that asks for the reference of a finished one. Both carry chunk 1's parameters,
- * exactly as Resumable.js would send them (src/shared/params.ts).
+ * exactly as Resumable.js would send them (src/shared/chunk-params.ts).
  */
 import type { ChunkLayout } from '../src/shared/arithmetic.js'
 import { isErrorCode, type ErrorCode } from '../src/shared/error-codes.js'
-import { chunkParams, type UploadDescriptor } from '../src/shared/params.js'
+import { chunkParams, type UploadDescriptor } from '../src/shared/chunk-params.js'
 
 export type Chunking = Omit<ChunkLayout, 'totalSize'>
 

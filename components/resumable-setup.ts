@@ -2,7 +2,7 @@
 import ResumableJs from 'resumablejs'
 
 import type { ResumableCustom } from '../src/shared/custom.js'
-import type { UploadDescriptor } from '../src/shared/params.js'
+import type { UploadDescriptor } from '../src/shared/chunk-params.js'
 import { REQUEST_HEADERS, type ServerAnswer } from './protocol.js'
 import type { ResumableConstructor, ResumableFile, ResumableOptions } from './resumable-types.js'
 

@@ -44,7 +44,7 @@ export function uploadListReducer(entries: ListEntry[], event: ListEvent): ListE
 }
 
 /**
- * What the form sends (src/feature/multiple.ts reads it): one slot per file, the kept files first
+ * What the form sends (src/upload/save-plan.ts reads it): one slot per file, the kept files first
  * in their order, then the new ones. A file still on its way, or stopped by an error, holds
  * PENDING_MARKER so that Save is refused instead of silently saving without it. No file at all is
  * CLEAR_MARKER.

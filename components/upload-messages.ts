@@ -1,7 +1,7 @@
 /** The edit component's wording: every text goes through the admin's translations (i18n.ts). */
 import type { ResumableCustom } from '../src/shared/custom.js'
 import type { ErrorCode } from '../src/shared/error-codes.js'
-import { en } from '../src/locale/en.js'
+import { en } from '../src/shared/locale-en.js'
 import { formatSize } from './format.js'
 import type { T } from './i18n.js'
 import type { FileProblem } from './rules.js'

@@ -1,5 +1,6 @@
 export { resumableUploadFeature } from './feature/feature.js'
-export { closeResumableUploads, sweepExpiredUploads } from './feature/registry.js'
+export { closeResumableUploads } from './upload/registry.js'
+export { sweepExpiredUploads } from './upload/expiry.js'
 export { CLEAR_MARKER, DEFAULTS } from './feature/options.js'
 export type {
   ResumableUploadFeatureOptions, ResumablePropertyMapping, ResumableValidation, UploadPathOption,

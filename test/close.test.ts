@@ -11,7 +11,7 @@ import { afterEach, describe, expect, jest, test } from '@jest/globals'
 import type AdminJS from 'adminjs'
 import { closeResumableUploads } from 'adminjs-resumable'
 import { Sequelize } from 'sequelize'
-import { featuresOf, findFeature, type RegisteredFeature } from '../src/feature/registry.js'
+import { featuresOf, findFeature, type RegisteredFeature } from '../src/upload/registry.js'
 import { login, startTestApp } from './support/app.js'
 import { postChunk, bytes, testChunk, type FileSpec } from './support/resumable-client.js'
 // @ts-expect-error plain JavaScript module without types

@@ -15,7 +15,7 @@ import {
   buildAuthenticatedRouter, ConfigurationError, localBackend, resumableUploadFeature,
   type ResumablePropertyMapping, type ResumableUploadFeatureOptions,
 } from 'adminjs-resumable'
-import { findFeature } from '../src/feature/registry.js'
+import { findFeature } from '../src/upload/registry.js'
 import { REQUIRED } from './support/services.js'
 
 AdminJS.registerAdapter({ Resource: AdminJSSequelize.Resource, Database: AdminJSSequelize.Database })

@@ -12,7 +12,7 @@ import {
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sweepExpiredUploads } from 'adminjs-resumable'
-import { findFeature, type RegisteredFeature } from '../src/feature/registry.js'
+import { findFeature, type RegisteredFeature } from '../src/upload/registry.js'
 import { uploadId } from '../src/protocol/scope.js'
 import { login, startTestApp, type Agent, type TestApp } from './support/app.js'
 import {

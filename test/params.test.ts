@@ -1,5 +1,5 @@
 import { InvalidRequest, TooLarge, TypeNotAllowed } from '../src/errors.js'
-import { mergeParams, parseChunkRequest, type UploadRules } from '../src/protocol/params.js'
+import { mergeParams, parseChunkRequest, type UploadRules } from '../src/protocol/chunk-request.js'
 
 const rules: UploadRules = { chunkSize: 1000, forceChunkSize: false, maxSize: 100_000, mimeTypes: ['video/*', 'application/pdf'] }
 

@@ -49,6 +49,20 @@ const DocumentSchema = new EntitySchema<Document>({
   },
 })
 
+// A row that must keep its Document: `ON DELETE RESTRICT`, so deleting a cited Document fails in the
+// database, which @adminjs/typeorm reports as a ValidationError notice (AdminJS still runs the after hooks).
+class Citation extends BaseEntity {
+  id!: number
+  document!: Document
+}
+const CitationSchema = new EntitySchema<Citation>({
+  name: 'Citation',
+  target: Citation,
+  tableName: 'citations',
+  columns: { id: { type: 'integer', primary: true, generated: 'increment' } },
+  relations: { document: { type: 'many-to-one', target: 'Document', nullable: false, onDelete: 'RESTRICT' } },
+})
+
 let work: string
 let uploadDir: string
 let dataSource: DataSource
@@ -59,7 +73,7 @@ let seq = 0
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'adminjs-resumable-typeorm-'))
   uploadDir = join(work, 'uploads')
-  dataSource = new DataSource({ type: 'sqlite', database: join(work, 'db.sqlite'), entities: [DocumentSchema], synchronize: true, logging: false })
+  dataSource = new DataSource({ type: 'sqlite', database: join(work, 'db.sqlite'), entities: [DocumentSchema, CitationSchema], synchronize: true, logging: false })
   await dataSource.initialize()
 
   const componentLoader = new ComponentLoader()
@@ -193,4 +207,19 @@ test('delete and bulk delete remove the files of the deleted records, and only t
     expect(existsSync(saved(`documents/${gone.id}`))).toBe(false)
   }
   expect(readdirSync(saved(`documents/${kept.id}`))).toEqual([kept.filename])
+})
+
+test('a delete the database refuses (a foreign key, ON DELETE RESTRICT) keeps the record and its file', async () => {
+  const cited = await createWithFile('cited', bytes(CHUNK + 9, 210))
+  const document = await Document.findOneByOrFail({ id: Number(cited.id) })
+  await Citation.create({ document } as Citation).save()
+  const res = await admin.post(remove(cited.id))
+  expect(res.status).toBe(200)
+  expect(res.body.notice).toMatchObject({ type: 'error', message: expect.stringMatching(/FOREIGN KEY/i) })
+  expect(await row(cited.id)).toMatchObject({ filePath: `documents/${cited.id}/${cited.filename}` })
+  expect(existsSync(saved(`documents/${cited.id}/${cited.filename}`))).toBe(true)
+  const bulk = await admin.post(`/admin/api/resources/Document/bulk/bulkDelete?recordIds=${cited.id}`)
+  expect(bulk.status).toBe(200)
+  expect(await row(cited.id)).not.toBeNull()
+  expect(existsSync(saved(`documents/${cited.id}/${cited.filename}`))).toBe(true)
 })

@@ -6,11 +6,12 @@ import { normalizeExtension } from '../shared/file-type.js'
 import { ConfigurationError } from '../errors.js'
 import { PrefixHashes } from '../integrity/prefix-hash.js'
 import { localBackend } from '../store/local/index.js'
-import { afterDelete, afterSave, beforeSave } from './hooks.js'
-import { afterSaveMany, beforeSaveMany } from './multiple.js'
+import type { StorageBackend } from '../store/backend.js'
+import { startStorage } from '../upload/expiry.js'
+import { registerFeature, type RegisteredFeature } from '../upload/registry.js'
+import { afterDelete, afterSave, beforeSave } from './save-hooks.js'
 import { s3Backend, s3UploadChunkSize } from './s3-backend.js'
-import { DEFAULTS, type ResumableUploadFeatureOptions, type StorageBackend } from './options.js'
-import { registerFeature, type RegisteredFeature } from './registry.js'
+import { DEFAULTS, type ResumableUploadFeatureOptions } from './options.js'
 
 const COMPONENTS = {
   edit: ['ResumableUploadEdit', 'ResumableEdit'],
@@ -88,32 +89,23 @@ export function resumableUploadFeature(options: ResumableUploadFeatureOptions): 
   }
   const interval = options.expiry?.sweepIntervalMs ?? DEFAULTS.sweepIntervalMs
 
+  const policy = {
+    multiple: !!options.multiple,
+    required: !!validation.required,
+    uploadPath: options.uploadPath,
+    onUploadStart: options.onUploadStart,
+    onUploadComplete: options.onUploadComplete,
+  }
+
   /**
    * Nothing starts before AdminJS applies the feature: the storage's recovery and the sweep timer
    * belong to that AdminJS instance, and `closeResumableUploads(admin)` stops them.
    */
-  const start = (admin: AdminJS): RegisteredFeature => {
-    const ready = Promise.all([storage.files.init(), storage.staging.init()]).then(() => undefined)
-    ready.catch((error) => console.error('adminjs-resumable: storage start-up failed', error))
-    let timer: NodeJS.Timeout | null = null
-    let sweeping: Promise<unknown> = Promise.resolve()
-    if (interval > 0) {
-      timer = setInterval(() => {
-        sweeping = ready.then(() => storage.staging.sweep(ttlMs)).catch((error) => console.error('adminjs-resumable: sweep failed', error))
-      }, interval)
-      // Never the reason the process stays alive.
-      timer.unref()
-    }
-    return registerFeature(admin, {
-      storage, mapping, options, ttlMs, limits, rules, ready,
-      hashes: mapping.checksum ? new PrefixHashes() : null,
-      async stop() {
-        if (timer) clearInterval(timer)
-        timer = null
-        await sweeping
-      },
-    })
-  }
+  const start = (admin: AdminJS): RegisteredFeature => registerFeature(admin, {
+    storage, mapping, policy, ttlMs, limits, rules,
+    hashes: mapping.checksum ? new PrefixHashes() : null,
+    ...startStorage(storage, ttlMs, interval),
+  })
 
   const { componentLoader } = options
   const names = options.multiple ? MANY_COMPONENTS : COMPONENTS
@@ -150,12 +142,11 @@ export function resumableUploadFeature(options: ResumableUploadFeatureOptions): 
     for (const column of [mapping.key, mapping.filename, mapping.size, mapping.mimeType, mapping.relativePath, mapping.checksum, mapping.metadata]) {
       if (column) properties[column] = hidden
     }
-    const [before, after] = options.multiple ? [beforeSaveMany, afterSaveMany] : [beforeSave, afterSave]
     return {
       properties,
       actions: {
-        new: { before: [before(feature)], after: [after(feature)] },
-        edit: { before: [before(feature)], after: [after(feature)] },
+        new: { before: [beforeSave(feature)], after: [afterSave(feature)] },
+        edit: { before: [beforeSave(feature)], after: [afterSave(feature)] },
         delete: { after: [afterDelete(feature)] },
         bulkDelete: { after: [afterDelete(feature)] },
       },

@@ -1,40 +1,15 @@
-import type { BaseRecord, ComponentLoader, CurrentAdmin } from 'adminjs'
-import type { Readable } from 'node:stream'
-import type { FileStorage } from '../store/file-storage.js'
+import type { ComponentLoader } from 'adminjs'
+import type { StorageBackend } from '../store/backend.js'
 import type { LocalStorageOptions } from '../store/local/index.js'
+import type { UploadCompleteHook, UploadPathOption, UploadStartHook } from '../upload/hook-types.js'
 import type { S3StorageOption } from './s3-backend.js'
-import type { StagingStore } from '../store/staging.js'
 import { DEFAULT_CHUNK_SIZE, DEFAULT_SIMULTANEOUS_UPLOADS, type ResumablePropertyMapping } from '../shared/custom.js'
 
 export type { ResumablePropertyMapping } from '../shared/custom.js'
-
-/** What the upload hooks learn about an upload. */
-export interface UploadHookContext {
-  /** The admin uploading (AdminJS's `currentAdmin`). */
-  admin: CurrentAdmin
-  resourceId: string
-  /** The file property (`properties.file`). */
-  property: string
-  /** Sanitised file name. */
-  filename: string
-  /** Declared total size in bytes. */
-  size: number
-  /** The declared type (or the one its extension gives). */
-  type: string
-}
-
-export interface UploadCompleteContext extends UploadHookContext {
-  /** The reference Save will receive, if the hook accepts the file. */
-  reference: string
-  /** SHA-256 of the file (hex), when `properties.checksum` is set. */
-  checksum?: string
-  /** The whole file, to scan it. */
-  read(): Readable
-}
-
-/** A hook's answer: nothing to go on, `{ refuse: message }` to refuse (or throw UploadRefused). */
-export type UploadStartResult = void | undefined | { refuse?: string }
-export type UploadCompleteResult = void | undefined | { refuse?: string; metadata?: Record<string, unknown> }
+export type { StorageBackend } from '../store/backend.js'
+export type {
+  UploadCompleteContext, UploadCompleteResult, UploadHookContext, UploadPathOption, UploadStartResult,
+} from '../upload/hook-types.js'
 
 export interface ResumableValidation {
   /** Largest accepted file in bytes. Default 10 GiB. Checked on every chunk (413). */
@@ -46,14 +21,6 @@ export interface ResumableValidation {
   /** A record cannot be created without a file, nor have its file cleared. */
   required?: boolean
 }
-
-/** A staging store and a file storage: the two halves of a storage backend. */
-export interface StorageBackend {
-  staging: StagingStore
-  files: FileStorage
-}
-
-export type UploadPathOption = string | ((record: BaseRecord, filename: string) => string)
 
 export interface ResumableUploadFeatureOptions {
   componentLoader: ComponentLoader
@@ -106,7 +73,7 @@ export interface ResumableUploadFeatureOptions {
    * (a quota, a business rule) by returning `{ refuse: message }` or throwing UploadRefused: the
    * chunk gets 422 `upload_refused` with that message, and the component shows it.
    */
-  onUploadStart?: (context: UploadHookContext) => UploadStartResult | Promise<UploadStartResult>
+  onUploadStart?: UploadStartHook
   /**
    * Called once the last chunk completed the file, before its reference is handed out. Refuse it
    * (a virus scan) the same way: the upload is removed and the completing request gets 422 with the
@@ -114,7 +81,7 @@ export interface ResumableUploadFeatureOptions {
    * `properties.metadata`. Runs once per upload in a process; a process that dies between the
    * hook and recording its answer lets the next request run it again, so make it idempotent.
    */
-  onUploadComplete?: (context: UploadCompleteContext) => UploadCompleteResult | Promise<UploadCompleteResult>
+  onUploadComplete?: UploadCompleteHook
   expiry?: {
     /** Unfinished uploads, and finished ones never saved, are removed after this long idle. Default 24 h. */
     ttlMs?: number

@@ -2,7 +2,7 @@ import type { Sequelize } from 'sequelize'
 import { ConfigurationError } from '../errors.js'
 import { deferredBackend } from '../store/deferred.js'
 import { s3ChunkSize } from '../store/s3-part-limits.js'
-import type { StorageBackend } from './options.js'
+import type { StorageBackend } from '../store/backend.js'
 
 /**
  * The app's Sequelize instance, typed structurally so that the package's types do not require

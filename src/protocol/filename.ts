@@ -1,6 +1,6 @@
 /**
  * The client's file name is metadata, never a path: it is reduced to a safe display name here and
- * only ever used as the last segment of a path the server builds (see feature/upload-path.ts).
+ * only ever used as the last segment of a path the server builds (see upload/upload-path.ts).
  */
 const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$/i
 const MAX_NAME_BYTES = 200

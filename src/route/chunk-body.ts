@@ -2,7 +2,7 @@ import busboy from 'busboy'
 import type { Request } from 'express'
 import { PassThrough, Readable } from 'node:stream'
 import { InvalidRequest, TooLarge } from '../errors.js'
-import type { RawParams } from '../protocol/params.js'
+import type { RawParams } from '../protocol/chunk-request.js'
 
 export interface ChunkBody {
   /** Multipart fields that arrived before the file part (Resumable.js sends them first). */

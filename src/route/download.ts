@@ -1,7 +1,7 @@
 import type AdminJS from 'adminjs'
 import type { BaseRecord } from 'adminjs'
-import { storedEntries } from '../feature/multiple.js'
-import type { RegisteredFeature } from '../feature/registry.js'
+import { storedEntries } from '../upload/entries.js'
+import type { RegisteredFeature } from '../upload/registry.js'
 import type { Request, Response } from 'express'
 import { Forbidden, NotFound, RangeNotSatisfiable } from '../errors.js'
 import { INLINE_PARAM, previewKind } from '../shared/preview.js'
@@ -48,7 +48,7 @@ const INLINE_POLICY = "default-src 'none'; img-src 'self'; media-src 'self'; sty
  * in the list, as the show page lists them).
  */
 function fileOf(feature: RegisteredFeature, record: BaseRecord, index: string | undefined): { key: string; filename?: string; mimeType?: string } {
-  if (!feature.options.multiple) {
+  if (!feature.policy.multiple) {
     if (index !== undefined) throw new NotFound('This property holds one file: its download takes no index.')
     const key = record.get(feature.mapping.key) as string | null | undefined
     if (!key) throw new NotFound('This record has no file.')

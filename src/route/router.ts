@@ -1,9 +1,9 @@
 import type AdminJS from 'adminjs'
 import express, { type Router } from 'express'
 import { MethodNotAllowed, NotFound } from '../errors.js'
-import { assertFeatureColumns } from '../feature/check-columns.js'
+import { assertFeatureColumns } from '../upload/check-columns.js'
 import { closeAfterAnswer } from '../guard/linger.js'
-import { cancelUpload, testChunk, uploadChunk } from './chunk-route.js'
+import { cancelChunks, testChunk, uploadChunk } from './chunk-route.js'
 import { downloadFile } from './download.js'
 import { sendError } from './respond.js'
 import { listUploads } from './uploads-list.js'
@@ -30,7 +30,7 @@ export function createResumableRouter(admin: AdminJS): Router {
   router.head('/:resourceId/:propertyPath/download/:recordId/:index', downloadFile(admin))
   router.get('/:resourceId/:propertyPath', testChunk(admin))
   router.post('/:resourceId/:propertyPath', uploadChunk(admin))
-  router.delete('/:resourceId/:propertyPath', cancelUpload(admin))
+  router.delete('/:resourceId/:propertyPath', cancelChunks(admin))
   router.all('/:resourceId/:propertyPath', (req, res) => {
     if (!req.complete) closeAfterAnswer(req, res)
     res.setHeader('Allow', 'GET, POST, DELETE')

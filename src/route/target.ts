@@ -2,7 +2,7 @@ import type AdminJS from 'adminjs'
 import type { BaseResource, CurrentAdmin } from 'adminjs'
 import type { Request } from 'express'
 import { Forbidden, NotAuthenticated, NotFound } from '../errors.js'
-import { findFeature, type RegisteredFeature } from '../feature/registry.js'
+import { findFeature, type RegisteredFeature } from '../upload/registry.js'
 import { ownerOf, type UploadScope } from '../protocol/scope.js'
 
 export interface Target {

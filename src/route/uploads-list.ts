@@ -1,6 +1,6 @@
 import type AdminJS from 'adminjs'
 import type { Request, Response } from 'express'
-import { belongsTo } from '../protocol/scope.js'
+import { stagedUploads } from '../upload/receive.js'
 import { sendError } from './respond.js'
 import { assertCanUpload, assertXhr, resolveTarget } from './target.js'
 
@@ -31,9 +31,7 @@ export function listUploads(admin: AdminJS) {
       assertXhr(req)
       assertCanUpload(target)
       await target.feature.ready
-      const staged = await target.feature.storage.staging.list(target.scope.owner)
-      const uploads: UnfinishedUpload[] = staged
-        .filter((upload) => belongsTo(upload.manifest, target.scope))
+      const uploads: UnfinishedUpload[] = (await stagedUploads(target))
         .map(({ manifest, receivedBytes, complete, updatedAt }) => ({
           reference: manifest.id,
           filename: manifest.filename,

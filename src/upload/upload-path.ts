@@ -1,16 +1,18 @@
 import type { BaseRecord } from 'adminjs'
 import { sanitizeFilename } from '../protocol/filename.js'
-import type { UploadPathOption } from './options.js'
+import type { RecordView } from './entries.js'
+import type { UploadPathOption } from './hook-types.js'
 
 /**
  * Builds the storage key of a saved file. The file name is the sanitised one from the manifest, the
  * record id is sanitised too, and whatever a custom function returns is checked, so no client
  * string can steer the key out of the storage root.
  */
-export function buildKey(option: UploadPathOption | undefined, resourceId: string, record: BaseRecord, filename: string): string {
+export function buildKey(option: UploadPathOption | undefined, resourceId: string, record: RecordView, filename: string): string {
   const recordId = sanitizeFilename(String(record.id()))
   const key = typeof option === 'function'
-    ? option(record, filename)
+    // The record is the adapter's BaseRecord: the feature's hooks hand it over as AdminJS gave it.
+    ? option(record as BaseRecord, filename)
     : `${trimSlashes(option ?? sanitizeFilename(resourceId))}/${recordId}/${filename}`
   return assertSafeKey(key)
 }

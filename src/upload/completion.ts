@@ -1,9 +1,9 @@
 import type { CurrentAdmin } from 'adminjs'
 import { Readable } from 'node:stream'
 import { UploadExpired, UploadRefused } from '../errors.js'
-import type { RegisteredFeature } from '../feature/registry.js'
-import type { UploadHookContext } from '../feature/options.js'
 import type { UploadCompletion, UploadManifest } from '../store/types.js'
+import type { UploadHookContext } from './hook-types.js'
+import type { RegisteredFeature } from './registry.js'
 
 /** Settlements under way in this process, by upload: a second request waits for the first. */
 const settling = new Map<string, Promise<UploadCompletion>>()
@@ -28,7 +28,7 @@ function refusal(result: unknown): UploadRefused | null {
 
 /** `onUploadStart`: before a chunk creates a new upload. Throws UploadRefused to refuse it. */
 export async function checkUploadStart(feature: RegisteredFeature, currentAdmin: CurrentAdmin, manifest: UploadManifest): Promise<void> {
-  const hook = feature.options.onUploadStart
+  const hook = feature.policy.onUploadStart
   if (!hook) return
   const refused = refusal(await hook(hookContext(currentAdmin, manifest)))
   if (refused) throw refused
@@ -57,7 +57,7 @@ async function settle(feature: RegisteredFeature, currentAdmin: CurrentAdmin, ma
   const store = feature.storage.staging
   const completion: UploadCompletion = {}
   if (feature.hashes) completion.sha256 = await feature.hashes.digest(store, manifest)
-  const hook = feature.options.onUploadComplete
+  const hook = feature.policy.onUploadComplete
   if (hook) {
     let result
     try {

@@ -1,7 +1,7 @@
 import { InvalidRequest, TooLarge, TypeNotAllowed } from '../errors.js'
 import { chunkCount, chunkLength, type ChunkLayout } from '../shared/arithmetic.js'
 import { effectiveType, typeProblem } from '../shared/file-type.js'
-import { PARAM } from '../shared/params.js'
+import { PARAM } from '../shared/chunk-params.js'
 import { sanitizeFilename, sanitizeRelativePath } from './filename.js'
 
 export type RawParams = Record<string, string | string[] | undefined>

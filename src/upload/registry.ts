@@ -1,19 +1,30 @@
 import type AdminJS from 'adminjs'
 import { randomBytes } from 'node:crypto'
 import type { PrefixHashes } from '../integrity/prefix-hash.js'
-import type { UploadRules } from '../protocol/params.js'
-import type { StagingStore } from '../store/staging.js'
-import type { OwnerLimits, SweepResult } from '../store/types.js'
+import type { UploadRules } from '../protocol/chunk-request.js'
+import type { StorageBackend } from '../store/backend.js'
 import type { ResumableCustom } from '../shared/custom.js'
-import type { ResumableUploadFeatureOptions, StorageBackend } from './options.js'
+import type { OwnerLimits } from '../store/types.js'
+import type { UploadCompleteHook, UploadPathOption, UploadStartHook } from './hook-types.js'
 
-/** What the route needs to serve one feature's property; found from `property.custom.featureId`. */
+/** What the lifecycle needs of the feature's options. */
+export interface UploadPolicy {
+  /** The property holds a list of files; without it, a list of at most one. */
+  multiple: boolean
+  /** A record cannot be saved without a file. */
+  required: boolean
+  uploadPath?: UploadPathOption
+  onUploadStart?: UploadStartHook
+  onUploadComplete?: UploadCompleteHook
+}
+
+/** One feature's property as the lifecycle and the routes serve it; found from `property.custom.featureId`. */
 export interface RegisteredFeature {
   id: string
   storage: StorageBackend
   rules: UploadRules
   mapping: ResumableCustom['properties']
-  options: ResumableUploadFeatureOptions
+  policy: UploadPolicy
   ttlMs: number
   /** Per admin, checked when a chunk starts a new upload. */
   limits: OwnerLimits
@@ -46,18 +57,6 @@ export function findFeature(admin: AdminJS, id: unknown): RegisteredFeature | un
 /** The features registered for `admin` (none once it was closed). */
 export function featuresOf(admin: AdminJS): RegisteredFeature[] {
   return [...(byAdmin.get(admin)?.values() ?? [])]
-}
-
-/** Runs the expiry sweep of every feature of `admin` now; what the timer does every `sweepIntervalMs`. */
-export async function sweepExpiredUploads(admin: AdminJS, now = Date.now()): Promise<SweepResult[]> {
-  const stores = new Map<StagingStore, number>()
-  for (const feature of featuresOf(admin)) {
-    const { staging } = feature.storage
-    stores.set(staging, Math.min(stores.get(staging) ?? Infinity, feature.ttlMs))
-  }
-  const results: SweepResult[] = []
-  for (const [store, ttl] of stores) results.push(await store.sweep(ttl, now))
-  return results
 }
 
 /**

@@ -1,0 +1,8 @@
+import type { FileStorage } from './file-storage.js'
+import type { StagingStore } from './staging.js'
+
+/** A staging store and a file storage: the two halves of a storage backend. */
+export interface StorageBackend {
+  staging: StagingStore
+  files: FileStorage
+}
