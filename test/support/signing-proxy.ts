@@ -105,6 +105,10 @@ async function verify(req: IncomingMessage, options: SigningProxyOptions): Promi
   }
   const mismatch = (reason: string): Verdict => ({ ok: false, status: 403, code: 'SignatureDoesNotMatch', reason })
 
+  // A CORS preflight carries no credentials, by design, even to a presigned URL (whose query it
+  // repeats): the object store answers it from its CORS rules.
+  if (method === 'OPTIONS' && req.headers['access-control-request-method']) return { ok: true }
+
   if (signature !== null) {
     const credential = parseCredential(url.searchParams.get('X-Amz-Credential') ?? '')
     const date = amzDate(url.searchParams.get('X-Amz-Date') ?? '')
@@ -143,8 +147,6 @@ async function verify(req: IncomingMessage, options: SigningProxyOptions): Promi
     return again.endsWith(`Signature=${m[3]}`) ? { ok: true } : mismatch('Authorization signature does not verify')
   }
 
-  // A CORS preflight carries no credentials, by design; the object store answers it from its CORS rules.
-  if (method === 'OPTIONS') return { ok: true }
   return { ok: false, status: 403, code: 'AccessDenied', reason: 'anonymous request' }
 }
 
