@@ -8,6 +8,7 @@ import type { CORSRule } from '@aws-sdk/client-s3'
 import { ConfigurationError, StorageUnavailable } from '../src/errors.js'
 import { createS3Clients, type S3Clients } from '../src/store/s3/client.js'
 import { checkBucketCors } from '../src/store/s3/cors-check.js'
+import { startFaultProxy } from './support/s3-fault-proxy.js'
 import { s3rverInstalled, startS3rver, type S3Server } from './support/s3rver.js'
 
 const installed = s3rverInstalled()
@@ -59,7 +60,7 @@ suite('checkBucketCors (s3rver bucket CORS)', () => {
   test('the JSON the error shows, applied as it is, passes the check', async () => {
     const error = await failure()
     await setRules(JSON.parse(error.message.slice(error.message.indexOf('{'))).CORSRules)
-    await expect(checkBucketCors(s3, server.bucket, ORIGIN)).resolves.toBeUndefined()
+    await expect(checkBucketCors(s3, server.bucket, ORIGIN)).resolves.toBe('verified')
   })
 
   test('a rule for another origin, or one lacking PUT, a header or the exposed ETag: each named', async () => {
@@ -86,15 +87,15 @@ suite('checkBucketCors (s3rver bucket CORS)', () => {
 
   test('wildcards pass: origin *, a *.example.com origin, header x-amz-* or *, ETag in any case', async () => {
     await setRules([{ AllowedOrigins: ['*'], AllowedMethods: ['GET', 'PUT'], AllowedHeaders: ['*'], ExposeHeaders: ['etag'] }])
-    await expect(checkBucketCors(s3, server.bucket, ORIGIN)).resolves.toBeUndefined()
+    await expect(checkBucketCors(s3, server.bucket, ORIGIN)).resolves.toBe('verified')
     await setRules([{ AllowedOrigins: ['https://*.example.com'], AllowedMethods: ['PUT'], AllowedHeaders: ['Content-Type', 'x-amz-*'], ExposeHeaders: ['ETag'] }])
-    await expect(checkBucketCors(s3, server.bucket, ORIGIN)).resolves.toBeUndefined()
+    await expect(checkBucketCors(s3, server.bucket, ORIGIN)).resolves.toBe('verified')
     expect((await failure('https://admin.example.org')).message).toContain('allows the origin https://admin.example.org')
   })
 
   test('a rule that fits among others that do not: passes', async () => {
     await setRules([{ AllowedOrigins: ['*'], AllowedMethods: ['GET'] }, GOOD])
-    await expect(checkBucketCors(s3, server.bucket, ORIGIN)).resolves.toBeUndefined()
+    await expect(checkBucketCors(s3, server.bucket, ORIGIN)).resolves.toBe('verified')
   })
 
   test('a bucket that does not exist: a ConfigurationError; an object store that is down: retryable StorageUnavailable', async () => {
@@ -105,6 +106,27 @@ suite('checkBucketCors (s3rver bucket CORS)', () => {
     } finally {
       down.client.destroy()
       down.streaming.destroy()
+    }
+  })
+
+  test('a server without the bucket CORS API (NotImplemented, as MinIO community answers): unverifiable; no permission to read it: a ConfigurationError naming s3:GetBucketCORS', async () => {
+    await setRules([GOOD])
+    const proxy = await startFaultProxy(server.endpoint)
+    const viaProxy = await createS3Clients({ ...server.config, endpoint: proxy.endpoint, maxAttempts: 1 })
+    try {
+      proxy.refuse({ match: (req) => req.method === 'GET' && /[?&]cors/.test(req.url ?? ''), status: 501, code: 'NotImplemented', times: 1 })
+      expect(await checkBucketCors(viaProxy, server.bucket, ORIGIN)).toBe('unverifiable')
+      proxy.refuse({ match: (req) => req.method === 'GET' && /[?&]cors/.test(req.url ?? ''), status: 403, code: 'AccessDenied', times: 1 })
+      const denied = await checkBucketCors(viaProxy, server.bucket, ORIGIN).catch((e: unknown) => e)
+      expect(denied).toBeInstanceOf(ConfigurationError)
+      expect((denied as Error).message).toContain('s3:GetBucketCORS')
+      expect(proxy.refused()).toBe(2)
+      // Through the same proxy, the real answer: verified.
+      expect(await checkBucketCors(viaProxy, server.bucket, ORIGIN)).toBe('verified')
+    } finally {
+      viaProxy.client.destroy()
+      viaProxy.streaming.destroy()
+      await proxy.close()
     }
   })
 })

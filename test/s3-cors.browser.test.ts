@@ -84,7 +84,7 @@ suite('the bucket CORS policy in a real browser (Chromium, s3rver)', () => {
 
   test('the policy the check shows: the start-up check passes, and the browser PUTs the part and reads its ETag', async () => {
     await setRules(JSON.parse(corsPolicyFor(origin)).CORSRules)
-    await checkBucketCors(s3, server.bucket, origin)
+    expect(await checkBucketCors(s3, server.bucket, origin)).toBe('verified')
     const answer = await browserPut()
     expect(answer).toEqual({ status: 200, etag: expect.stringMatching(/^"[0-9a-f]{32}"$/) })
   })

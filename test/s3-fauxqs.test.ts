@@ -11,6 +11,7 @@
  * into one buffer.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals'
+import { checkBucketCors } from '../src/store/s3/cors-check.js'
 import { abortMultipart, createMultipart, listMultipart } from '../src/store/s3/multipart.js'
 import { MiB } from '../src/store/s3-part-limits.js'
 import type { S3StorageOptions } from '../src/store/s3/index.js'
@@ -93,6 +94,11 @@ suite('fauxqs: what s3rver cannot show', () => {
     await s.storage.staging.sweep(1_000, Date.now() + 60_000)
     // Not found, so not aborted: a bucket lifecycle rule is what reclaims it on such a server.
     expect(await uploadGone(s, orphanKey, orphan)).toBe('accepted')
+  })
+
+  test('no bucket CORS API (fauxqs answers GetBucketCors with a bucket listing): the CORS check says unverifiable, not verified', async () => {
+    const s = await open('sqlite')
+    expect(await checkBucketCors(s.storage.clients, server.bucket, 'https://admin.example.com')).toBe('unverifiable')
   })
 
   test('a file placed by multipart copy (UploadPartCopy by 5 MiB ranges) is byte-identical; below the threshold one CopyObject', async () => {

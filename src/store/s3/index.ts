@@ -18,7 +18,7 @@ export { S3Files, type PresignOptions, type S3FileStat, type S3FilesOptions } fr
 export { S3Staging, type S3StagingTimings } from './staging.js'
 export { S3DirectParts, type DirectPartStore, type DirectCompletion, type HeldPart } from './direct-parts.js'
 export { PartSigner, type MultipartTarget, type PartToSign, type SignedPart } from './part-signer.js'
-export { checkBucketCors, type CorsNeeds } from './cors-check.js'
+export { checkBucketCors, corsPolicyFor, type CorsCheck, type CorsNeeds } from './cors-check.js'
 
 export interface S3StorageOptions {
   /** The app's Sequelize instance: the upload state lives in its database, shared by every host. */
