@@ -88,6 +88,10 @@ export function describeDirectPartStore(subject: DirectServerUnderTest, dialects
         expect(calls.reduce((sum, c) => sum + (c.get('CompleteMultipartUploadCommand') ?? 0), 0)).toBe(1)
         expect(await a.staging.state(m.id)).toBe('complete')
         expect(await b.direct.head(m.id, 64)).toEqual(data.subarray(0, 64))
+        // A late report after completion (a retried request) changes nothing.
+        const before = await a.direct.heldParts(m.id)
+        await a.direct.recordPart(m.id, 2, '"ffffffffffffffffffffffffffffffff"')
+        expect(await b.direct.heldParts(m.id)).toEqual(before)
         expect(await b.direct.head(m.id, 10 * CHUNK)).toHaveLength(data.length)
         const finished = (await a.staging.finished(m.id))!
         expect(sha256(await readAll(finished.read()))).toBe(sha256(data))

@@ -117,6 +117,8 @@ export class S3DirectParts implements DirectPartStore {
       throw new InvalidRequest(`Part ${partNumber} is outside 1..${manifest.chunkCount}.`)
     }
     if (typeof etag !== 'string' || !/^"?[!#-~]{1,126}"?$/.test(etag)) throw new InvalidRequest('A part ETag must be the ETag header the bucket answered.')
+    // Once completing or complete, the parts are settled: a late report (a retried request) changes nothing.
+    if (row.state !== 'open') return
     // The size is the upload's arithmetic, never the client's word: the bucket refuses a PUT of
     // another length under the signed URL, so the two agree.
     await this.deps.reported.record(id, partNumber, etag, chunkLength(manifest, partNumber), this.now())
