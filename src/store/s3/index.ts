@@ -3,10 +3,12 @@ import type { Sequelize } from 'sequelize'
 import { FileKeyTable } from '../shared-state/file-keys.js'
 import { OwnerLockTable } from '../shared-state/owner-locks.js'
 import { PartTable } from '../shared-state/parts.js'
+import { ReportedParts } from '../shared-state/reported-parts.js'
 import { defineSharedTables } from '../shared-state/models.js'
 import { UploadTable } from '../shared-state/uploads.js'
 import { createS3Clients, type S3Clients } from './client.js'
 import type { CopyOptions } from './copy.js'
+import { S3DirectParts } from './direct-parts.js'
 import { S3Files } from './files.js'
 import { S3Keys } from './keys.js'
 import { S3Staging, type S3StagingTimings } from './staging.js'
@@ -14,6 +16,9 @@ import { S3Staging, type S3StagingTimings } from './staging.js'
 export { s3ChunkSize } from '../s3-part-limits.js'
 export { S3Files, type PresignOptions, type S3FileStat, type S3FilesOptions } from './files.js'
 export { S3Staging, type S3StagingTimings } from './staging.js'
+export { S3DirectParts, type DirectPartStore, type DirectCompletion, type HeldPart } from './direct-parts.js'
+export { PartSigner, type MultipartTarget, type PartToSign, type SignedPart } from './part-signer.js'
+export { checkBucketCors, corsPolicyFor, type CorsCheck, type CorsNeeds } from './cors-check.js'
 
 export interface S3StorageOptions {
   /** The app's Sequelize instance: the upload state lives in its database, shared by every host. */
@@ -34,6 +39,8 @@ export interface S3StorageOptions {
 export interface S3Storage {
   staging: S3Staging
   files: S3Files
+  /** For direct uploads (browsers PUT parts to presigned URLs): the store's side, on the same tables. */
+  direct: S3DirectParts
   clients: S3Clients
   /** Releases the SDK clients' sockets. */
   close(): void
@@ -53,6 +60,7 @@ export async function openS3Storage(options: S3StorageOptions): Promise<S3Storag
   return {
     staging,
     files: new S3Files(clients, where, keys, { copy: options.copy, claims: new FileKeyTable(tables), download: options.download }),
+    direct: new S3DirectParts({ staging, uploads: staging.deps.uploads, parts: staging.deps.parts, reported: new ReportedParts(tables) }),
     clients,
     close: () => {
       clients.client.destroy()

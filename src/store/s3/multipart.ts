@@ -117,6 +117,9 @@ export async function listMultipart(s3: S3Clients, where: S3Location, prefix: st
       const out = await s3.client.send(
         new s3.sdk.ListMultipartUploadsCommand({ Bucket: where.bucket, Prefix: prefix, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
       )
+      // Every ListMultipartUploadsResult names its bucket; an answer without one is another request's
+      // (fauxqs answers `?uploads` with a plain bucket listing): a server that does not list them.
+      if (out.Bucket === undefined) return null
       for (const u of out.Uploads ?? []) {
         if (u.Key && u.UploadId) found.push({ key: u.Key, uploadId: u.UploadId, initiated: u.Initiated ?? null })
       }

@@ -1,0 +1,208 @@
+import { InvalidRequest } from '../../errors.js'
+import { chunkLength } from '../../shared/arithmetic.js'
+import type { PartTable } from '../shared-state/parts.js'
+import type { ReportedParts } from '../shared-state/reported-parts.js'
+import type { UploadRow, UploadTable } from '../shared-state/uploads.js'
+import type { OwnerLimits, UploadManifest } from '../types.js'
+import { isNoSuchUpload, isNotFound, isUnsupported, storageError, type S3Clients, type S3Location } from './client.js'
+import { objectStream } from './files.js'
+import { checkUploadId } from './keys.js'
+import type { MultipartTarget } from './part-signer.js'
+import type { S3Staging } from './staging.js'
+import { createUpload } from './staging-creation.js'
+import { ensureMultipart, gone, live } from './staging-rows.js'
+import { removeStaged } from './staging-cleanup.js'
+
+export interface HeldPart {
+  partNumber: number
+  etag: string
+  size: number
+}
+
+/** What a completion attempt came to: done, or the parts the client has to send (again). */
+export type DirectCompletion = { complete: true } | { complete: false; resend: number[] }
+
+/**
+ * The store's side of direct uploads, where browsers PUT parts to presigned URLs: the app hosts
+ * start the multipart upload, record the ETag each client reports, answer which parts are held,
+ * and complete exactly once across hosts with the recorded ETags.
+ */
+export interface DirectPartStore {
+  /** Creates the upload (within the owner's limits) unless it exists, and its multipart upload: what parts are signed for. */
+  start(manifest: UploadManifest, limits?: OwnerLimits): Promise<MultipartTarget>
+  /** Records the ETag the bucket gave the client for a part; 410 (UploadExpired) when the upload is gone. */
+  recordPart(id: string, partNumber: number, etag: string): Promise<void>
+  /** The parts held, from the tables, confirmed (and corrected) by ListParts where the bucket has it. */
+  heldParts(id: string): Promise<HeldPart[]>
+  /** CompleteMultipartUpload with the recorded ETags, once; parts the bucket refused are forgotten and named for resending. */
+  complete(id: string): Promise<DirectCompletion>
+  /** The first `length` bytes of the completed object (a ranged GET), for the content check. */
+  head(id: string, length: number): Promise<Buffer>
+}
+
+/**
+ * The parts S3 holds for a multipart upload, or null when the server does not list them (s3rver
+ * answers 405; fauxqs has no ListParts and answers the request as a GET of the object).
+ */
+export async function listParts(s3: S3Clients, where: S3Location, key: string, uploadId: string): Promise<HeldPart[] | null> {
+  const found: HeldPart[] = []
+  let marker: string | undefined
+  try {
+    for (;;) {
+      const out = await s3.client.send(new s3.sdk.ListPartsCommand({ Bucket: where.bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }))
+      if (out.UploadId === undefined && out.Parts === undefined) return null
+      for (const p of out.Parts ?? []) {
+        if (p.PartNumber && p.ETag) found.push({ partNumber: p.PartNumber, etag: p.ETag, size: Number(p.Size ?? 0) })
+      }
+      if (!out.IsTruncated) return found
+      marker = out.NextPartNumberMarker
+    }
+  } catch (error) {
+    if (isNoSuchUpload(error)) throw error
+    if (isUnsupported(error) || isNotFound(error)) return null
+    throw storageError(error, 'listing the parts of a multipart upload')
+  }
+}
+
+/** An inclusive byte range of an object, read whole: for the few bytes a content check looks at. */
+export async function readRange(s3: S3Clients, where: S3Location, key: string, start: number, end: number): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  for await (const chunk of objectStream(s3, where, key, { start, end })) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks)
+}
+
+const sameEtag = (a: string, b: string) => a.replaceAll('"', '') === b.replaceAll('"', '')
+
+function nameOf(error: unknown): string {
+  const cause = (error as { cause?: unknown } | null)?.cause ?? error
+  return (cause as { name?: string; Code?: string } | null)?.name ?? (cause as { Code?: string } | null)?.Code ?? ''
+}
+
+export interface S3DirectPartsDeps {
+  staging: S3Staging
+  uploads: UploadTable
+  parts: PartTable
+  reported: ReportedParts
+  now?: () => number
+}
+
+/**
+ * DirectPartStore on the shared tables and the staging store: creation, completion and removal are
+ * the staging store's own (one CreateMultipartUpload and one CompleteMultipartUpload across hosts,
+ * the owner's limits under the owner's lock); only how a part becomes held differs.
+ */
+export class S3DirectParts implements DirectPartStore {
+  private readonly now: () => number
+
+  constructor(private readonly deps: S3DirectPartsDeps) {
+    this.now = deps.now ?? Date.now
+  }
+
+  private get s3() {
+    return this.deps.staging.deps
+  }
+
+  async start(manifest: UploadManifest, limits?: OwnerLimits): Promise<MultipartTarget> {
+    checkUploadId(manifest.id)
+    await createUpload(this.s3, manifest, limits ?? null, this.now, this.deps.staging.timings.ownerLockLeaseMs)
+    const row = await this.liveRow(manifest.id)
+    const uploadId = await ensureMultipart(this.s3, row, this.deps.staging.timings, this.now)
+    return { key: row.objectKey, uploadId }
+  }
+
+  async recordPart(id: string, partNumber: number, etag: string): Promise<void> {
+    const row = await this.liveRow(id)
+    const { manifest } = row
+    if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > manifest.chunkCount) {
+      throw new InvalidRequest(`Part ${partNumber} is outside 1..${manifest.chunkCount}.`)
+    }
+    if (typeof etag !== 'string' || !/^"?[!#-~]{1,126}"?$/.test(etag)) throw new InvalidRequest('A part ETag must be the ETag header the bucket answered.')
+    // Once completing or complete, the parts are settled: a late report (a retried request) changes nothing.
+    if (row.state !== 'open') return
+    // The size is the upload's arithmetic, never the client's word: the bucket refuses a PUT of
+    // another length under the signed URL, so the two agree.
+    await this.deps.reported.record(id, partNumber, etag, chunkLength(manifest, partNumber), this.now())
+    await this.deps.uploads.touch(id, this.now())
+  }
+
+  async heldParts(id: string): Promise<HeldPart[]> {
+    const row = await this.liveRow(id)
+    if (row.state === 'complete') return this.deps.parts.held(id)
+    const recorded = await this.deps.parts.held(id)
+    const listed = row.s3UploadId ? await this.listed(row) : null
+    if (!listed) return recorded
+    const byNumber = new Map(listed.map((p) => [p.partNumber, p]))
+    const wrong = recorded.filter((p) => !byNumber.has(p.partNumber) || !sameEtag(byNumber.get(p.partNumber)!.etag, p.etag))
+    await this.deps.reported.drop(id, wrong.map((p) => p.partNumber))
+    // A part the bucket holds whose report never arrived (the tab closed right after the PUT) is
+    // adopted, if it has the length the upload needs there.
+    const known = new Set(recorded.map((p) => p.partNumber))
+    for (const part of listed) {
+      const inRange = part.partNumber >= 1 && part.partNumber <= row.manifest.chunkCount
+      if (inRange && !known.has(part.partNumber) && part.size === chunkLength(row.manifest, part.partNumber)) {
+        await this.deps.reported.record(id, part.partNumber, part.etag, part.size, this.now())
+      }
+    }
+    return this.deps.parts.held(id)
+  }
+
+  async complete(id: string): Promise<DirectCompletion> {
+    const row = await this.liveRow(id)
+    try {
+      if (await this.deps.staging.finishIfReady(row.manifest)) return { complete: true }
+    } catch (error) {
+      const name = nameOf(error)
+      if (name === 'InvalidPart' || name === 'InvalidPartOrder') return { complete: false, resend: await this.forgetRefused(row) }
+      if (isNoSuchUpload((error as { cause?: unknown }).cause ?? error)) {
+        // The multipart upload is gone from the bucket (the staging store has already checked that
+        // it did not just complete): no part can be sent to it any more, so the upload expires.
+        await removeStaged(this.s3, row, this.now(), 'expired').catch(() => undefined)
+        throw gone()
+      }
+      throw error
+    }
+    const held = new Set((await this.deps.parts.held(id)).map((p) => p.partNumber))
+    const resend: number[] = []
+    for (let n = 1; n <= row.manifest.chunkCount; n++) if (!held.has(n)) resend.push(n)
+    return { complete: false, resend }
+  }
+
+  async head(id: string, length: number): Promise<Buffer> {
+    if (!Number.isSafeInteger(length) || length < 1) throw new RangeError(`A content check reads at least one byte (got ${length}).`)
+    const row = await this.liveRow(id)
+    if (row.state !== 'complete') throw new InvalidRequest('The upload is not complete.')
+    return readRange(this.s3.s3, this.s3.where, row.objectKey, 0, Math.min(length, row.manifest.totalSize) - 1)
+  }
+
+  /**
+   * The bucket refused a recorded ETag without saying which. With ListParts the wrong ones are
+   * found and only they are forgotten; without it every part is, since any of them may be the
+   * culprit and the client sending all again is the only way that surely completes.
+   */
+  private async forgetRefused(row: UploadRow): Promise<number[]> {
+    const before = (await this.deps.parts.held(row.id)).map((p) => p.partNumber)
+    const listed = row.s3UploadId ? await this.listed(row) : null
+    if (listed) await this.heldParts(row.id)
+    else await this.deps.reported.drop(row.id, before)
+    const after = new Set((await this.deps.parts.held(row.id)).map((p) => p.partNumber))
+    const resend: number[] = []
+    for (let n = 1; n <= row.manifest.chunkCount; n++) if (!after.has(n)) resend.push(n)
+    return resend
+  }
+
+  private async listed(row: UploadRow): Promise<HeldPart[] | null> {
+    try {
+      return await listParts(this.s3.s3, this.s3.where, row.objectKey, row.s3UploadId!)
+    } catch (error) {
+      if (!isNoSuchUpload(error)) throw error
+      await removeStaged(this.s3, row, this.now(), 'expired').catch(() => undefined)
+      throw gone()
+    }
+  }
+
+  private async liveRow(id: string): Promise<UploadRow> {
+    const row = await this.deps.uploads.find(checkUploadId(id))
+    if (!row || !live(row)) throw gone()
+    return row
+  }
+}
