@@ -7,6 +7,7 @@ import CurrentFile from './CurrentFile.js'
 import { chunkUrl, storedFile } from './custom.js'
 import DropArea from './DropArea.js'
 import { useFocusAfterChange } from './focus.js'
+import { useFreshError } from './fresh-error.js'
 import { useResumableTranslation } from './i18n.js'
 import { acceptAttribute } from './rules.js'
 import { constraintsText } from './upload-messages.js'
@@ -57,7 +58,9 @@ const ResumableEdit: React.FC<EditPropertyProps> = ({ property, record, resource
   }
 
   const stored = storedFile(custom, record?.params, resourceId, property.path, record?.id)
-  const recordError = record?.errors?.[property.path]
+  // A refusal stays only while the field sends what was refused (fresh-error.ts): a pause that
+  // ended in completion must not leave "not finished yet" next to "Uploaded".
+  const recordError = useFreshError(record?.errors?.[property.path], `${phase}|${String(record?.params?.[property.path] ?? '')}`)
   // After a session expiry the same upload is retried, not replaced: no invitation to drop another.
   const showDropArea = supported && !isActive(phase) && phase !== 'complete' && phase !== 'auth-required'
 
@@ -116,7 +119,7 @@ const ResumableEdit: React.FC<EditPropertyProps> = ({ property, record, resource
       <UploadStatus state={state} canRetry={state.file !== null} onRetry={upload.retry} tm={tm} tb={tb} />
 
       </div>
-      <FormMessage>{recordError ? tm(recordError.message, recordError.message) : null}</FormMessage>
+      <FormMessage data-testid="resumable-save-error">{recordError ? tm(recordError.message, recordError.message) : null}</FormMessage>
     </FormGroup>
   )
 }

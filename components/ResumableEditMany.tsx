@@ -13,7 +13,8 @@ import { acceptAttribute, type FileProblem } from './rules.js'
 import { storedFiles } from './stored-files.js'
 import { anyActive, formSlots, uploadListReducer } from './upload-list-state.js'
 import UploadListItem from './UploadListItem.js'
-import { constraintsText, problemMessage } from './upload-messages.js'
+import { constraintsText, problemMessage, saveRefusal } from './upload-messages.js'
+import { useFreshError } from './fresh-error.js'
 
 /**
  * Edit/new field of a `multiple` property: the record's files (each removable), a drop area that
@@ -77,10 +78,15 @@ const ResumableEditMany: React.FC<EditPropertyProps> = ({ property, record, reso
     event.target.value = ''
   }
   const onDrop = (transfer: DataTransfer) => { void droppedFiles(transfer).then(choose) }
-  const recordError = record?.errors?.[property.path]
+  // Shown only while the slots are those the Save was refused with (fresh-error.ts).
+  const recordError = useFreshError(record?.errors?.[property.path], slotsText)
+  const failedNames = entries.filter((entry) => entry.state.phase === 'failed' || entry.state.phase === 'expired'
+    || entry.state.phase === 'auth-required').map((entry) => entry.relativePath ?? entry.state.file?.name ?? '')
 
   return (
-    <FormGroup error={Boolean(recordError)}>
+    // No `error` on the group: it would colour every row red, the good ones too; the refusal says
+    // itself below, naming the rows that stop the Save.
+    <FormGroup>
       <PropertyLabel property={property} />
 
       {stored.length ? (
@@ -154,7 +160,9 @@ const ResumableEditMany: React.FC<EditPropertyProps> = ({ property, record, reso
         ) : null}
       </Box>
 
-      <FormMessage>{recordError ? tm(recordError.message, recordError.message) : null}</FormMessage>
+      <FormMessage data-testid="resumable-save-error" role={recordError ? 'alert' : undefined}>
+        {recordError ? <Text as="span" color="error">{saveRefusal(recordError.message, failedNames, tm)}</Text> : null}
+      </FormMessage>
     </FormGroup>
   )
 }

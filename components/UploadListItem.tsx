@@ -4,7 +4,7 @@ import { Box, Button, Text } from '@adminjs/design-system'
 import { formatSize } from './format.js'
 import type { T } from './i18n.js'
 import type { ListEntry } from './upload-list-state.js'
-import { errorMessage, statusText } from './upload-messages.js'
+import { errorDetail, errorMessage, statusText } from './upload-messages.js'
 import { isActive } from './upload-state.js'
 
 export interface UploadListItemProps {
@@ -29,7 +29,8 @@ const UploadListItem: React.FC<UploadListItemProps> = ({ entry, onPause, onResum
   return (
     <Box as="li" data-testid="resumable-item" data-state={phase} data-name={name} mt="default" style={{ listStyle: 'none' }}>
       <Box flex flexDirection="row" justifyContent="space-between" mb="sm" style={{ gap: 8, flexWrap: 'wrap' }}>
-        <Text as="span" fontWeight="bold" style={{ wordBreak: 'break-all' }}>
+        {/* Explicit colours: a refused Save colours the whole form group red, and a good row must not look failed. */}
+        <Text as="span" fontWeight="bold" color="grey100" style={{ wordBreak: 'break-all' }}>
           {entry.relativePath ?? name}
         </Text>
         <Text as="span" color="grey60">
@@ -51,7 +52,19 @@ const UploadListItem: React.FC<UploadListItemProps> = ({ entry, onPause, onResum
       >
         <Box bg={ended ? 'error' : phase === 'complete' ? 'success' : 'primary100'} height="100%" style={{ width: `${percent}%` }} />
       </Box>
-      {error ? <Text color="error" fontSize="sm" mt="sm" data-testid="resumable-item-error">{errorMessage(error, tm)}</Text> : null}
+      {error ? (
+        <Box data-testid="resumable-item-error" data-kind={error.kind} mt="sm">
+          <Text color="error" fontSize="sm">{errorMessage(error, tm)}</Text>
+          {errorDetail(error, tm) ? <Text color="grey80" fontSize="sm" data-testid="resumable-item-detail">{errorDetail(error, tm)}</Text> : null}
+          {ended ? (
+            <Text color="grey80" fontSize="sm">
+              {retryable
+                ? tm('resumable.rowFailedRetry', 'Retry it, or remove it from the list before you save.')
+                : tm('resumable.rowFailedRemove', 'Remove it from the list before you save.')}
+            </Text>
+          ) : null}
+        </Box>
+      ) : null}
       <Box flex flexDirection="row" mt="sm" style={{ gap: 8 }}>
         {phase === 'uploading' ? (
           <Button type="button" size="sm" variant="outlined" data-testid="resumable-item-pause" onClick={() => onPause(id)}>

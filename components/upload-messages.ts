@@ -59,6 +59,17 @@ export function errorMessage(error: UploadError, tm: T): string {
   }
 }
 
+/**
+ * What a refused Save says on a `multiple` field: when rows failed, the server's "not finished" is
+ * misleading (waiting never helps), so the failed files are named with what to do instead.
+ */
+export function saveRefusal(serverMessage: string, failedNames: string[], tm: T): string {
+  if (failedNames.length === 0) return tm(serverMessage, serverMessage)
+  return tm('resumable.failedBlocksSave', 'Not saved: {{names}} could not be uploaded. Remove it from the list (or retry it), then save again.', {
+    names: failedNames.join(', '),
+  })
+}
+
 /** The limits shown in the drop zone, e.g. "up to 1.00 GiB · video/*, .pdf". */
 export function constraintsText(custom: ResumableCustom, tm: T): string {
   const parts: string[] = []

@@ -52,6 +52,9 @@ export const de: ResumableTranslation = {
       preview: 'Vorschau von {{name}}',
       openInBrowser: 'Im Browser öffnen',
       cannotPlay: 'Dieser Browser kann die Datei nicht abspielen: bitte herunterladen.',
+      rowFailedRetry: 'Versuchen Sie es erneut oder entfernen Sie die Datei vor dem Speichern aus der Liste.',
+      rowFailedRemove: 'Entfernen Sie die Datei vor dem Speichern aus der Liste.',
+      failedBlocksSave: 'Nicht gespeichert: {{names}} konnte nicht hochgeladen werden. Entfernen Sie die Datei aus der Liste (oder versuchen Sie es erneut) und speichern Sie dann noch einmal.',
       errors: {
         invalid_request: 'Der Server hat die Anfrage als fehlerhaft abgelehnt.',
         not_authenticated: 'Ihre Sitzung ist abgelaufen — bitte erneut anmelden',

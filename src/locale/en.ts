@@ -55,6 +55,9 @@ export const en = {
       preview: 'Preview of {{name}}',
       openInBrowser: 'Open in the browser',
       cannotPlay: 'This browser cannot play the file: download it instead.',
+      rowFailedRetry: 'Retry it, or remove it from the list before you save.',
+      rowFailedRemove: 'Remove it from the list before you save.',
+      failedBlocksSave: 'Not saved: {{names}} could not be uploaded. Remove it from the list (or retry it), then save again.',
       errors: {
         invalid_request: 'The server refused the request as malformed.',
         not_authenticated: 'Your session has expired — log in again',
