@@ -11,6 +11,7 @@ import { afterSaveMany, beforeSaveMany } from './multiple.js'
 import { s3Backend, s3UploadChunkSize } from './s3-backend.js'
 import { DEFAULTS, type ResumableUploadFeatureOptions, type StorageBackend } from './options.js'
 import { registerFeature, type RegisteredFeature } from './registry.js'
+import { withThumbnails } from '../preview/thumbnail.js'
 
 const COMPONENTS = {
   edit: ['ResumableUploadEdit', 'ResumableEdit'],
@@ -72,7 +73,8 @@ export function resumableUploadFeature(options: ResumableUploadFeatureOptions): 
   // On S3 one chunk is one multipart part: the chunk size follows S3's part limits for maxSize.
   const chunkSize = 's3' in options.storage ? s3UploadChunkSize(maxSize, wantedChunkSize) : wantedChunkSize
 
-  const storage = backendOf(options.storage)
+  const storage = { ...backendOf(options.storage) }
+  storage.files = withThumbnails(storage.files)
   const limits = {
     uploads: positive(options.limits?.uploadsPerAdmin ?? DEFAULTS.uploadsPerAdmin, 'limits.uploadsPerAdmin'),
     bytes: options.limits?.bytesPerAdmin === undefined ? undefined : positive(options.limits.bytesPerAdmin, 'limits.bytesPerAdmin'),
