@@ -2,6 +2,8 @@ import React from 'react'
 import { Box, Button, Text } from '@adminjs/design-system'
 
 import { formatSize } from './format.js'
+import { useObjectUrl } from './object-url.js'
+import Thumbnail from './Thumbnail.js'
 import type { T } from './i18n.js'
 import type { ListEntry } from './upload-list-state.js'
 import { errorDetail, errorMessage, statusText } from './upload-messages.js'
@@ -13,12 +15,17 @@ export interface UploadListItemProps {
   onResume(id: string): void
   onRetry(id: string): void
   onRemove(id: string): void
+  /** The picked file (its row shows an image's thumbnail). */
+  file?: File | null
+  /** Reordering buttons, when the list has more than one file. */
+  order?: React.ReactNode
   tm: T
   tb: T
 }
 
 /** One file of a `multiple` upload: name, its own bar and status, and its own buttons. */
-const UploadListItem: React.FC<UploadListItemProps> = ({ entry, onPause, onResume, onRetry, onRemove, tm, tb }) => {
+const UploadListItem: React.FC<UploadListItemProps> = ({ entry, onPause, onResume, onRetry, onRemove, file, order, tm, tb }) => {
+  const preview = useObjectUrl(file)
   const { state, id } = entry
   const { phase, progress, error } = state
   const name = state.file?.name ?? ''
@@ -27,8 +34,9 @@ const UploadListItem: React.FC<UploadListItemProps> = ({ entry, onPause, onResum
   const retryable = error?.kind === 'unconfirmed' || error?.kind === 'expired' || error?.kind === 'auth'
     || (error?.kind === 'server' && error.retryable)
   return (
-    <Box as="li" data-testid="resumable-item" data-state={phase} data-name={name} mt="default" style={{ listStyle: 'none' }}>
-      <Box flex flexDirection="row" justifyContent="space-between" mb="sm" style={{ gap: 8, flexWrap: 'wrap' }}>
+    <Box data-testid="resumable-item" data-state={phase} data-name={name}>
+      <Box flex flexDirection="row" justifyContent="space-between" alignItems="center" mb="sm" style={{ gap: 8, flexWrap: 'wrap' }}>
+        {preview ? <Thumbnail src={preview} alt="" size={48} tm={tm} testId="resumable-item-thumb" /> : null}
         {/* Explicit colours: a refused Save colours the whole form group red, and a good row must not look failed. */}
         <Text as="span" fontWeight="bold" color="grey100" style={{ wordBreak: 'break-all' }}>
           {entry.relativePath ?? name}
@@ -84,6 +92,7 @@ const UploadListItem: React.FC<UploadListItemProps> = ({ entry, onPause, onResum
         <Button type="button" size="sm" variant="text" data-testid="resumable-item-remove" onClick={() => onRemove(id)}>
           {isActive(phase) ? tb('resumable.cancel', 'Cancel') : tb('resumable.clear', 'Remove')}
         </Button>
+        {order}
       </Box>
     </Box>
   )

@@ -145,6 +145,11 @@ export class MultiUploadController {
     void deleteUpload(this.options().target, descriptorOf(f), this.chunking())
   }
 
+  /** The picked file of an upload, for its row's thumbnail. */
+  fileOf(id: string): File | null {
+    return this.find(id)?.file ?? null
+  }
+
   /** Keeps speed and time left moving between progress events. */
   tick(): void {
     this.resumable?.files.forEach((f) => { if (f.isUploading()) this.progressed(f, true) })

@@ -4,6 +4,7 @@
  * file's reducer (upload-state.ts), so pause, retry, failure and completion behave exactly as there.
  */
 import { CLEAR_MARKER, KEEP_PREFIX, PENDING_MARKER } from '../src/shared/markers.js'
+import { arrange, keptId, newId } from './file-order.js'
 import { INITIAL_STATE, isActive, uploadReducer, type UploadEvent, type UploadState } from './upload-state.js'
 
 export interface ListEntry {
@@ -49,12 +50,15 @@ export function uploadListReducer(entries: ListEntry[], event: ListEvent): ListE
  * PENDING_MARKER so that Save is refused instead of silently saving without it. No file at all is
  * CLEAR_MARKER.
  */
-export function formSlots(keptKeys: string[], entries: ListEntry[]): string[] | string {
-  const slots = keptKeys.map((key) => `${KEEP_PREFIX}${key}`)
+export function formSlots(keptKeys: string[], entries: ListEntry[], order: readonly string[] = []): string[] | string {
+  const byId = new Map<string, string>()
+  for (const key of keptKeys) byId.set(keptId(key), `${KEEP_PREFIX}${key}`)
   for (const entry of entries) {
-    if (entry.state.phase === 'complete' && entry.reference) slots.push(entry.reference)
-    else if (entry.state.phase !== 'refused' && entry.state.phase !== 'idle') slots.push(PENDING_MARKER)
+    if (entry.state.phase === 'complete' && entry.reference) byId.set(newId(entry.id), entry.reference)
+    else if (entry.state.phase !== 'refused' && entry.state.phase !== 'idle') byId.set(newId(entry.id), PENDING_MARKER)
   }
+  // The person's order (file-order.ts); files never moved keep theirs: kept first, then new.
+  const slots = arrange(order, [...byId.keys()]).map((id) => byId.get(id)!)
   return slots.length ? slots : CLEAR_MARKER
 }
 
