@@ -15,11 +15,11 @@ export interface OrderButtonsProps {
 const OrderButtons: React.FC<OrderButtonsProps> = ({ name, first, last, onMove, tb }) => (
   <Box flex flexDirection="row" style={{ gap: 4 }}>
     <Button type="button" size="sm" variant="text" data-testid="resumable-move-up" disabled={first}
-      aria-label={tb('resumable.moveUpNamed', 'Move {{name}} up', { name })} onClick={() => onMove(-1)}>
+      aria-label={tb('resumable.moveUpNamed', 'Move up: {{name}}', { name })} onClick={() => onMove(-1)}>
       {tb('resumable.moveUp', 'Move up')}
     </Button>
     <Button type="button" size="sm" variant="text" data-testid="resumable-move-down" disabled={last}
-      aria-label={tb('resumable.moveDownNamed', 'Move {{name}} down', { name })} onClick={() => onMove(1)}>
+      aria-label={tb('resumable.moveDownNamed', 'Move down: {{name}}', { name })} onClick={() => onMove(1)}>
       {tb('resumable.moveDown', 'Move down')}
     </Button>
   </Box>

@@ -196,7 +196,7 @@ const ResumableEditMany: React.FC<EditPropertyProps> = ({ property, record, reso
 
       <Box data-testid="resumable-status" data-state={anyActive(entries) ? 'uploading' : 'idle'} aria-live="polite" mt="default">
         {anyActive(entries) ? (
-          <Text color="grey60" fontSize="sm">
+          <Text color="grey80" fontSize="sm">
             {tm('resumable.inProgressMany', 'Uploads in progress — Save will be refused until they complete')}
           </Text>
         ) : null}

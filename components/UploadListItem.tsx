@@ -41,7 +41,7 @@ const UploadListItem: React.FC<UploadListItemProps> = ({ entry, onPause, onResum
         <Text as="span" fontWeight="bold" color="grey100" style={{ wordBreak: 'break-all' }}>
           {entry.relativePath ?? name}
         </Text>
-        <Text as="span" color="grey60">
+        <Text as="span" color="grey80">
           {`${formatSize(progress.bytes)} / ${formatSize(state.file?.size ?? 0)} · ${percent}% · ${statusText(phase, tm)}`}
         </Text>
       </Box>

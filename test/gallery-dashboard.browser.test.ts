@@ -52,7 +52,7 @@ async function axeInOurs(page: Page): Promise<string[]> {
     const axe = (window as any).axe
     const nodes = [...document.querySelectorAll(scope)]
     if (!nodes.length) return []
-    const result = await axe.run({ include: nodes.map((n) => [n]) }, { resultTypes: ['violations'] })
+    const result = await axe.run({ include: nodes }, { resultTypes: ['violations'] })
     return result.violations.filter((v: any) => v.impact === 'serious' || v.impact === 'critical').map((v: any) => `${v.id}: ${v.nodes.map((n: any) => n.target).join(' ')}`)
   }, OURS)
 }
@@ -140,12 +140,12 @@ describeBrowser('the Gallery as a person sees it (Chromium, real resumablejs)', 
     await page.goto(`${main.base}/admin/resources/Gallery/records/${id}/edit`)
     expect((await loadedWidths(page, '[data-testid=resumable-stored-thumb]', 3)).every((w) => w > 0)).toBe(true)
     // Keyboard only: focus "Move blue.png up", Enter twice; the focus stays on the moved row's button.
-    const blueUp = page.getByRole('button', { name: 'Move blue.png up' })
+    const blueUp = page.getByRole('button', { name: 'Move up: blue.png' })
     await blueUp.focus()
     await page.keyboard.press('Enter')
     await expect(page.locator('[data-testid=resumable-stored-item]').evaluateAll((n) => n.map((e) => e.getAttribute('data-name')))).resolves
       .toEqual(['red.png', 'blue.png', 'green.png'])
-    await page.getByRole('button', { name: 'Move blue.png up' }).focus()
+    await page.getByRole('button', { name: 'Move up: blue.png' }).focus()
     await page.keyboard.press('Enter')
     await expect(page.locator('[data-testid=resumable-stored-item]').evaluateAll((n) => n.map((e) => e.getAttribute('data-name')))).resolves
       .toEqual(['blue.png', 'red.png', 'green.png'])

@@ -92,8 +92,8 @@ export const de: ResumableTranslation = {
       download: 'Herunterladen',
       moveUp: 'Nach oben',
       moveDown: 'Nach unten',
-      moveUpNamed: '{{name}} nach oben verschieben',
-      moveDownNamed: '{{name}} nach unten verschieben',
+      moveUpNamed: 'Nach oben: {{name}}',
+      moveDownNamed: 'Nach unten: {{name}}',
     },
   },
 }

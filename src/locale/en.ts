@@ -95,8 +95,8 @@ export const en = {
       download: 'Download',
       moveUp: 'Move up',
       moveDown: 'Move down',
-      moveUpNamed: 'Move {{name}} up',
-      moveDownNamed: 'Move {{name}} down',
+      moveUpNamed: 'Move up: {{name}}',
+      moveDownNamed: 'Move down: {{name}}',
     },
   },
 } as const
