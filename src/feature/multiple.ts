@@ -1,5 +1,5 @@
 import { flat, type ActionContext, type ActionRequest, type ActionResponse, type After, type Before, type BaseRecord } from 'adminjs'
-import { CLEAR_MARKER, KEEP_PREFIX, PENDING_MARKER } from '../shared/markers.js'
+import { CLEAR_MARKER, FAILED_MARKER, KEEP_PREFIX, PENDING_MARKER } from '../shared/markers.js'
 import type { UploadManifest } from '../store/types.js'
 import { checkedType } from './checked-type.js'
 import { CONTEXT_KEY, fail, refuseSave, resolveReference, saved, stripPayload, UNFINISHED } from './hooks.js'
@@ -54,6 +54,7 @@ export function storedEntries(feature: RegisteredFeature, record: BaseRecord | u
 }
 
 const NOT_A_LIST = 'The files must be sent as a list of upload references (file.0, file.1, …).'
+const FAILED_ROW = 'A file in the list could not be uploaded: remove it from the list (or retry it), then save again.'
 const CHANGED = 'The files of this record changed since the form was opened: reload the page and save again.'
 
 /** Save, before the record is written: every slot checked, nothing placed yet. */
@@ -90,6 +91,7 @@ async function resolveSlots(feature: RegisteredFeature, raw: unknown[], current:
     // Holes (`images.5` alone), nested keys (`images.0.x`) and numbers are no slot.
     if (typeof value !== 'string') fail(feature, NOT_A_LIST)
     if (value === PENDING_MARKER) fail(feature, UNFINISHED)
+    if (value === FAILED_MARKER) fail(feature, FAILED_ROW)
     if (seen.has(value)) fail(feature, 'The same file is listed twice.')
     seen.add(value)
     if (value.startsWith(KEEP_PREFIX)) {
