@@ -28,7 +28,7 @@ const Thumbnail: React.FC<ThumbnailProps> = ({ src, checkUrl, alt, size, tm, tes
       setStatus('unknown')
       return
     }
-    void fetchFileStatus(checkUrl).then(setStatus)
+    void fetchFileStatus(checkUrl).then((s) => setStatus(s === 'present' ? 'unknown' : s))
   }
   if (status === 'missing') {
     return (
@@ -37,6 +37,11 @@ const Thumbnail: React.FC<ThumbnailProps> = ({ src, checkUrl, alt, size, tm, tes
         {tm('resumable.fileMissing', 'File not found in storage')}
       </Text>
     )
+  }
+  if (status === 'unknown') {
+    // Not drawable (a picked file that is no image after all, a corrupt one): a plain tile, not a broken image.
+    return <span data-testid={testId} data-status="broken" aria-hidden="true"
+      style={{ display: 'inline-block', width: size, height: size, borderRadius: 2, background: '#e8e8ee', verticalAlign: 'middle' }} />
   }
   return (
     <img

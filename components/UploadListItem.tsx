@@ -36,11 +36,13 @@ const UploadListItem: React.FC<UploadListItemProps> = ({ entry, onPause, onResum
   return (
     <Box data-testid="resumable-item" data-state={phase} data-name={name}>
       <Box flex flexDirection="row" justifyContent="space-between" alignItems="center" mb="sm" style={{ gap: 8, flexWrap: 'wrap' }}>
-        {preview ? <Thumbnail src={preview} alt="" size={48} tm={tm} testId="resumable-item-thumb" /> : null}
-        {/* Explicit colours: a refused Save colours the whole form group red, and a good row must not look failed. */}
-        <Text as="span" fontWeight="bold" color="grey100" style={{ wordBreak: 'break-all' }}>
-          {entry.relativePath ?? name}
-        </Text>
+        <Box flex flexDirection="row" alignItems="center" style={{ gap: 8 }}>
+          {preview ? <Thumbnail src={preview} alt="" size={48} tm={tm} testId="resumable-item-thumb" /> : null}
+          {/* Explicit colours: a refused Save colours the whole form group red, and a good row must not look failed. */}
+          <Text as="span" fontWeight="bold" color="grey100" style={{ wordBreak: 'break-all' }}>
+            {entry.relativePath ?? name}
+          </Text>
+        </Box>
         <Text as="span" color="grey80">
           {`${formatSize(progress.bytes)} / ${formatSize(state.file?.size ?? 0)} · ${percent}% · ${statusText(phase, tm)}`}
         </Text>
