@@ -30,6 +30,10 @@ const Thumbnail: React.FC<ThumbnailProps> = ({ src, checkUrl, alt, size, tm, tes
     }
     void fetchFileStatus(checkUrl).then((s) => setStatus(s === 'present' ? 'unknown' : s))
   }
+  if (status === 'missing' && size < 64) {
+    // Too small a tile for the words: they go in line instead.
+    return <Text as="span" data-testid="resumable-missing" color="error" fontSize="sm">{tm('resumable.fileMissing', 'File not found in storage')}</Text>
+  }
   if (status === 'missing') {
     return (
       <Text as="span" data-testid="resumable-missing" color="error" fontSize="sm" title={tm('resumable.fileMissing', 'File not found in storage')}
