@@ -35,6 +35,7 @@ const ResumableEdit: React.FC<EditPropertyProps> = ({ property, record, resource
   const resumable = useResumableUpload({ custom, target, onValue })
   // Every pick is remembered (name, size, last modified) for the unfinished-uploads list.
   const [picked, setPicked] = useState<RememberedFile | null>(null)
+  const [attachedRef, setAttachedRef] = useState<string | null>(null)
   const choose = useCallback((files: ArrayLike<File>) => {
     if (files.length === 1) {
       setPicked({ name: files[0].name, size: files[0].size, lastModified: files[0].lastModified })
@@ -82,7 +83,11 @@ const ResumableEdit: React.FC<EditPropertyProps> = ({ property, record, resource
         />
       ) : null}
 
-      {supported ? <UnfinishedUploads target={target} picked={picked} onPick={openPicker} tm={tm} tb={tb} /> : null}
+      {supported ? (
+        <UnfinishedUploads target={target} picked={picked} onPick={openPicker} tm={tm} tb={tb}
+          attached={attachedRef ? [attachedRef] : []}
+          onAttach={(u) => { setPicked(null); setAttachedRef(u.reference); upload.attach(u) }} />
+      ) : null}
 
       {!supported ? (
         <MessageBox variant="danger" message={tm('resumable.unsupported', 'This browser cannot upload files in chunks.')} />

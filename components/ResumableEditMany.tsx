@@ -18,6 +18,8 @@ import OrderButtons from './OrderButtons.js'
 import Thumbnail from './Thumbnail.js'
 import { previewKind } from '../src/shared/preview.js'
 import UploadListItem from './UploadListItem.js'
+import UnfinishedUploads from './UnfinishedUploads.js'
+import type { UnfinishedUpload } from './recovery.js'
 import { constraintsText, problemMessage, saveRefusal } from './upload-messages.js'
 import { useFreshError } from './fresh-error.js'
 
@@ -92,6 +94,14 @@ const ResumableEditMany: React.FC<EditPropertyProps> = ({ property, record, reso
     setTouched(true)
     controller.current?.choose(files)
   }, [])
+  // A complete upload from the unfinished-uploads list: a row of its own, already complete.
+  const attach = useCallback((upload: UnfinishedUpload) => {
+    const id = `recovered-${upload.reference}`
+    setTouched(true)
+    dispatch({ type: 'file', id, event: { type: 'added', name: upload.filename, size: upload.size } })
+    dispatch({ type: 'file', id, event: { type: 'complete' } })
+    dispatch({ type: 'reference', id, reference: upload.reference })
+  }, [])
   const inputRef = useRef<HTMLInputElement | null>(null)
   const onInputChange = (event: React.ChangeEvent<HTMLInputElement>) => {
     choose(Array.from(event.target.files ?? []))
@@ -108,6 +118,12 @@ const ResumableEditMany: React.FC<EditPropertyProps> = ({ property, record, reso
     // itself below, naming the rows that stop the Save.
     <FormGroup>
       <PropertyLabel property={property} />
+
+      {supported ? (
+        <UnfinishedUploads target={target} picked={null} onPick={() => inputRef.current?.click()} tm={tm} tb={tb}
+          attached={entries.flatMap((entry) => (entry.reference ? [entry.reference] : []))}
+          onAttach={attach} />
+      ) : null}
 
       {!supported ? (
         <MessageBox variant="danger" message={tm('resumable.unsupported', 'This browser cannot upload files in chunks.')} />

@@ -152,6 +152,20 @@ export class UploadController {
     else f.retry()
   }
 
+  /**
+   * Puts a complete upload the server already holds into the form by its reference: nothing is
+   * sent, the person need not find the file again. Any upload of this form is given up first.
+   */
+  attach(upload: { reference: string; filename: string; size: number }): void {
+    this.discardCurrent(true)
+    this.resumable?.files.slice().forEach((f) => f.cancel())
+    this.meter.reset()
+    this.dispatch({ type: 'reset' })
+    this.dispatch({ type: 'added', name: upload.filename, size: upload.size })
+    this.dispatch({ type: 'complete' })
+    this.setValue(upload.reference)
+  }
+
   /** Marks the record's current file for removal on Save. */
   clear(): void {
     if (this.state().phase === 'complete') {

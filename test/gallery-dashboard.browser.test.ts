@@ -6,7 +6,7 @@
  * is removed), in English and German; a record whose files are not in the storage says so. Screenshots
  * go to test/.tmp/screenshots (untracked); the README's copies in docs/ are picked from them by hand.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -14,12 +14,14 @@ import type { Page } from 'playwright-core'
 import sharp from 'sharp'
 import { browserMissing, launchBrowser, type Browser } from './support/browser.js'
 import { listen, logIn, type Listening } from './support/browser-app.js'
+import { login } from './support/app.js'
+import { bytes, sha256, uploadAll } from './support/resumable-client.js'
 
 const require = createRequire(import.meta.url)
 const AXE = require.resolve('axe-core/axe.min.js')
 const LONG = 240_000
 const SHOTS = join(process.cwd(), 'test', '.tmp', 'screenshots')
-const OURS = '[data-testid=resumable-files], [data-testid=resumable-show-list], [data-testid=resumable-save-error], [data-testid=resumable-missing]'
+const OURS = '[data-testid=resumable-files], [data-testid=resumable-show-list], [data-testid=resumable-save-error], [data-testid=resumable-missing], [data-testid=resumable-root]'
 
 const missing = browserMissing()
 const describeBrowser = missing ? describe.skip : describe
@@ -228,6 +230,34 @@ describeBrowser('the Gallery as a person sees it (Chromium, real resumablejs)', 
     await page.goto(`${main.base}/admin/resources/Gallery`)
     await expect(page.locator('[data-testid=resumable-missing]').first().innerText()).resolves.toContain(text)
     await shot(page, `gallery-missing-list-${language}`)
+    await page.close()
+  }, LONG)
+
+  test.each(['en', 'de'])('%s: a complete upload left unsaved is attached from the recovery list without picking the file', async (language) => {
+    const agent = await login(main.app.app, 'admin@example.com')
+    const data = bytes(3 * 64 * 1024 + 777, language === 'en' ? 31 : 32)
+    const filename = `left-behind-${language}.bin`
+    await uploadAll(agent, { identifier: `left-behind-${language}`, filename, type: 'application/octet-stream', data, chunkSize: 64 * 1024 })
+    const page = await browser.context.newPage()
+    await logIn(page, main.base)
+    await startIn(page, 'en')
+    await page.goto(`${main.base}/admin/resources/Document/actions/new`)
+    if (language === 'de') await toGerman(page)
+    const item = page.locator(`[data-testid=resumable-unfinished-item][data-complete=true]`).filter({ hasText: filename })
+    await item.waitFor()
+    await expect(item.innerText()).resolves.toMatch(language === 'de' ? /vollständig hochgeladen.*hängen Sie es an/ : /uploaded completely.*attach it, or discard/)
+    // Nothing to pick: the file is on the server already.
+    expect(await item.locator('[data-testid=resumable-unfinished-pick]').count()).toBe(0)
+    await item.locator('[data-testid=resumable-unfinished-attach]').click()
+    await page.waitForFunction(() => document.querySelector('[data-testid=resumable-status]')?.getAttribute('data-state') === 'complete')
+    expect(await page.locator('[data-testid=resumable-unfinished-item]').filter({ hasText: filename }).count()).toBe(0)
+    expect(await axeInOurs(page)).toEqual([])
+    await shot(page, `document-attached-${language}`)
+    await page.fill('input[name=title]', `Attached ${language}`)
+    await save(page)
+    const row = await until(async () => main.app.Document.findOne({ where: { title: `Attached ${language}` }, raw: true }) as Promise<Record<string, unknown> | null>, 'the saved Document')
+    expect(row.fileName).toBe(filename)
+    expect(sha256(readFileSync(join(main.app.uploadDir, String(row.filePath))))).toBe(sha256(data))
     await page.close()
   }, LONG)
 })

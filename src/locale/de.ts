@@ -18,7 +18,7 @@ export const de: ResumableTranslation = {
       failed: 'Hochladen fehlgeschlagen',
       inProgress: 'Hochladen läuft — Speichern wird abgelehnt, bis es abgeschlossen ist',
       unfinishedTitle: 'Unfertige Uploads',
-      unfinishedComplete: '{{name}}, hochgeladen, begonnen {{started}}: wählen Sie die Datei erneut, um sie anzuhängen, oder verwerfen Sie den Upload',
+      unfinishedReady: '{{name}}, vollständig hochgeladen, begonnen {{started}}: hängen Sie es an, oder verwerfen Sie den Upload',
       unfinishedPartial: '{{name}}, {{percent}} %, begonnen {{started}}: wählen Sie die Datei erneut, um fortzufahren, oder verwerfen Sie den Upload',
       unfinishedFile: '({{size}}, zuletzt geändert {{modified}})',
       unfinishedChanged: 'Die gewählte Datei wurde seit Beginn dieses Uploads geändert: sie wird von vorn hochgeladen.',
@@ -81,6 +81,7 @@ export const de: ResumableTranslation = {
   buttons: {
     resumable: {
       pickAgain: 'Datei wählen',
+      attach: 'Anhängen',
       pause: 'Anhalten',
       resume: 'Fortsetzen',
       cancel: 'Abbrechen',

@@ -21,7 +21,7 @@ export const en = {
       failed: 'Upload failed',
       inProgress: 'Upload in progress — Save will be refused until it completes',
       unfinishedTitle: 'Unfinished uploads',
-      unfinishedComplete: '{{name}}, uploaded, started {{started}}: pick the file again to attach it, or discard',
+      unfinishedReady: '{{name}}, uploaded completely, started {{started}}: attach it, or discard',
       unfinishedPartial: '{{name}}, {{percent}} %, started {{started}}: pick the file again to continue, or discard',
       unfinishedFile: '({{size}}, last modified {{modified}})',
       unfinishedChanged: 'The file you picked was modified since this upload started: it is uploaded from the start.',
@@ -84,6 +84,7 @@ export const en = {
   buttons: {
     resumable: {
       pickAgain: 'Pick the file',
+      attach: 'Attach',
       pause: 'Pause',
       resume: 'Resume',
       cancel: 'Cancel',
