@@ -118,7 +118,7 @@ const ResumableEdit: React.FC<EditPropertyProps> = ({ property, record, resource
       ) : null}
 
       {state.file && phase !== 'idle' ? (
-        <UploadProgress state={state} file={state.file} actions={upload} onReplace={openPicker} tm={tm} tb={tb} />
+        <UploadProgress state={state} file={state.file} actions={upload} chunkSize={custom.chunkSize} onReplace={openPicker} tm={tm} tb={tb} />
       ) : null}
 
       <UploadStatus state={state} canRetry={state.file !== null} onRetry={upload.retry} tm={tm} tb={tb} />

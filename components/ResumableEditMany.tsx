@@ -197,6 +197,7 @@ const ResumableEditMany: React.FC<EditPropertyProps> = ({ property, record, reso
                   entry={row.entry}
                   file={controller.current?.fileOf(row.entry.id)}
                   order={orderButtons}
+                  chunkSize={custom.chunkSize}
                   onPause={(id) => controller.current?.pause(id)}
                   onResume={(id) => controller.current?.resume(id)}
                   onRetry={(id) => controller.current?.retry(id)}

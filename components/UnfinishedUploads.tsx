@@ -87,7 +87,7 @@ const UnfinishedUploads: React.FC<UnfinishedUploadsProps> = ({ target, picked, o
               <Text as="span">
                 {upload.complete
                   ? tm('resumable.unfinishedReady', '{{name}}, uploaded completely, started {{started}}: attach it, or discard', vars)
-                  : tm('resumable.unfinishedPartial', '{{name}}, {{percent}} %, started {{started}}: pick the file again to continue, or discard', vars)}
+                  : tm('resumable.unfinishedPartial', '{{name}}, {{percent}}%, started {{started}}: pick the file again to continue, or discard', vars)}
               </Text>
               <Text as="span" color="grey60" fontSize="sm">
                 {remembered

@@ -6,7 +6,8 @@ import { useObjectUrl } from './object-url.js'
 import Thumbnail from './Thumbnail.js'
 import type { T } from './i18n.js'
 import type { ListEntry } from './upload-list-state.js'
-import { errorDetail, errorMessage, statusText } from './upload-messages.js'
+import { errorDetail, errorMessage, heldPercent, heldText, statusText } from './upload-messages.js'
+import ProgressBar from './ProgressBar.js'
 import { isActive } from './upload-state.js'
 
 export interface UploadListItemProps {
@@ -17,6 +18,8 @@ export interface UploadListItemProps {
   onRemove(id: string): void
   /** The picked file (its row shows an image's thumbnail). */
   file?: File | null
+  /** Bytes of one chunk, for what a reload keeps. */
+  chunkSize?: number
   /** Reordering buttons, when the list has more than one file. */
   order?: React.ReactNode
   tm: T
@@ -24,7 +27,7 @@ export interface UploadListItemProps {
 }
 
 /** One file of a `multiple` upload: name, its own bar and status, and its own buttons. */
-const UploadListItem: React.FC<UploadListItemProps> = ({ entry, onPause, onResume, onRetry, onRemove, file, order, tm, tb }) => {
+const UploadListItem: React.FC<UploadListItemProps> = ({ entry, onPause, onResume, onRetry, onRemove, file, order, chunkSize, tm, tb }) => {
   const preview = useObjectUrl(file)
   const { state, id } = entry
   const { phase, progress, error } = state
@@ -44,24 +47,19 @@ const UploadListItem: React.FC<UploadListItemProps> = ({ entry, onPause, onResum
           </Text>
         </Box>
         <Text as="span" color="grey80">
-          {`${formatSize(progress.bytes)} / ${formatSize(state.file?.size ?? 0)} · ${percent}% · ${statusText(phase, tm)}`}
+          {`${formatSize(progress.bytes)} / ${formatSize(state.file?.size ?? 0)} · ${tm('resumable.percent', '{{percent}}%', { percent })} · ${statusText(phase, tm)}`}
         </Text>
       </Box>
-      <Box
-        data-testid="resumable-progress"
-        data-percent={String(percent)}
-        role="progressbar"
-        aria-label={name}
-        aria-valuemin={0}
-        aria-valuemax={100}
-        aria-valuenow={percent}
-        bg="grey20"
-        height="8px"
-        width="100%"
-        style={{ borderRadius: 4, overflow: 'hidden' }}
-      >
-        <Box bg={ended ? 'error' : phase === 'complete' ? 'success' : 'primary100'} height="100%" style={{ width: `${percent}%` }} />
-      </Box>
+      <ProgressBar
+        percent={percent}
+        heldPercent={heldPercent(state, state.file?.size ?? 0)}
+        paused={phase === 'paused'}
+        failed={ended}
+        label={name}
+      />
+      {isActive(phase) && phase !== 'finishing' && chunkSize ? (
+        <Text color="grey80" fontSize="sm" mt="sm" data-testid="resumable-held">{heldText(state, chunkSize, tm)}</Text>
+      ) : null}
       {error ? (
         <Box data-testid="resumable-item-error" data-kind={error.kind} mt="sm">
           <Text color="error" fontSize="sm">{errorMessage(error, tm)}</Text>

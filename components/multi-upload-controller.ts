@@ -6,6 +6,7 @@
 import type { ResumableCustom } from '../src/shared/custom.js'
 import { ERROR_CODE } from '../src/shared/error-codes.js'
 import { SpeedMeter } from './format.js'
+import { bytesHeld, bytesSent } from './transfer.js'
 import { deleteUpload, fetchReference, parseAnswer, type Chunking } from './protocol.js'
 import { RealResumable, descriptorOf, failureMessage, fileIdentifier, resumableOptions } from './resumable-setup.js'
 import type { ResumableConstructor, ResumableFile, ResumableInstance } from './resumable-types.js'
@@ -123,6 +124,7 @@ export class MultiUploadController {
     const f = this.find(id)
     if (!f) return
     f.pause(false)
+    this.meterOf(id).meter.reset()
     this.send(f, { type: 'resume' })
     this.resumable?.upload()
   }
@@ -176,9 +178,11 @@ export class MultiUploadController {
     m.last = now
     const ratio = Math.max(0, Math.min(1, f.progress()))
     const bytes = ratio * f.size
-    m.meter.add(bytes, now)
+    m.meter.add(bytesSent(f.chunks), now)
     // 100 % only once the server has confirmed the whole file.
-    const progress = { percent: Math.min(99, Math.floor(ratio * 100)), bytes, speed: m.meter.speed(now), eta: m.meter.eta(f.size - bytes, now) }
+    const progress = {
+      percent: Math.min(99, Math.floor(ratio * 100)), bytes, held: bytesHeld(f.chunks), speed: m.meter.speed(now), eta: m.meter.eta(f.size - bytes, now),
+    }
     this.send(f, { type: 'progress', progress, chunkSucceeded: true })
   }
 

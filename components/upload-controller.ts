@@ -8,6 +8,7 @@ import type { ResumableCustom } from '../src/shared/custom.js'
 import { ERROR_CODE } from '../src/shared/error-codes.js'
 import { CLEAR_MARKER, PENDING_MARKER } from '../src/shared/markers.js'
 import { SpeedMeter } from './format.js'
+import { bytesHeld, bytesSent } from './transfer.js'
 import { deleteUpload, fetchReference, parseAnswer, type Chunking } from './protocol.js'
 import { RealResumable, descriptorOf, failureMessage, fileIdentifier, resumableOptions } from './resumable-setup.js'
 import type { ResumableConstructor, ResumableFile, ResumableInstance } from './resumable-types.js'
@@ -264,11 +265,12 @@ export class UploadController {
       this.lastRefresh = now
       const ratio = Math.max(0, Math.min(1, f.progress()))
       const bytes = ratio * f.size
-      this.meter.add(bytes, now)
+      this.meter.add(bytesSent(f.chunks), now)
       // 100 % only once the server has confirmed the whole file.
       this.lastProgress = {
         percent: Math.min(99, Math.floor(ratio * 100)),
         bytes,
+        held: bytesHeld(f.chunks),
         speed: this.meter.speed(now),
         eta: this.meter.eta(f.size - bytes, now),
       }

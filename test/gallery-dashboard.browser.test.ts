@@ -15,6 +15,8 @@ import sharp from 'sharp'
 import { browserMissing, launchBrowser, type Browser } from './support/browser.js'
 import { listen, logIn, type Listening } from './support/browser-app.js'
 import { login } from './support/app.js'
+import { formatSize } from '../components/format.js'
+import { throttleUploads } from './support/browser-app.js'
 import { bytes, sha256, uploadAll } from './support/resumable-client.js'
 
 const require = createRequire(import.meta.url)
@@ -258,6 +260,45 @@ describeBrowser('the Gallery as a person sees it (Chromium, real resumablejs)', 
     const row = await until(async () => main.app.Document.findOne({ where: { title: `Attached ${language}` }, raw: true }) as Promise<Record<string, unknown> | null>, 'the saved Document')
     expect(row.fileName).toBe(filename)
     expect(sha256(readFileSync(join(main.app.uploadDir, String(row.filePath))))).toBe(sha256(data))
+    await page.close()
+  }, LONG)
+
+  test('a reload mid-chunk: the bar and its words say what the server holds, and the recovery list agrees', async () => {
+    const CHUNK = 64 * 1024
+    const data = bytes(40 * CHUNK + 123, 41)
+    const path = join(dir, 'reload-me.bin')
+    writeFileSync(path, data)
+    const page = await browser.context.newPage()
+    await logIn(page, main.base)
+    await startIn(page, 'en')
+    await throttleUploads(browser.context, page, 48 * 1024)
+    await page.goto(`${main.base}/admin/resources/Document/actions/new`)
+    await page.waitForSelector('[data-testid=resumable-input]', { state: 'attached' })
+    await page.setInputFiles('[data-testid=resumable-input]', path)
+    const listed = async () => {
+      const res = await page.request.get(`${main.base}/admin/api/resumable/Document/file/uploads`, { headers: { 'X-Requested-With': 'XMLHttpRequest' } })
+      const body = await res.json() as { uploads: Array<{ filename: string; receivedBytes: number; percent: number }> }
+      return body.uploads.find((u) => u.filename === 'reload-me.bin') ?? null
+    }
+    const bar = page.locator('[data-testid=resumable-progress]')
+    const held = page.locator('[data-testid=resumable-held]')
+    // Bytes on their way, no chunk whole yet: the page says nothing is kept, and the server has nothing.
+    await until(async () => Number(await bar.getAttribute('data-percent')) > 0 && (await bar.getAttribute('data-held')) === '0', 'bytes in flight, none held')
+    await expect(held.innerText()).resolves.toBe('Nothing is kept on the server until the first part (64.0 KiB) is complete.')
+    expect(await listed()).toBeNull()
+    // Some chunks whole, one in flight: pause, and compare what the page says with what the server lists.
+    await until(async () => Number(await bar.getAttribute('data-held')) >= 5, 'a few chunks held')
+    await page.click('[data-testid=resumable-pause]')
+    await page.waitForFunction(() => document.querySelector('[data-testid=resumable-status]')?.getAttribute('data-state') === 'paused')
+    const server = await until(listed, 'the upload listed by the server')
+    await expect(held.innerText()).resolves.toBe(`Kept on the server: ${formatSize(server.receivedBytes)} — a reload continues from there.`)
+    expect(Math.abs(Number(await bar.getAttribute('data-held')) - (server.receivedBytes / data.length) * 100)).toBeLessThanOrEqual(1)
+    await shot(page, 'document-paused-held')
+    // The reload: the recovery list offers it at the server's percent.
+    await page.reload()
+    const item = page.locator('[data-testid=resumable-unfinished-item]').filter({ hasText: 'reload-me.bin' })
+    await item.waitFor()
+    expect(Number(await item.getAttribute('data-percent'))).toBe(server.percent)
     await page.close()
   }, LONG)
 })
