@@ -89,7 +89,7 @@ const UnfinishedUploads: React.FC<UnfinishedUploadsProps> = ({ target, picked, o
                   ? tm('resumable.unfinishedReady', '{{name}}, uploaded completely, started {{started}}: attach it, or discard', vars)
                   : tm('resumable.unfinishedPartial', '{{name}}, {{percent}}%, started {{started}}: pick the file again to continue, or discard', vars)}
               </Text>
-              <Text as="span" color="grey60" fontSize="sm">
+              <Text as="span" color="grey80" fontSize="sm">
                 {remembered
                   ? tm('resumable.unfinishedFile', '({{size}}, last modified {{modified}})', {
                     size: formatSize(upload.size), modified: new Date(remembered.lastModified).toLocaleString(),
@@ -97,7 +97,7 @@ const UnfinishedUploads: React.FC<UnfinishedUploadsProps> = ({ target, picked, o
                   : `(${formatSize(upload.size)})`}
               </Text>
               {upload.complete ? (
-                <Button type="button" size="sm" variant="contained" data-testid="resumable-unfinished-attach" onClick={() => onAttach(upload)}>
+                <Button type="button" size="sm" variant="outlined" data-testid="resumable-unfinished-attach" onClick={() => onAttach(upload)}>
                   {tb('resumable.attach', 'Attach')}
                 </Button>
               ) : (

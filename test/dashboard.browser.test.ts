@@ -260,7 +260,7 @@ describeBrowser('the dashboard in Chromium: translations, keyboard, axe, preview
     await expect(bar.getAttribute('aria-valuemin')).resolves.toBe('0')
     await expect(bar.getAttribute('aria-valuemax')).resolves.toBe('100')
     await expect(bar.getAttribute('aria-label')).resolves.toBe('Upload of survey.bin')
-    await expect(bar.getAttribute('aria-valuetext')).resolves.toMatch(/^\d+ % \([\d.]+ (B|KiB|MiB) of 6\.00 MiB\)$/)
+    await expect(bar.getAttribute('aria-valuetext')).resolves.toMatch(/^\d+% \([\d.]+ (B|KiB|MiB) of 6\.00 MiB\)$/)
     await expect(page.locator(STATUS).getAttribute('role')).resolves.toBe('status')
     await expect(page.locator(STATUS).getAttribute('aria-live')).resolves.toBe('polite')
     await expect(page.locator(STATUS).innerText()).resolves.toMatch(/Uploading…/)
