@@ -1,4 +1,4 @@
-import React, { useCallback, useMemo, useRef, useState } from 'react'
+import React, { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import { FormGroup, FormMessage, MessageBox } from '@adminjs/design-system'
 import { PropertyLabel, type EditPropertyProps } from 'adminjs'
 
@@ -46,6 +46,9 @@ const ResumableEdit: React.FC<EditPropertyProps> = ({ property, record, resource
   const upload = { ...resumable, choose }
   const { state, supported } = upload
   const { phase } = state
+
+  // Discarded again: the upload is still on the server, so it is listed again.
+  useEffect(() => { if (phase === 'idle') setAttachedRef(null) }, [phase])
 
   const rootRef = useRef<HTMLDivElement | null>(null)
   useFocusAfterChange(rootRef, { phase, cleared: state.cleared })

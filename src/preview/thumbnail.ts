@@ -65,8 +65,11 @@ async function make(files: FileStorage, key: string, sharp: Sharp): Promise<Buff
   return image
 }
 
-/** Answers with the thumbnail of the image under `key`, making and keeping it on first request. */
-export async function sendThumbnail(files: FileStorage, key: string, res: Response): Promise<void> {
+/**
+ * Answers with the thumbnail of the image under `key` (of type `contentType`, checked at upload),
+ * making and keeping it on first request.
+ */
+export async function sendThumbnail(files: FileStorage, key: string, contentType: string, res: Response): Promise<void> {
   res.setHeader('Cache-Control', 'private, max-age=300')
   res.setHeader('Cross-Origin-Resource-Policy', 'same-origin')
   res.setHeader('X-Content-Type-Options', 'nosniff')
@@ -75,7 +78,7 @@ export async function sendThumbnail(files: FileStorage, key: string, res: Respon
   const source = sharp ? kept : key
   const stat = await files.stat(source)
   if (stat) {
-    res.setHeader('Content-Type', sharp ? 'image/webp' : 'application/octet-stream')
+    res.setHeader('Content-Type', sharp ? 'image/webp' : contentType)
     res.setHeader('Content-Length', String(stat.size))
     const stream = files.read(source)
     res.on('close', () => stream.destroy())

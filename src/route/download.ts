@@ -93,7 +93,7 @@ export function downloadFile(admin: AdminJS) {
       const filename = name || key.split('/').pop()!
       const type = mimeType || 'application/octet-stream'
       if (req.query[THUMB_PARAM] === '1' && previewKind(type) === 'image') {
-        await sendThumbnail(feature.storage.files, key, res)
+        await sendThumbnail(feature.storage.files, key, type, res)
         return
       }
       const url = await feature.storage.files.downloadUrl?.(key, { filename, contentType: type })
