@@ -1,13 +1,18 @@
 import React from 'react'
 import { Box, Link, Text } from '@adminjs/design-system'
 
-import { INLINE_PARAM, previewKind } from '../src/shared/preview.js'
+import { INLINE_PARAM, THUMB_PARAM, previewKind } from '../src/shared/preview.js'
 import type { StoredFile } from './custom.js'
 import type { T } from './i18n.js'
 
 /** The download URL that asks for an inline answer (honoured by the route only for safe types). */
 export function inlineUrl(url: string): string {
   return `${url}${url.includes('?') ? '&' : '?'}${INLINE_PARAM}=1`
+}
+
+/** The small derivative the route keeps for an image (src/preview/thumbnail.ts). */
+export function thumbUrl(url: string): string {
+  return `${url}${url.includes('?') ? '&' : '?'}${THUMB_PARAM}=1`
 }
 
 export interface FilePreviewProps {
@@ -33,9 +38,11 @@ const FilePreview: React.FC<FilePreviewProps> = ({ file, size, tm }) => {
     return (
       <img
         data-testid="resumable-list-preview"
-        src={src}
+        src={thumbUrl(file.url)}
         alt=""
         loading="lazy"
+        width={32}
+        height={32}
         style={{ height: 32, width: 32, objectFit: 'cover', borderRadius: 2, verticalAlign: 'middle', marginRight: 8 }}
       />
     )

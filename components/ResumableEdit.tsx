@@ -1,4 +1,4 @@
-import React, { useCallback, useMemo, useRef, useState } from 'react'
+import React, { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import { FormGroup, FormMessage, MessageBox } from '@adminjs/design-system'
 import { PropertyLabel, type EditPropertyProps } from 'adminjs'
 
@@ -7,6 +7,7 @@ import CurrentFile from './CurrentFile.js'
 import { chunkUrl, storedFile } from './custom.js'
 import DropArea from './DropArea.js'
 import { useFocusAfterChange } from './focus.js'
+import { useFreshError } from './fresh-error.js'
 import { useResumableTranslation } from './i18n.js'
 import { acceptAttribute } from './rules.js'
 import { constraintsText } from './upload-messages.js'
@@ -34,6 +35,7 @@ const ResumableEdit: React.FC<EditPropertyProps> = ({ property, record, resource
   const resumable = useResumableUpload({ custom, target, onValue })
   // Every pick is remembered (name, size, last modified) for the unfinished-uploads list.
   const [picked, setPicked] = useState<RememberedFile | null>(null)
+  const [attachedRef, setAttachedRef] = useState<string | null>(null)
   const choose = useCallback((files: ArrayLike<File>) => {
     if (files.length === 1) {
       setPicked({ name: files[0].name, size: files[0].size, lastModified: files[0].lastModified })
@@ -44,6 +46,9 @@ const ResumableEdit: React.FC<EditPropertyProps> = ({ property, record, resource
   const upload = { ...resumable, choose }
   const { state, supported } = upload
   const { phase } = state
+
+  // Discarded again: the upload is still on the server, so it is listed again.
+  useEffect(() => { if (phase === 'idle') setAttachedRef(null) }, [phase])
 
   const rootRef = useRef<HTMLDivElement | null>(null)
   useFocusAfterChange(rootRef, { phase, cleared: state.cleared })
@@ -57,7 +62,9 @@ const ResumableEdit: React.FC<EditPropertyProps> = ({ property, record, resource
   }
 
   const stored = storedFile(custom, record?.params, resourceId, property.path, record?.id)
-  const recordError = record?.errors?.[property.path]
+  // A refusal stays only while the field sends what was refused (fresh-error.ts): a pause that
+  // ended in completion must not leave "not finished yet" next to "Uploaded".
+  const recordError = useFreshError(record?.errors?.[property.path], `${phase}|${String(record?.params?.[property.path] ?? '')}`)
   // After a session expiry the same upload is retried, not replaced: no invitation to drop another.
   const showDropArea = supported && !isActive(phase) && phase !== 'complete' && phase !== 'auth-required'
 
@@ -79,7 +86,11 @@ const ResumableEdit: React.FC<EditPropertyProps> = ({ property, record, resource
         />
       ) : null}
 
-      {supported ? <UnfinishedUploads target={target} picked={picked} onPick={openPicker} tm={tm} tb={tb} /> : null}
+      {supported ? (
+        <UnfinishedUploads target={target} picked={picked} onPick={openPicker} tm={tm} tb={tb}
+          attached={attachedRef ? [attachedRef] : []}
+          onAttach={(u) => { setPicked(null); setAttachedRef(u.reference); upload.attach(u) }} />
+      ) : null}
 
       {!supported ? (
         <MessageBox variant="danger" message={tm('resumable.unsupported', 'This browser cannot upload files in chunks.')} />
@@ -110,13 +121,13 @@ const ResumableEdit: React.FC<EditPropertyProps> = ({ property, record, resource
       ) : null}
 
       {state.file && phase !== 'idle' ? (
-        <UploadProgress state={state} file={state.file} actions={upload} onReplace={openPicker} tm={tm} tb={tb} />
+        <UploadProgress state={state} file={state.file} actions={upload} chunkSize={custom.chunkSize} onReplace={openPicker} tm={tm} tb={tb} />
       ) : null}
 
       <UploadStatus state={state} canRetry={state.file !== null} onRetry={upload.retry} tm={tm} tb={tb} />
 
       </div>
-      <FormMessage>{recordError ? tm(recordError.message, recordError.message) : null}</FormMessage>
+      <FormMessage data-testid="resumable-save-error">{recordError ? tm(recordError.message, recordError.message) : null}</FormMessage>
     </FormGroup>
   )
 }

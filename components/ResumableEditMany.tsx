@@ -10,16 +10,30 @@ import { formatSize } from './format.js'
 import { useResumableTranslation } from './i18n.js'
 import { MultiUploadController, type PickedFile } from './multi-upload-controller.js'
 import { acceptAttribute, type FileProblem } from './rules.js'
-import { storedFiles } from './stored-files.js'
-import { anyActive, formSlots, uploadListReducer } from './upload-list-state.js'
+import { storedFiles, type StoredListFile } from './stored-files.js'
+import { anyActive, formSlots, uploadListReducer, type ListEntry } from './upload-list-state.js'
+import { arrange, keptId, move, moveTo, newId } from './file-order.js'
+import { thumbUrl } from './FilePreview.js'
+import OrderButtons from './OrderButtons.js'
+import Thumbnail from './Thumbnail.js'
+import { previewKind } from '../src/shared/preview.js'
 import UploadListItem from './UploadListItem.js'
-import { constraintsText, problemMessage } from './upload-messages.js'
+import UnfinishedUploads from './UnfinishedUploads.js'
+import type { UnfinishedUpload } from './recovery.js'
+import { constraintsText, problemMessage, saveRefusal } from './upload-messages.js'
+import { useFreshError } from './fresh-error.js'
 
 /**
  * Edit/new field of a `multiple` property: the record's files (each removable), a drop area that
  * takes several files or folders, and one row per upload with its own progress and buttons. The
  * form gets one slot per file (`images.0`, `images.1`, …: see upload-list-state.ts).
  */
+const DRAG_TYPE = 'application/x-adminjs-resumable-row'
+
+type Row =
+  | { kind: 'keep'; id: string; name: string; file: StoredListFile }
+  | { kind: 'new'; id: string; name: string; entry: ListEntry }
+
 const ResumableEditMany: React.FC<EditPropertyProps> = ({ property, record, resource, onChange }) => {
   const custom = useMemo(() => readCustom(property.custom), [property.custom])
   const resourceId = resource?.id ?? property.resourceId
@@ -27,6 +41,7 @@ const ResumableEditMany: React.FC<EditPropertyProps> = ({ property, record, reso
   const target = useMemo(() => chunkUrl(custom, resourceId, property.path), [custom, resourceId, property.path])
   const [entries, dispatch] = useReducer(uploadListReducer, [])
   const [removed, setRemoved] = useState<string[]>([])
+  const [order, setOrder] = useState<string[]>([])
   const [touched, setTouched] = useState(false)
   const [refusals, setRefusals] = useState<{ problem: FileProblem; name: string }[]>([])
   const [supported, setSupported] = useState(true)
@@ -57,7 +72,15 @@ const ResumableEditMany: React.FC<EditPropertyProps> = ({ property, record, reso
 
   const stored = storedFiles(custom, record?.params, resourceId, property.path, record?.id)
   const kept = stored.filter((file) => !removed.includes(file.key)).map((file) => file.key)
-  const slots = formSlots(kept, entries)
+  const slots = formSlots(kept, entries, order)
+  // One list in the person's order: kept files (removed ones stay, struck through, until Save) and uploads.
+  const rows: Row[] = [
+    ...stored.map((file) => ({ kind: 'keep' as const, id: keptId(file.key), name: file.name, file })),
+    ...entries.map((entry) => ({ kind: 'new' as const, id: newId(entry.id), name: entry.relativePath ?? entry.state.file?.name ?? '', entry })),
+  ]
+  const ids = rows.filter((row) => row.kind === 'new' || !removed.includes(row.file.key)).map((row) => row.id)
+  const rank = new Map(arrange(order, rows.map((row) => row.id)).map((id, i) => [id, i]))
+  rows.sort((a, b) => rank.get(a.id)! - rank.get(b.id)!)
   const slotsText = JSON.stringify(slots)
   useEffect(() => {
     // Nothing changed by hand: send no slot, and Save leaves the files as they are.
@@ -71,39 +94,35 @@ const ResumableEditMany: React.FC<EditPropertyProps> = ({ property, record, reso
     setTouched(true)
     controller.current?.choose(files)
   }, [])
+  // A complete upload from the unfinished-uploads list: a row of its own, already complete.
+  const attach = useCallback((upload: UnfinishedUpload) => {
+    const id = `recovered-${upload.reference}`
+    setTouched(true)
+    dispatch({ type: 'file', id, event: { type: 'added', name: upload.filename, size: upload.size } })
+    dispatch({ type: 'file', id, event: { type: 'complete' } })
+    dispatch({ type: 'reference', id, reference: upload.reference })
+  }, [])
   const inputRef = useRef<HTMLInputElement | null>(null)
   const onInputChange = (event: React.ChangeEvent<HTMLInputElement>) => {
     choose(Array.from(event.target.files ?? []))
     event.target.value = ''
   }
   const onDrop = (transfer: DataTransfer) => { void droppedFiles(transfer).then(choose) }
-  const recordError = record?.errors?.[property.path]
+  // Shown only while the slots are those the Save was refused with (fresh-error.ts).
+  const recordError = useFreshError(record?.errors?.[property.path], slotsText)
+  const failedNames = entries.filter((entry) => entry.state.phase === 'failed' || entry.state.phase === 'expired'
+    || entry.state.phase === 'auth-required').map((entry) => entry.relativePath ?? entry.state.file?.name ?? '')
 
   return (
-    <FormGroup error={Boolean(recordError)}>
+    // No `error` on the group: it would colour every row red, the good ones too; the refusal says
+    // itself below, naming the rows that stop the Save.
+    <FormGroup>
       <PropertyLabel property={property} />
 
-      {stored.length ? (
-        <Box as="ul" data-testid="resumable-stored-list" style={{ paddingLeft: 0, margin: 0 }}>
-          {stored.map((file) => {
-            const isRemoved = removed.includes(file.key)
-            return (
-              <Box as="li" key={file.key} data-testid="resumable-stored-item" data-removed={String(isRemoved)} flex flexDirection="row"
-                alignItems="center" style={{ gap: 8, listStyle: 'none' }}>
-                <Text as="span" style={{ textDecoration: isRemoved ? 'line-through' : undefined, wordBreak: 'break-all' }}>
-                  {file.name}
-                </Text>
-                <Text as="span" color="grey60" fontSize="sm">{file.size !== undefined ? formatSize(file.size) : ''}</Text>
-                <Button type="button" size="sm" variant="text" data-testid="resumable-stored-remove" onClick={() => {
-                  setTouched(true)
-                  setRemoved((list) => (isRemoved ? list.filter((k) => k !== file.key) : [...list, file.key]))
-                }}>
-                  {isRemoved ? tb('resumable.undo', 'Undo') : tb('resumable.clear', 'Remove')}
-                </Button>
-              </Box>
-            )
-          })}
-        </Box>
+      {supported ? (
+        <UnfinishedUploads target={target} picked={null} onPick={() => inputRef.current?.click()} tm={tm} tb={tb}
+          attached={entries.flatMap((entry) => (entry.reference ? [entry.reference] : []))}
+          onAttach={attach} />
       ) : null}
 
       {!supported ? (
@@ -129,32 +148,80 @@ const ResumableEditMany: React.FC<EditPropertyProps> = ({ property, record, reso
         </Box>
       ))}
 
-      {entries.length ? (
-        <Box as="ul" data-testid="resumable-items" style={{ paddingLeft: 0, margin: 0 }}>
-          {entries.map((entry) => (
-            <UploadListItem
-              key={entry.id}
-              entry={entry}
-              onPause={(id) => controller.current?.pause(id)}
-              onResume={(id) => controller.current?.resume(id)}
-              onRetry={(id) => controller.current?.retry(id)}
-              onRemove={(id) => controller.current?.remove(id)}
-              tm={tm}
-              tb={tb}
-            />
-          ))}
+      {rows.length ? (
+        // Apart from the drop area above: the list is its own block, not part of the target.
+        <Box as="ul" data-testid="resumable-files" mt="lg" style={{ paddingLeft: 0, marginBottom: 0 }}>
+          {rows.map((row, index) => {
+            const orderButtons = rows.length > 1 ? (
+              <OrderButtons name={row.name} first={index === 0} last={index === rows.length - 1} tb={tb}
+                onMove={(delta) => { setTouched(true); setOrder((o) => move(o, ids, row.id, delta)) }} />
+            ) : null
+            const drag = {
+              draggable: true,
+              onDragStart: (event: React.DragEvent) => { event.dataTransfer.setData(DRAG_TYPE, row.id); event.dataTransfer.effectAllowed = 'move' },
+              onDragOver: (event: React.DragEvent) => { if (event.dataTransfer.types.includes(DRAG_TYPE)) event.preventDefault() },
+              onDrop: (event: React.DragEvent) => {
+                const dragged = event.dataTransfer.getData(DRAG_TYPE)
+                if (!dragged) return
+                event.preventDefault()
+                event.stopPropagation()
+                setTouched(true)
+                setOrder((o) => moveTo(o, ids, dragged, row.id))
+              },
+            }
+            if (row.kind === 'keep') {
+              const { file } = row
+              const isRemoved = removed.includes(file.key)
+              const image = file.url && previewKind(file.mimeType) === 'image'
+              return (
+                <Box as="li" key={row.id} data-testid="resumable-stored-item" data-removed={String(isRemoved)} data-name={file.name}
+                  flex flexDirection="row" alignItems="center" mb="default" style={{ gap: 8, listStyle: 'none', flexWrap: 'wrap' }} {...drag}>
+                  {image ? <Thumbnail src={thumbUrl(file.url!)} checkUrl={file.url} alt="" size={48} tm={tm} testId="resumable-stored-thumb" /> : null}
+                  <Text as="span" color="grey100" style={{ textDecoration: isRemoved ? 'line-through' : undefined, wordBreak: 'break-all' }}>
+                    {file.name}
+                  </Text>
+                  <Text as="span" color="grey80" fontSize="sm">{file.size !== undefined ? formatSize(file.size) : ''}</Text>
+                  <Button type="button" size="sm" variant="text" data-testid="resumable-stored-remove" onClick={() => {
+                    setTouched(true)
+                    setRemoved((list) => (isRemoved ? list.filter((k) => k !== file.key) : [...list, file.key]))
+                  }}>
+                    {isRemoved ? tb('resumable.undo', 'Undo') : tb('resumable.clear', 'Remove')}
+                  </Button>
+                  {isRemoved ? null : orderButtons}
+                </Box>
+              )
+            }
+            return (
+              <Box as="li" key={row.id} mb="default" style={{ listStyle: 'none' }} {...drag}>
+                <UploadListItem
+                  entry={row.entry}
+                  file={controller.current?.fileOf(row.entry.id)}
+                  order={orderButtons}
+                  chunkSize={custom.chunkSize}
+                  onPause={(id) => controller.current?.pause(id)}
+                  onResume={(id) => controller.current?.resume(id)}
+                  onRetry={(id) => controller.current?.retry(id)}
+                  onRemove={(id) => controller.current?.remove(id)}
+                  tm={tm}
+                  tb={tb}
+                />
+              </Box>
+            )
+          })}
         </Box>
       ) : null}
 
       <Box data-testid="resumable-status" data-state={anyActive(entries) ? 'uploading' : 'idle'} aria-live="polite" mt="default">
         {anyActive(entries) ? (
-          <Text color="grey60" fontSize="sm">
+          <Text color="grey80" fontSize="sm">
             {tm('resumable.inProgressMany', 'Uploads in progress — Save will be refused until they complete')}
           </Text>
         ) : null}
       </Box>
 
-      <FormMessage>{recordError ? tm(recordError.message, recordError.message) : null}</FormMessage>
+      <FormMessage data-testid="resumable-save-error" role={recordError ? 'alert' : undefined}>
+        {recordError ? <Text as="span" color="error">{saveRefusal(recordError.message, failedNames, tm)}</Text> : null}
+      </FormMessage>
     </FormGroup>
   )
 }

@@ -5,6 +5,8 @@ import type { ShowPropertyProps } from 'adminjs'
 import { readCustom } from '../src/shared/custom.js'
 import { storedFile } from './custom.js'
 import FilePreview from './FilePreview.js'
+import { useFileStatus } from './file-status.js'
+import MissingFile from './MissingFile.js'
 import { useResumableTranslation } from './i18n.js'
 
 /** List cell: an image's thumbnail and the file name linked to its download, or a dash. */
@@ -13,6 +15,7 @@ const ResumableList: React.FC<ShowPropertyProps> = ({ property, record, resource
   const resourceId = resource?.id ?? property.resourceId
   const { tm } = useResumableTranslation(resourceId)
   const file = storedFile(custom, record?.params, resourceId, property.path, record?.id)
+  const status = useFileStatus(file?.url)
   if (!file) {
     return (
       <Text as="span" data-testid="resumable-list-empty" title={tm('resumable.noFile', 'No file')}>
@@ -21,6 +24,7 @@ const ResumableList: React.FC<ShowPropertyProps> = ({ property, record, resource
       </Text>
     )
   }
+  if (status === 'missing') return <MissingFile name={file.name} size="list" tm={tm} />
   if (!file.url) return <Text as="span" data-testid="resumable-list-name">{file.name}</Text>
   return (
     <>

@@ -5,6 +5,8 @@ import { useTranslation, type ShowPropertyProps } from 'adminjs'
 import { readCustom } from '../src/shared/custom.js'
 import { storedFile } from './custom.js'
 import FilePreview from './FilePreview.js'
+import { useFileStatus } from './file-status.js'
+import MissingFile from './MissingFile.js'
 import { formatSize } from './format.js'
 import { useResumableTranslation } from './i18n.js'
 
@@ -16,10 +18,12 @@ const ResumableShow: React.FC<ShowPropertyProps> = ({ property, record, resource
   const custom = readCustom(property.custom)
   const file = storedFile(custom, record?.params, resourceId, property.path, record?.id)
   const label = translateProperty(property.label, property.resourceId)
+  const status = useFileStatus(file?.url)
 
   return (
     <ValueGroup label={label}>
-      {file ? (
+      {file && status === 'missing' ? <MissingFile name={file.name} size="show" tm={tm} /> : null}
+      {file && status !== 'missing' ? (
         <Box data-testid="resumable-show">
           {file.url ? (
             <Link data-testid="resumable-show-link" href={file.url} target="_blank" rel="noopener noreferrer">
@@ -43,9 +47,10 @@ const ResumableShow: React.FC<ShowPropertyProps> = ({ property, record, resource
             </Box>
           ) : null}
         </Box>
-      ) : (
+      ) : null}
+      {!file ? (
         <Text as="span" data-testid="resumable-show-empty">{tm('resumable.noFile', 'No file')}</Text>
-      )}
+      ) : null}
     </ValueGroup>
   )
 }

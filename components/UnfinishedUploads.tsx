@@ -14,6 +14,10 @@ export interface UnfinishedUploadsProps {
   picked: RememberedFile | null
   /** Opens the file picker. */
   onPick(): void
+  /** Puts a complete upload into the form as it is. */
+  onAttach(upload: UnfinishedUpload): void
+  /** References already in the form: not listed as left over. */
+  attached?: readonly string[]
   tm: T
   tb: T
 }
@@ -29,7 +33,7 @@ function ago(iso: string, tm: T): string {
  * the same file resumes it (its identifier is derived from the file, and Resumable.js's test
  * requests skip the chunks the server holds).
  */
-const UnfinishedUploads: React.FC<UnfinishedUploadsProps> = ({ target, picked, onPick, tm, tb }) => {
+const UnfinishedUploads: React.FC<UnfinishedUploadsProps> = ({ target, picked, onPick, onAttach, attached = [], tm, tb }) => {
   const [uploads, setUploads] = useState<UnfinishedUpload[]>([])
   const [problem, setProblem] = useState<string | null>(null)
 
@@ -52,6 +56,7 @@ const UnfinishedUploads: React.FC<UnfinishedUploadsProps> = ({ target, picked, o
 
   const shown = uploads.map((upload) => ({ upload, remembered: rememberedFor(target, upload) }))
     .filter(({ upload, remembered }) => !picked || pickedMatches(picked, upload, remembered) !== 'same')
+    .filter(({ upload }) => !attached.includes(upload.reference))
   if (!shown.length) return null
 
   return (
@@ -81,19 +86,25 @@ const UnfinishedUploads: React.FC<UnfinishedUploadsProps> = ({ target, picked, o
             >
               <Text as="span">
                 {upload.complete
-                  ? tm('resumable.unfinishedComplete', '{{name}}, uploaded, started {{started}}: pick the file again to attach it, or discard', vars)
-                  : tm('resumable.unfinishedPartial', '{{name}}, {{percent}} %, started {{started}}: pick the file again to continue, or discard', vars)}
+                  ? tm('resumable.unfinishedReady', '{{name}}, uploaded completely, started {{started}}: attach it, or discard', vars)
+                  : tm('resumable.unfinishedPartial', '{{name}}, {{percent}}%, started {{started}}: pick the file again to continue, or discard', vars)}
               </Text>
-              <Text as="span" color="grey60" fontSize="sm">
+              <Text as="span" color="grey80" fontSize="sm">
                 {remembered
                   ? tm('resumable.unfinishedFile', '({{size}}, last modified {{modified}})', {
                     size: formatSize(upload.size), modified: new Date(remembered.lastModified).toLocaleString(),
                   })
                   : `(${formatSize(upload.size)})`}
               </Text>
-              <Button type="button" size="sm" variant="outlined" data-testid="resumable-unfinished-pick" onClick={onPick}>
-                {tb('resumable.pickAgain', 'Pick the file')}
-              </Button>
+              {upload.complete ? (
+                <Button type="button" size="sm" variant="outlined" data-testid="resumable-unfinished-attach" onClick={() => onAttach(upload)}>
+                  {tb('resumable.attach', 'Attach')}
+                </Button>
+              ) : (
+                <Button type="button" size="sm" variant="outlined" data-testid="resumable-unfinished-pick" onClick={onPick}>
+                  {tb('resumable.pickAgain', 'Pick the file')}
+                </Button>
+              )}
               <Button type="button" size="sm" variant="text" data-testid="resumable-discard" onClick={() => { void discard(upload) }}>
                 {tb('resumable.discard', 'Discard')}
               </Button>

@@ -40,7 +40,12 @@ export function formatDuration(seconds: number | undefined | null): string {
 export class SpeedMeter {
   private samples: Array<{ t: number; bytes: number }> = []
 
-  constructor(private readonly windowMs = 5000) {}
+  /**
+   * `minSpanMs`: no speed until the samples span this long. Right after a start or a resume the
+   * first seconds say nothing (connection set-up, one chunk in flight), and "20 MiB/s · 1 s left"
+   * that turns into 7 s is worse than no figure.
+   */
+  constructor(private readonly windowMs = 5000, private readonly minSpanMs = 2000) {}
 
   reset(): void {
     this.samples = []
@@ -55,13 +60,13 @@ export class SpeedMeter {
     while (this.samples.length > 2 && this.samples[1].t <= cutoff) this.samples.shift()
   }
 
-  /** Bytes per second, or 0 while there is not enough data. */
+  /** Bytes per second over the window, or 0 while there is not enough data to mean anything. */
   speed(now = Date.now()): number {
     if (this.samples.length < 2) return 0
     const first = this.samples[0]
     const last = this.samples[this.samples.length - 1]
+    if (last.t - first.t < this.minSpanMs) return 0
     const elapsed = (Math.max(now, last.t) - first.t) / 1000
-    if (elapsed < 0.5) return 0
     return Math.max(0, (last.bytes - first.bytes) / elapsed)
   }
 

@@ -6,8 +6,9 @@
 import type { ResumableCustom } from '../src/shared/custom.js'
 import { ERROR_CODE } from '../src/shared/error-codes.js'
 import { SpeedMeter } from './format.js'
-import { deleteUpload, fetchReference, parseAnswer, type Chunking } from './protocol.js'
-import { RealResumable, descriptorOf, failureMessage, fileIdentifier, resumableOptions } from './resumable-setup.js'
+import { deleteUpload, type Chunking, type ServerAnswer } from './protocol.js'
+import { measure, succeeded, wireEvents, type FileOutcomes, type Wiring } from './resumable-events.js'
+import { RealResumable, descriptorOf, fileIdentifier, resumableOptions } from './resumable-setup.js'
 import type { ResumableConstructor, ResumableFile, ResumableInstance } from './resumable-types.js'
 import { checkFile, type FileProblem } from './rules.js'
 import type { ListEvent } from './upload-list-state.js'
@@ -63,6 +64,8 @@ export class MultiUploadController {
   private readonly meters = new Map<string, { meter: SpeedMeter; last: number }>()
   private readonly expiredRestarts = new Set<string>()
   private stopped = false
+  private outcomes: FileOutcomes | null = null
+  private wiring: Wiring | null = null
 
   constructor(
     private readonly dispatch: (event: ListEvent) => void,
@@ -76,16 +79,26 @@ export class MultiUploadController {
     const r = new this.Resumable({ ...resumableOptions(custom, target), maxFiles: undefined, generateUniqueIdentifier: identifierInFolder })
     if (!r || !r.support) return false
     takeFilesInTurn(r)
-    r.on('fileAdded', (f) => {
-      this.meters.set(f.uniqueIdentifier, { meter: new SpeedMeter(5000), last: 0 })
-      const relativePath = f.relativePath && f.relativePath !== f.fileName ? f.relativePath : undefined
-      this.send(f, { type: 'added', name: f.fileName, size: f.size }, relativePath)
-      r.upload()
-    })
-    r.on('fileProgress', (f) => this.progressed(f, false))
-    r.on('fileSuccess', (f, message) => this.succeeded(f, message))
-    r.on('fileError', (f, message) => this.failed(f, message))
-    r.on('fileRetry', (f) => this.send(f, { type: 'chunkRetry' }))
+    this.outcomes = {
+      added: (f) => {
+        this.meters.set(f.uniqueIdentifier, { meter: new SpeedMeter(5000), last: 0 })
+        const relativePath = f.relativePath && f.relativePath !== f.fileName ? f.relativePath : undefined
+        this.send(f, { type: 'added', name: f.fileName, size: f.size }, relativePath)
+        r.upload()
+      },
+      progressed: (f) => this.progressed(f, false),
+      retried: (f) => this.send(f, { type: 'chunkRetry' }),
+      finishing: (f) => this.send(f, { type: 'finishing' }),
+      complete: (f, reference) => this.complete(f, reference),
+      unconfirmed: (f) => this.send(f, { type: 'unconfirmed' }),
+      failed: (f, answer, message) => this.failed(f, answer, message),
+    }
+    this.wiring = {
+      target: () => this.options().target,
+      chunking: () => this.chunking(),
+      live: (f) => !this.stopped && !!this.find(f.uniqueIdentifier),
+    }
+    wireEvents(r, this.outcomes, this.wiring)
     this.resumable = r
     return true
   }
@@ -123,6 +136,7 @@ export class MultiUploadController {
     const f = this.find(id)
     if (!f) return
     f.pause(false)
+    this.meterOf(id).meter.reset()
     this.send(f, { type: 'resume' })
     this.resumable?.upload()
   }
@@ -132,7 +146,7 @@ export class MultiUploadController {
     if (!f) return
     f.pause(false)
     this.send(f, { type: 'retry' })
-    if (f.isComplete() && f.chunks.length > 0) this.succeeded(f, '')
+    if (f.isComplete() && f.chunks.length > 0 && this.outcomes && this.wiring) succeeded(f, '', this.outcomes, this.wiring)
     else f.retry()
   }
 
@@ -143,6 +157,11 @@ export class MultiUploadController {
     if (!f) return
     f.cancel()
     void deleteUpload(this.options().target, descriptorOf(f), this.chunking())
+  }
+
+  /** The picked file of an upload, for its row's thumbnail. */
+  fileOf(id: string): File | null {
+    return this.find(id)?.file ?? null
   }
 
   /** Keeps speed and time left moving between progress events. */
@@ -169,28 +188,7 @@ export class MultiUploadController {
     const now = Date.now()
     if (!force && now - m.last < PROGRESS_INTERVAL_MS) return
     m.last = now
-    const ratio = Math.max(0, Math.min(1, f.progress()))
-    const bytes = ratio * f.size
-    m.meter.add(bytes, now)
-    // 100 % only once the server has confirmed the whole file.
-    const progress = { percent: Math.min(99, Math.floor(ratio * 100)), bytes, speed: m.meter.speed(now), eta: m.meter.eta(f.size - bytes, now) }
-    this.send(f, { type: 'progress', progress, chunkSucceeded: true })
-  }
-
-  private succeeded(f: ResumableFile, message: string): void {
-    const reference = parseAnswer(message)?.reference
-    if (reference) {
-      this.complete(f, reference)
-      return
-    }
-    // The chunk that finished last here did not finish the file on the server: ask for it.
-    this.send(f, { type: 'finishing' })
-    void fetchReference(this.options().target, descriptorOf(f), this.chunking()).then((result) => {
-      if (this.stopped || !this.find(f.uniqueIdentifier)) return
-      if (result.reference) this.complete(f, result.reference)
-      else if (result.answer?.status === 'error' || (result.status && result.status >= 400)) this.failed(f, JSON.stringify(result.answer ?? {}))
-      else this.send(f, { type: 'unconfirmed' })
-    })
+    this.send(f, { type: 'progress', progress: measure(f, m.meter, now), chunkSucceeded: true })
   }
 
   private complete(f: ResumableFile, reference: string): void {
@@ -198,8 +196,7 @@ export class MultiUploadController {
     if (!this.stopped) this.dispatch({ type: 'reference', id: f.uniqueIdentifier, reference })
   }
 
-  private failed(f: ResumableFile, body: string): void {
-    const answer = parseAnswer(body)
+  private failed(f: ResumableFile, answer: ServerAnswer | null, message: string | undefined): void {
     if (answer?.code === ERROR_CODE.expired && !this.expiredRestarts.has(f.uniqueIdentifier)) {
       // The server swept it: clear the mark and send the same file once more from chunk 1.
       this.expiredRestarts.add(f.uniqueIdentifier)
@@ -212,7 +209,7 @@ export class MultiUploadController {
       })
       return
     }
-    this.send(f, { type: 'failed', code: answer?.code, message: failureMessage(body, answer) })
+    this.send(f, { type: 'failed', code: answer?.code, message })
   }
 
   private chunking(): Chunking {

@@ -42,6 +42,8 @@ export interface ResumableChunk {
   endByte: number
   retries: number
   pendingRetry: boolean
+  /** Bytes of the POST sent so far (0 for a chunk confirmed by its test GET). */
+  loaded?: number
   xhr: XMLHttpRequest | null
   status(): 'pending' | 'uploading' | 'success' | 'error'
   message(): string

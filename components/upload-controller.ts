@@ -8,8 +8,9 @@ import type { ResumableCustom } from '../src/shared/custom.js'
 import { ERROR_CODE } from '../src/shared/error-codes.js'
 import { CLEAR_MARKER, PENDING_MARKER } from '../src/shared/markers.js'
 import { SpeedMeter } from './format.js'
-import { deleteUpload, fetchReference, parseAnswer, type Chunking } from './protocol.js'
-import { RealResumable, descriptorOf, failureMessage, fileIdentifier, resumableOptions } from './resumable-setup.js'
+import { deleteUpload, type Chunking, type ServerAnswer } from './protocol.js'
+import { measure, succeeded, wireEvents, type FileOutcomes, type Wiring } from './resumable-events.js'
+import { RealResumable, descriptorOf, fileIdentifier, resumableOptions } from './resumable-setup.js'
 import type { ResumableConstructor, ResumableFile, ResumableInstance } from './resumable-types.js'
 import { checkFile } from './rules.js'
 import type { Progress, UploadEvent, UploadState } from './upload-state.js'
@@ -37,6 +38,8 @@ export class UploadController {
   private succeededChunks = 0
   private readonly restarts = new Map<string, number>()
   private stopped = false
+  private outcomes: FileOutcomes | null = null
+  private wiring: Wiring | null = null
 
   constructor(
     private readonly dispatch: (event: UploadEvent) => void,
@@ -51,11 +54,29 @@ export class UploadController {
     const r = new this.Resumable(resumableOptions(custom, target))
     // `new Resumable()` gives an object without `support` when the browser lacks File/Blob APIs.
     if (!r || !r.support) return false
-    r.on('fileAdded', (f) => this.added(f))
-    r.on('fileProgress', (f) => this.progressed(f))
-    r.on('fileSuccess', (f, message) => this.succeeded(f, message))
-    r.on('fileError', (f, message) => this.failed(f, message))
-    r.on('fileRetry', (f) => { if (f === this.current) this.dispatch({ type: 'chunkRetry' }) })
+    this.outcomes = {
+      added: (f) => this.added(f),
+      progressed: (f) => this.progressed(f),
+      retried: (f) => { if (f === this.current) this.dispatch({ type: 'chunkRetry' }) },
+      finishing: (f) => {
+        if (f !== this.current) return
+        this.refresh(f, true, false)
+        this.dispatch({ type: 'finishing' })
+      },
+      complete: (f, reference) => {
+        if (f !== this.current) return
+        this.refresh(f, true, false)
+        this.complete(reference)
+      },
+      unconfirmed: (f) => { if (f === this.current) this.dispatch({ type: 'unconfirmed' }) },
+      failed: (f, answer, message) => this.failed(f, answer, message),
+    }
+    this.wiring = {
+      target: () => this.options().target,
+      chunking: () => this.chunking(this.options().custom),
+      live: (f) => !this.stopped && f === this.current,
+    }
+    wireEvents(r, this.outcomes, this.wiring)
     this.resumable = r
     return true
   }
@@ -148,8 +169,22 @@ export class UploadController {
     f.pause(false)
     this.dispatch({ type: 'retry' })
     // Every chunk is in when only the reference was missing.
-    if (f.isComplete() && f.chunks.length > 0) this.succeeded(f, '')
+    if (f.isComplete() && f.chunks.length > 0) this.askReference(f)
     else f.retry()
+  }
+
+  /**
+   * Puts a complete upload the server already holds into the form by its reference: nothing is
+   * sent, the person need not find the file again. Any upload of this form is given up first.
+   */
+  attach(upload: { reference: string; filename: string; size: number }): void {
+    this.discardCurrent(true)
+    this.resumable?.files.slice().forEach((f) => f.cancel())
+    this.meter.reset()
+    this.dispatch({ type: 'reset' })
+    this.dispatch({ type: 'added', name: upload.filename, size: upload.size })
+    this.dispatch({ type: 'complete' })
+    this.setValue(upload.reference)
   }
 
   /** Marks the record's current file for removal on Save. */
@@ -191,30 +226,8 @@ export class UploadController {
     this.refresh(f, false, chunkSucceeded)
   }
 
-  private succeeded(f: ResumableFile, message: string): void {
+  private failed(f: ResumableFile, answer: ServerAnswer | null, message: string | undefined): void {
     if (f !== this.current) return
-    this.refresh(f, true, false)
-    const reference = parseAnswer(message)?.reference
-    if (reference) {
-      this.complete(reference)
-      return
-    }
-    // The chunk that finished last here was not the one that finished the file on the server
-    // (or a test GET answered "held" without a reference): ask for it.
-    this.dispatch({ type: 'finishing' })
-    const { target, custom } = this.options()
-    void fetchReference(target, descriptorOf(f), this.chunking(custom)).then((result) => {
-      if (this.stopped || f !== this.current) return
-      if (result.reference) this.complete(result.reference)
-      else if (result.answer?.status === 'error' || (result.status && result.status >= 400)) {
-        this.failed(f, JSON.stringify(result.answer ?? {}))
-      } else this.dispatch({ type: 'unconfirmed' })
-    })
-  }
-
-  private failed(f: ResumableFile, body: string): void {
-    if (f !== this.current) return
-    const answer = parseAnswer(body)
     if (answer?.code === ERROR_CODE.expired) {
       const count = this.restarts.get(f.uniqueIdentifier) ?? 0
       if (count < MAX_EXPIRED_RESTARTS) {
@@ -224,7 +237,7 @@ export class UploadController {
         return
       }
     }
-    this.dispatch({ type: 'failed', code: answer?.code, message: failureMessage(body, answer) })
+    this.dispatch({ type: 'failed', code: answer?.code, message })
   }
 
   /** Clears the server's mark of a swept upload, then sends the same file again from chunk 1. */
@@ -239,6 +252,11 @@ export class UploadController {
     })
   }
 
+  /** Every chunk is in but the reference never came: ask the server for it. */
+  private askReference(f: ResumableFile): void {
+    if (this.outcomes && this.wiring) succeeded(f, '', this.outcomes, this.wiring)
+  }
+
   private complete(reference: string): void {
     this.dispatch({ type: 'complete' })
     this.setValue(reference)
@@ -248,16 +266,7 @@ export class UploadController {
     const now = Date.now()
     if (force || now - this.lastRefresh >= PROGRESS_INTERVAL_MS) {
       this.lastRefresh = now
-      const ratio = Math.max(0, Math.min(1, f.progress()))
-      const bytes = ratio * f.size
-      this.meter.add(bytes, now)
-      // 100 % only once the server has confirmed the whole file.
-      this.lastProgress = {
-        percent: Math.min(99, Math.floor(ratio * 100)),
-        bytes,
-        speed: this.meter.speed(now),
-        eta: this.meter.eta(f.size - bytes, now),
-      }
+      this.lastProgress = measure(f, this.meter, now)
     } else if (!chunkSucceeded) return
     this.dispatch({ type: 'progress', progress: this.lastProgress, chunkSucceeded })
   }

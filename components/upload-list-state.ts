@@ -3,7 +3,8 @@
  * uniqueIdentifier and kept in the order the files were added. Each file goes through the single
  * file's reducer (upload-state.ts), so pause, retry, failure and completion behave exactly as there.
  */
-import { CLEAR_MARKER, KEEP_PREFIX, PENDING_MARKER } from '../src/shared/markers.js'
+import { CLEAR_MARKER, FAILED_MARKER, KEEP_PREFIX, PENDING_MARKER } from '../src/shared/markers.js'
+import { arrange, keptId, newId } from './file-order.js'
 import { INITIAL_STATE, isActive, uploadReducer, type UploadEvent, type UploadState } from './upload-state.js'
 
 export interface ListEntry {
@@ -45,16 +46,21 @@ export function uploadListReducer(entries: ListEntry[], event: ListEvent): ListE
 
 /**
  * What the form sends (src/upload/save-plan.ts reads it): one slot per file, the kept files first
- * in their order, then the new ones. A file still on its way, or stopped by an error, holds
- * PENDING_MARKER so that Save is refused instead of silently saving without it. No file at all is
+ * in their order, then the new ones (or the order the person arranged). A file still on its way
+ * holds PENDING_MARKER, one stopped by an error FAILED_MARKER, so that Save is refused (with words
+ * that fit) instead of silently saving without it. No file at all is
  * CLEAR_MARKER.
  */
-export function formSlots(keptKeys: string[], entries: ListEntry[]): string[] | string {
-  const slots = keptKeys.map((key) => `${KEEP_PREFIX}${key}`)
+export function formSlots(keptKeys: string[], entries: ListEntry[], order: readonly string[] = []): string[] | string {
+  const byId = new Map<string, string>()
+  for (const key of keptKeys) byId.set(keptId(key), `${KEEP_PREFIX}${key}`)
   for (const entry of entries) {
-    if (entry.state.phase === 'complete' && entry.reference) slots.push(entry.reference)
-    else if (entry.state.phase !== 'refused' && entry.state.phase !== 'idle') slots.push(PENDING_MARKER)
+    if (entry.state.phase === 'complete' && entry.reference) byId.set(newId(entry.id), entry.reference)
+    else if (isActive(entry.state.phase)) byId.set(newId(entry.id), PENDING_MARKER)
+    else if (entry.state.phase !== 'refused' && entry.state.phase !== 'idle') byId.set(newId(entry.id), FAILED_MARKER)
   }
+  // The person's order (file-order.ts); files never moved keep theirs: kept first, then new.
+  const slots = arrange(order, [...byId.keys()]).map((id) => byId.get(id)!)
   return slots.length ? slots : CLEAR_MARKER
 }
 

@@ -5,7 +5,7 @@ import { en } from '../src/shared/locale-en.js'
 import { formatSize } from './format.js'
 import type { T } from './i18n.js'
 import type { FileProblem } from './rules.js'
-import type { Phase, UploadError } from './upload-state.js'
+import type { Phase, UploadError, UploadState } from './upload-state.js'
 
 export function problemMessage(problem: FileProblem, tm: T): string {
   switch (problem.code) {
@@ -57,6 +57,33 @@ export function errorMessage(error: UploadError, tm: T): string {
   default:
     return error.code ? tm(`resumable.errors.${error.code}`, ERROR_TEXT[error.code]) : failed()
   }
+}
+
+/**
+ * What a refused Save says on a `multiple` field: when rows failed, the server's "not finished" is
+ * misleading (waiting never helps), so the failed files are named with what to do instead.
+ */
+export function saveRefusal(serverMessage: string, failedNames: string[], tm: T): string {
+  if (failedNames.length === 0) return tm(serverMessage, serverMessage)
+  return tm('resumable.failedBlocksSave', 'Not saved: {{names}} could not be uploaded. Remove it from the list (or retry it), then save again.', {
+    names: failedNames.join(', '),
+  })
+}
+
+/** How much of the bar the server holds, in percent of the file. */
+export function heldPercent(state: UploadState, size: number): number {
+  if (state.phase === 'complete') return 100
+  return size > 0 ? ((state.progress.held ?? 0) / size) * 100 : 0
+}
+
+/**
+ * What a reload would keep, said plainly: the server keeps whole chunks only, so a bar at 34 % with
+ * no chunk finished means nothing is kept yet.
+ */
+export function heldText(state: UploadState, chunkSize: number, tm: T): string {
+  const held = state.progress.held ?? 0
+  if (held <= 0) return tm('resumable.heldNothing', 'Nothing is kept on the server until the first part ({{chunk}}) is complete.', { chunk: formatSize(chunkSize) })
+  return tm('resumable.held', 'Kept on the server: {{held}} — a reload continues from there.', { held: formatSize(held) })
 }
 
 /** The limits shown in the drop zone, e.g. "up to 1.00 GiB · video/*, .pdf". */

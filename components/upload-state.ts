@@ -35,6 +35,8 @@ export interface Progress {
   speed: number
   /** seconds left, unknown when undefined */
   eta?: number
+  /** Bytes in chunks the server confirmed (what a reload keeps); the rest of `bytes` is in flight. */
+  held?: number
 }
 
 export type UploadError =

@@ -15,6 +15,8 @@ export interface UploadActions {
   /** Marks the record's current file for removal on Save. */
   clear(): void
   undoClear(): void
+  /** Attaches an upload the server holds whole (from the unfinished-uploads list), without the file. */
+  attach(upload: { reference: string; filename: string; size: number }): void
 }
 
 export interface ResumableUpload extends UploadActions {
@@ -60,6 +62,7 @@ export function useResumableUpload(options: UploadOptions, Resumable?: Resumable
     retry: () => controller.current?.retry(),
     clear: () => controller.current?.clear(),
     undoClear: () => controller.current?.undoClear(),
+    attach: (upload) => controller.current?.attach(upload),
   }), [])
 
   return { state, supported, ...actions }

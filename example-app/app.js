@@ -111,10 +111,17 @@ export function exampleLocale(env = process.env) {
   return withResumableLocales({
     language: env.ADMIN_LANGUAGE || 'en',
     availableLanguages: ['en', 'de'],
+    // The language picked in the menu survives page loads (i18next's detector, reading and writing
+    // only localStorage): without this AdminJS starts every full page load in `language` again.
+    localeDetection: true,
+    detection: { order: ['localStorage'], caches: ['localStorage'], lookupLocalStorage: 'adminjs-language' },
     translations: {
       de: {
-        labels: { Document: 'Dokumente' },
-        resources: { Document: { properties: { title: 'Titel', file: 'Datei', createdAt: 'Erstellt', updatedAt: 'Geändert' } } },
+        labels: { Document: 'Dokumente', Gallery: 'Galerien' },
+        resources: {
+          Document: { properties: { title: 'Titel', file: 'Datei', createdAt: 'Erstellt', updatedAt: 'Geändert' } },
+          Gallery: { properties: { title: 'Titel', images: 'Bilder', createdAt: 'Erstellt', updatedAt: 'Geändert' } },
+        },
       },
     },
   })
@@ -192,6 +199,9 @@ export function defineAdmin(env, Document, uploadDir, Gallery, sequelize, featur
         listProperties: ['id', 'title', 'file', 'updatedAt'],
         showProperties: ['id', 'title', 'file', 'createdAt', 'updatedAt'],
         editProperties: ['title', 'file'],
+        // Without CHECKSUMS=on the column is not mapped by the feature (which hides what it maps):
+        // an always-empty column has no place in the filter panel either.
+        ...(env.CHECKSUMS === 'on' ? {} : { properties: { fileChecksum: { isVisible: false } } }),
         actions: { new: writeOnly, edit: writeOnly, delete: writeOnly, bulkDelete: writeOnly },
       },
       features: [resumableUploadFeature({

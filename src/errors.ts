@@ -52,6 +52,15 @@ export class NotFound extends ResumableError {
   readonly code = ERROR_CODE.notFound
 }
 
+/**
+ * The record names a file the storage does not hold: a state the dashboard shows as such, apart
+ * from an unknown record or property.
+ */
+export class FileMissing extends ResumableError {
+  readonly status = 404
+  readonly code = ERROR_CODE.fileMissing
+}
+
 export class MethodNotAllowed extends ResumableError {
   readonly status = 405
   readonly code = ERROR_CODE.methodNotAllowed

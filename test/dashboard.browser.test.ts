@@ -260,7 +260,7 @@ describeBrowser('the dashboard in Chromium: translations, keyboard, axe, preview
     await expect(bar.getAttribute('aria-valuemin')).resolves.toBe('0')
     await expect(bar.getAttribute('aria-valuemax')).resolves.toBe('100')
     await expect(bar.getAttribute('aria-label')).resolves.toBe('Upload of survey.bin')
-    await expect(bar.getAttribute('aria-valuetext')).resolves.toMatch(/^\d+ % \([\d.]+ (B|KiB|MiB) of 6\.00 MiB\)$/)
+    await expect(bar.getAttribute('aria-valuetext')).resolves.toMatch(/^\d+% \([\d.]+ (B|KiB|MiB) of 6\.00 MiB\)$/)
     await expect(page.locator(STATUS).getAttribute('role')).resolves.toBe('status')
     await expect(page.locator(STATUS).getAttribute('aria-live')).resolves.toBe('polite')
     await expect(page.locator(STATUS).innerText()).resolves.toMatch(/Uploading…/)
@@ -377,7 +377,8 @@ describeBrowser('the dashboard in Chromium: translations, keyboard, axe, preview
     await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('[data-testid=resumable-list-preview]')].every((el) => el.complete))
     const widths = await page.locator('[data-testid=resumable-list-preview]').evaluateAll((els) => els.map((el) => (el as HTMLImageElement).naturalWidth))
     expect(widths.length).toBeGreaterThanOrEqual(1)
-    expect(widths.every((w) => w === 640)).toBe(true)
+    // The list loads the route's small derivative (src/preview/thumbnail.ts), not the 640 px original.
+    expect(widths.every((w) => w === 320)).toBe(true)
 
     // Logged out, the same URL gives no image: 401.
     const anonymous = await browser.context.request.fetch(`${main.base}/admin/api/resumable/Document/file/download/${ids.image}?inline=1`, { headers: { Cookie: '' } })

@@ -161,6 +161,19 @@ describe('download', () => {
     }
   })
 
+  test('a record naming a file the storage does not hold: 404 JSON with code file_missing, GET and ranged GET alike', async () => {
+    const moved = await admin.post('/admin/api/resources/Document/actions/new').field('title', 'moved storage')
+    const movedId = moved.body.record.params.id
+    // As after switching the storage on the same database: the row names a key nothing holds.
+    await t.Document.update({ filePath: 'Document/from-another-storage.pdf', fileName: 'elsewhere.pdf' }, { where: { id: movedId } })
+    for (const res of [await admin.get(download(movedId)), await admin.get(download(movedId)).set('Range', 'bytes=0-0')]) {
+      expect(res.status).toBe(404)
+      expect(res.body).toMatchObject({ status: 'error', code: 'file_missing', message: expect.stringMatching(/not in the storage/) })
+    }
+    // A record without any file is still not_found, not a missing file.
+    expect((await admin.get(download(emptyId))).body.code).toBe('not_found')
+  })
+
   test('after the file is cleared, the download is a 404', async () => {
     const file: FileSpec = { identifier: 'clear-then-download', filename: 'gone.pdf', type: 'application/pdf', data: bytes(CHUNK, 9), chunkSize: CHUNK }
     const reference = await uploadAll(admin, file)

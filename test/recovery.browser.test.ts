@@ -139,7 +139,7 @@ describeBrowser('recovery after a closed page, discard, and refusals shown (Chro
     // What the server holds: at least every chunk whose POST was answered (an aborted one may have arrived too).
     expect(percent).toBeGreaterThanOrEqual(Math.floor((held.size / 16) * 100))
     expect(percent).toBeLessThan(100)
-    await expect(item.innerText()).resolves.toMatch(new RegExp(`video\\.mp4, ${percent} %, started (just now|.* ago): pick the file again to continue, or discard`))
+    await expect(item.innerText()).resolves.toMatch(new RegExp(`video\\.mp4, ${percent}%, started (just now|.* ago): pick the file again to continue, or discard`))
     await expect(item.innerText()).resolves.toMatch(/last modified/)
 
     // The same file again: it goes on from where the server stands.

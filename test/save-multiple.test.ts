@@ -235,6 +235,7 @@ describe.each(['sqlite', 'postgres'] as const)('multiple files on %s', (kind) =>
         [{ 'images.0': good, 'images.1': good }, /listed twice/],
         [{ images: good }, /list of upload references/],
         [{ 'images.0': '__pending__' }, /not finished/],
+        [{ 'images.0': good, 'images.1': '__failed__' }, /could not be uploaded: remove it from the list/],
       ]
       for (const [fields, message] of cases) {
         await expectRefused(edit(id), { title: 'hostile', ...fields }, message)

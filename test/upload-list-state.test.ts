@@ -33,13 +33,13 @@ describe('uploadListReducer', () => {
 })
 
 describe('formSlots', () => {
-  test('kept files first as keep markers, then complete uploads by reference, unfinished or failed ones as pending', () => {
+  test('kept files first as keep markers, then complete uploads by reference, unfinished ones as pending, failed ones as failed', () => {
     const list = run([
       added('a'), { type: 'file', id: 'a', event: { type: 'complete' } }, { type: 'reference', id: 'a', reference: ref('a') },
       added('b'),
       added('c'), { type: 'file', id: 'c', event: { type: 'failed', code: 'storage_failure' } },
     ])
-    expect(formSlots(['galleries/1/x.png'], list)).toEqual(['__keep__:galleries/1/x.png', ref('a'), '__pending__', '__pending__'])
+    expect(formSlots(['galleries/1/x.png'], list)).toEqual(['__keep__:galleries/1/x.png', ref('a'), '__pending__', '__failed__'])
   })
 
   test('nothing kept and nothing uploaded is an explicit clear', () => {

@@ -110,7 +110,7 @@ export async function checkContent(
     throw new TypeNotAllowed(`${filename} was declared as ${declared}, but its content is not text.`)
   }
   if (supportedMimeTypes.has(wanted)) {
-    throw new TypeNotAllowed(`${filename} was declared as ${declared}, but its content is not a ${declared} file.`)
+    throw new TypeNotAllowed(`${filename} was declared as ${declared}, but its content is not of that type.`)
   }
   return declared
 }

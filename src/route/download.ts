@@ -3,8 +3,9 @@ import type { BaseRecord } from 'adminjs'
 import { storedEntries } from '../upload/entries.js'
 import type { RegisteredFeature } from '../upload/registry.js'
 import type { Request, Response } from 'express'
-import { Forbidden, NotFound, RangeNotSatisfiable } from '../errors.js'
-import { INLINE_PARAM, previewKind } from '../shared/preview.js'
+import { FileMissing, Forbidden, NotFound, RangeNotSatisfiable } from '../errors.js'
+import { INLINE_PARAM, THUMB_PARAM, previewKind } from '../shared/preview.js'
+import { sendThumbnail } from '../preview/thumbnail.js'
 import { sendError } from './respond.js'
 import { resolveTarget } from './target.js'
 
@@ -88,9 +89,13 @@ export function downloadFile(admin: AdminJS) {
       }
       const { key, filename: name, mimeType } = fileOf(feature, record, req.params.index as string | undefined)
       const stat = await feature.storage.files.stat(key)
-      if (!stat) throw new NotFound('The file of this record is missing from storage.')
+      if (!stat) throw new FileMissing('The file of this record is not in the storage: it was removed, or the storage was switched without moving the files.')
       const filename = name || key.split('/').pop()!
       const type = mimeType || 'application/octet-stream'
+      if (req.query[THUMB_PARAM] === '1' && previewKind(type) === 'image') {
+        await sendThumbnail(feature.storage.files, key, type, res)
+        return
+      }
       const url = await feature.storage.files.downloadUrl?.(key, { filename, contentType: type })
       if (url) {
         // The URL itself grants access for its short life: never cached, handed out only past the check above.

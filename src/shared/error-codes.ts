@@ -9,6 +9,8 @@ export const ERROR_CODE = {
   forbidden: 'forbidden',
   crossSite: 'cross_site',
   notFound: 'not_found',
+  /** The record names a file the storage does not hold (removed, or the storage was switched). */
+  fileMissing: 'file_missing',
   methodNotAllowed: 'method_not_allowed',
   conflict: 'conflict',
   expired: 'expired',

@@ -10,6 +10,12 @@ export const CLEAR_MARKER = '__clear__'
 export const PENDING_MARKER = '__pending__'
 
 /**
+ * With `multiple`, a file whose upload failed for good and is still in the list: the Save is
+ * refused with words that say to remove it (waiting, as for PENDING_MARKER, never helps).
+ */
+export const FAILED_MARKER = '__failed__'
+
+/**
  * With `multiple`, a slot that keeps one of the record's current files: `__keep__:<its key>`. The
  * server accepts only keys the record holds now; a bare key is no reference and is refused.
  */

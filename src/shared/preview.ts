@@ -28,5 +28,8 @@ export function previewKind(mimeType: string | null | undefined): PreviewKind | 
   return null
 }
 
+/** The query parameter that asks the download route for an image's small thumbnail (src/preview/thumbnail.ts). */
+export const THUMB_PARAM = 'thumb'
+
 /** The query parameter that asks the download route for an inline answer. */
 export const INLINE_PARAM = 'inline'
