@@ -4,11 +4,8 @@
  * the same knobs as the example app (CHUNK_SIZE, MAX_UPLOAD_SIZE, ALLOWED_TYPES, S3_BUCKET, …) from
  * the `env` it is given, so a test says what it changes; the example app stays a demo of its own.
  */
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import * as AdminJSSequelize from '@adminjs/sequelize'
 import AdminJS, { ComponentLoader, type ActionContext, type AdminJSOptions } from 'adminjs'
 import connectSessionSequelize from 'connect-session-sequelize'
@@ -19,11 +16,9 @@ import {
   buildAuthenticatedRouter, closeResumableUploads, resumableUploadFeature, withResumableLocales,
   type ResumableUploadFeatureOptions,
 } from 'adminjs-resumable'
-import { newest } from './production-bundles.mjs'
 
 AdminJS.registerAdapter({ Resource: AdminJSSequelize.Resource, Database: AdminJSSequelize.Database })
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export type Env = Record<string, string | undefined>
 type Feature = Partial<ResumableUploadFeatureOptions>
 
@@ -201,37 +196,6 @@ export function defineAdmin({ env, Document, uploadDir, Gallery, sequelize, feat
   })
 }
 
-let bundled: Promise<void> | undefined
-/**
- * AdminJS (outside production) serves `.adminjs/bundle.js` as it finds it: rebuilt when older than
- * the compiled components, on the first page that asks for it, so API-only tests never pay for it.
- * Each jest worker builds into a folder of its own and renames the file into place.
- */
-function componentsBundle(): Promise<void> {
-  bundled ??= (async () => {
-    const output = join(REPO, '.adminjs', 'bundle.js')
-    const built = statSync(output, { throwIfNoEntry: false })
-    if (built && built.mtimeMs > newest(join(REPO, 'components', 'dist'), '.js').time) return
-    mkdirSync(dirname(output), { recursive: true })
-    const work = mkdtempSync(join(REPO, '.adminjs', `building-${process.pid}-`))
-    try {
-      const child = spawn(process.execPath, [join(REPO, 'example-app', 'bundle-components.js')], {
-        cwd: REPO,
-        env: { ...process.env, NODE_OPTIONS: '', ADMIN_JS_TMP_DIR: work },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      })
-      let errors = ''
-      child.stderr!.on('data', (text) => { errors = (errors + text).slice(-4000) })
-      const [code] = await once(child, 'exit')
-      if (code !== 0 || !existsSync(join(work, 'bundle.js'))) throw new Error(`Building the components bundle failed (${code}):\n${errors}`)
-      renameSync(join(work, 'bundle.js'), output)
-    } finally {
-      rmSync(work, { recursive: true, force: true })
-    }
-  })()
-  return bundled
-}
-
 export interface Stack {
   app: express.Express
   admin: AdminJS
@@ -295,8 +259,9 @@ export async function createStack(env: Env, options: { feature?: Feature } = {})
 
   const app = express()
   app.get('/', (_req, res) => res.redirect('/admin'))
+  // Only a browser asks for it: API-only tests never start the bundler (a child process).
   app.get('/admin/frontend/assets/components.bundle.js', (_req, _res, next) => {
-    componentsBundle().then(() => next(), next)
+    import('./components-bundle.js').then(({ componentsBundle }) => componentsBundle()).then(() => next(), next)
   })
   app.use(admin.options.rootPath, router)
 

@@ -4,6 +4,8 @@
 //   s3         when it starts s3rver (support/s3rver);
 //   processes  when it runs a process beside the test (spawn, fork, exec, execFile of node:child_process,
 //              or a test environment that does). A short tool call (spawnSync, execFileSync) is not one.
+// Static imports are followed; an `import()` is not: support/stack.ts loads the components bundler
+// that way, on the first page a browser asks for, which only browser tests do.
 // PostgreSQL is not a reason to leave a file out: files that run on SQLite and PostgreSQL keep their
 // SQLite half, and the fast tier's ADMINJS_RESUMABLE_TIER=fast turns the PostgreSQL half into todos
 // (test/support/services.ts).
