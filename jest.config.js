@@ -10,5 +10,7 @@ export default {
   globalSetup: '<rootDir>/test/support/global-setup.mjs',
   globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
   testTimeout: 120000,
-  maxWorkers: 1,
+  // Files run side by side: each has its own ports (listen(0)), temp folders (mkdtemp) and
+  // PostgreSQL databases (freshPostgresDatabase); more workers than cores only slows them down.
+  maxWorkers: 2,
 }

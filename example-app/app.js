@@ -95,7 +95,9 @@ async function ensureComponentsBundle(admin, env) {
 export async function bundleComponents(env = process.env) {
   // Defining the model and the AdminJS instance opens no connection: only the components matter.
   const sequelize = connect(env)
-  const admin = defineAdmin(env, defineDocument(sequelize), resolve(env.UPLOAD_DIR || join(here, 'uploads')), defineGallery(sequelize), sequelize)
+  const admin = defineAdmin({
+    env, Document: defineDocument(sequelize), Gallery: defineGallery(sequelize), uploadDir: uploadDirOf(env), sequelize,
+  })
   const { componentsBundler, generateUserComponentEntry, ADMIN_JS_TMP_DIR, COMPONENTS_OUTPUT_PATH } = await import('adminjs/bundler')
   await rm(COMPONENTS_OUTPUT_PATH, { force: true })
   await componentsBundler.createEntry({ content: generateUserComponentEntry(admin, ADMIN_JS_TMP_DIR) })
@@ -144,11 +146,10 @@ async function scanUpload({ read }) {
 }
 
 /**
- * The example's AdminJS instance: a `Document` resource whose `file` is uploaded in chunks and,
- * when `Gallery` is given, a `Gallery` resource whose `images` are a list of images.
- * `featureOptions` are merged into the Document feature's (tests pass hooks this way).
+ * The example's AdminJS instance: a `Document` resource whose `file` is uploaded in chunks and a
+ * `Gallery` resource whose `images` are a list of images.
  */
-export function defineAdmin(env, Document, uploadDir, Gallery, sequelize, featureOptions = {}) {
+export function defineAdmin({ env = process.env, Document, Gallery, uploadDir, sequelize }) {
   const componentLoader = new ComponentLoader()
   const writeOnly = { isAccessible: canWrite }
   const storage = storageOption(env, uploadDir, sequelize)
@@ -161,7 +162,7 @@ export function defineAdmin(env, Document, uploadDir, Gallery, sequelize, featur
     ttlMs: Number(env.UPLOAD_TTL_MS || 24 * 3600 * 1000),
     sweepIntervalMs: Number(env.SWEEP_INTERVAL_MS ?? 3600 * 1000),
   }
-  const gallery = Gallery ? [{
+  const gallery = {
     resource: Gallery,
     options: {
       id: 'Gallery',
@@ -185,7 +186,7 @@ export function defineAdmin(env, Document, uploadDir, Gallery, sequelize, featur
       simultaneousUploads: 3,
       expiry,
     })],
-  }] : []
+  }
   return new AdminJS({
     rootPath: '/admin',
     componentLoader,
@@ -224,17 +225,21 @@ export function defineAdmin(env, Document, uploadDir, Gallery, sequelize, featur
         chunkSize,
         simultaneousUploads: 3,
         expiry,
-        ...featureOptions,
       })],
-    }, ...gallery],
+    }, gallery],
   })
 }
 
-export async function createApp(env = process.env, options = {}) {
+/** Where the example keeps files on the local disk: UPLOAD_DIR, or example-app/uploads. */
+export function uploadDirOf(env = process.env) {
+  return resolve(env.UPLOAD_DIR || join(here, 'uploads'))
+}
+
+export async function createApp(env = process.env) {
   const sequelize = connect(env)
   const Document = defineDocument(sequelize)
   const Gallery = defineGallery(sequelize)
-  const uploadDir = resolve(env.UPLOAD_DIR || join(here, 'uploads'))
+  const uploadDir = uploadDirOf(env)
   if (!env.DATABASE_URL) await mkdir(dirname(env.DATABASE_FILE || join(here, 'data', 'app.sqlite')), { recursive: true })
 
   const SequelizeStore = connectSessionSequelize(session.Store)
@@ -265,7 +270,7 @@ export async function createApp(env = process.env, options = {}) {
   await sessionStore.sync()
   await ensureBucket(env)
 
-  const admin = defineAdmin(env, Document, uploadDir, Gallery, sequelize, options.feature)
+  const admin = defineAdmin({ env, Document, Gallery, uploadDir, sequelize })
 
   const users = accounts(env)
   const router = buildAuthenticatedRouter(admin, {

@@ -2,13 +2,13 @@
 // `npm run bundle`, then start the app with NODE_ENV=production ADMIN_JS_SKIP_BUNDLE=true
 // (docs/production.md). Your own app does the same with its own ComponentLoader: the one its
 // features were given, so that every component they registered is bundled.
-import { dirname, join, relative, resolve } from 'node:path'
+import { dirname, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 // AdminJS decides how to bundle (minified, React's production build) when it is first imported.
 process.env.NODE_ENV = 'production'
 const { bundle } = await import('@adminjs/bundler')
-const { connect, defineAdmin, defineDocument, defineGallery } = await import('./app.js')
+const { connect, defineAdmin, defineDocument, defineGallery, uploadDirOf } = await import('./app.js')
 const { assetsDir } = await import('./production-assets.js')
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -17,7 +17,7 @@ process.chdir(root)
 const env = process.env
 // Defining the model and the AdminJS instance opens no connection: only the components matter.
 const sequelize = connect(env)
-const admin = defineAdmin(env, defineDocument(sequelize), resolve(env.UPLOAD_DIR || join(root, 'example-app', 'uploads')), defineGallery(sequelize), sequelize)
+const admin = defineAdmin({ env, Document: defineDocument(sequelize), Gallery: defineGallery(sequelize), uploadDir: uploadDirOf(env), sequelize })
 const destinationDir = assetsDir(env)
 await bundle({
   componentLoader: admin.options.componentLoader,

@@ -14,8 +14,7 @@ import { Sequelize } from 'sequelize'
 import { featuresOf, findFeature, type RegisteredFeature } from '../src/upload/registry.js'
 import { login, startTestApp } from './support/app.js'
 import { postChunk, bytes, testChunk, type FileSpec } from './support/resumable-client.js'
-// @ts-expect-error plain JavaScript module without types
-import { defineAdmin, defineDocument } from '../example-app/app.js'
+import { defineAdmin, defineDocument } from './support/stack.js'
 
 const dirs: string[] = []
 afterEach(() => {
@@ -27,12 +26,12 @@ function featureIdOf(admin: AdminJS): string {
   return (admin.findResource('Document').decorate().getPropertyByKey('file')?.options.custom as { featureId: string }).featureId
 }
 
-/** The example's AdminJS instance on a database it never connects to: only the features run. */
+/** The tests' AdminJS instance on a database it never connects to: only the features run. */
 function buildAdmin(sweepIntervalMs: number): { admin: AdminJS; feature: RegisteredFeature } {
   const dir = mkdtempSync(join(tmpdir(), 'adminjs-resumable-close-'))
   dirs.push(dir)
   const Document = defineDocument(new Sequelize({ dialect: 'sqlite', storage: ':memory:', logging: false }))
-  const admin = defineAdmin({ SWEEP_INTERVAL_MS: String(sweepIntervalMs) }, Document, join(dir, 'uploads')) as AdminJS
+  const admin = defineAdmin({ env: { SWEEP_INTERVAL_MS: String(sweepIntervalMs) }, Document, uploadDir: join(dir, 'uploads') })
   const feature = findFeature(admin, featureIdOf(admin))
   if (!feature) throw new Error('the Document resource has no resumable feature')
   return { admin, feature }

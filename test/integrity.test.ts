@@ -9,8 +9,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, test } from '@jest/globals'
 import { login, startTestApp, type TestApp, type Agent } from './support/app.js'
 import { bytes, countOf, postChunk, sha256, type FileSpec } from './support/resumable-client.js'
-// @ts-expect-error plain JavaScript module without types
-import { createApp } from '../example-app/app.js'
+import { createStack } from './support/stack.js'
 import { PrefixHashes } from '../src/integrity/prefix-hash.js'
 import { LocalStagingStore } from '../src/store/local/index.js'
 import type { StagingStore } from '../src/store/staging.js'
@@ -94,7 +93,7 @@ describe('SHA-256 of uploads', () => {
     }
     const file = spec(8 * CHUNK + 77)
     try {
-      const first = await createApp(env)
+      const first = await createStack(env)
       try {
         const agent = await login(first.app, 'admin@example.com')
         // Held before the restart: a prefix and a chunk after a gap.
@@ -102,7 +101,7 @@ describe('SHA-256 of uploads', () => {
       } finally {
         await first.close()
       }
-      const second = await createApp(env)
+      const second = await createStack(env)
       try {
         const agent = await login(second.app, 'admin@example.com')
         const reference = await send(agent, file, [8, 4, 5, 7])

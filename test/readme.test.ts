@@ -5,10 +5,11 @@
  * link may point at a file or heading that is not there.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { expect, test } from '@jest/globals'
-import { REPO } from './support/processes.js'
 
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const MARKER = '<!-- examples/your-app/app.js -->\n```js\n'
 
 test("the README's app code is examples/your-app/app.js, byte for byte", () => {

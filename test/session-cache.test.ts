@@ -1,5 +1,16 @@
+import { afterEach, beforeEach, jest } from '@jest/globals'
 import session from 'express-session'
 import { cacheSessionStore } from '../src/route/session-cache.js'
+
+// The cache's windows are read from the clock: only Date is faked, so the stores' callbacks
+// (setImmediate) still run, and `later(ms)` moves time on exactly, however busy the machine.
+beforeEach(() => {
+  jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] })
+})
+afterEach(() => {
+  jest.useRealTimers()
+})
+const later = (ms: number): void => jest.setSystemTime(Date.now() + ms)
 
 /** A MemoryStore that counts what reaches it. */
 function countingStore() {
@@ -35,7 +46,7 @@ describe('cacheSessionStore', () => {
     const second = await call<session.SessionData | null>((cb) => cached.get('a', cb))
     expect(calls.get).toBe(1)
     expect((second as unknown as { adminUser: { email: string } }).adminUser.email).toBe('admin@example.com')
-    await new Promise((r) => setTimeout(r, 250))
+    later(250)
     await call((cb) => cached.get('a', cb))
     expect(calls.get).toBe(2)
   })
@@ -51,7 +62,7 @@ describe('cacheSessionStore', () => {
     expect(await call((cb) => cached.get('b', cb))).toBeTruthy()
     await call((cb) => store.destroy('b', cb)) // e.g. a logout in another process
     expect(await call((cb) => cached.get('b', cb))).toBeTruthy() // still cached...
-    await new Promise((r) => setTimeout(r, 200))
+    later(200)
     expect(await call((cb) => cached.get('b', cb))).toBeFalsy() // ...but not for longer than readCacheMs
   })
 
@@ -60,7 +71,7 @@ describe('cacheSessionStore', () => {
     const cached = cacheSessionStore(store, { readCacheMs: 60_000 })
     await call((cb) => store.set('a', sessionData(80), cb))
     expect(await call((cb) => cached.get('a', cb))).toBeTruthy()
-    await new Promise((r) => setTimeout(r, 120))
+    later(120)
     expect(await call((cb) => cached.get('a', cb))).toBeFalsy()
     expect(calls.get).toBe(2)
   })
@@ -76,7 +87,7 @@ describe('cacheSessionStore', () => {
     await call<void>((cb) => cached.touch!('short', sessionData(400), cb as () => void))
     await call<void>((cb) => cached.touch!('short', sessionData(400), cb as () => void))
     expect(calls.touch).toBe(2)
-    await new Promise((r) => setTimeout(r, 120)) // > 400 / 4
+    later(120) // > 400 / 4
     await call<void>((cb) => cached.touch!('short', sessionData(400), cb as () => void))
     expect(calls.touch).toBe(3)
   })

@@ -3,13 +3,15 @@ import type { Socket } from 'node:net'
 
 /**
  * How long and how much a refused client may go on sending after its answer, like nginx's
- * `lingering_close` (`lingering_time` 30 s, `lingering_timeout` 5 s). Past any bound the
- * connection is reset: the client has then had every chance to read its answer.
+ * `lingering_close` (`lingering_time` 30 s, `lingering_timeout` 5 s). Past the time bounds the
+ * connection is reset: the client has then had every chance to read its answer. Past `maxBytes`
+ * nothing more is read: the client's sending stalls, which leaves it nothing to do but read its
+ * answer, and the idle bound ends the connection.
  */
 export interface LingerLimits {
   /** The whole lingering phase. */
   timeMs: number
-  /** Without a byte from the client. */
+  /** Without a byte read from the client. */
   idleMs: number
   /** Bytes read and dropped. */
   maxBytes: number
@@ -53,9 +55,12 @@ function linger(socket: LingeringSocket, limits: LingerLimits): void {
   }
   const total = setTimeout(reset, limits.timeMs)
   const idle = setTimeout(reset, limits.idleMs)
+  // Resetting at the byte bound would lose the answer: on a fast link the bound is reached within
+  // milliseconds, before a busy client has read the answer from its receive buffer, and a reset
+  // makes its kernel drop that buffer. Not reading instead fills the client's send window.
   const discard = (piece: Buffer): void => {
     seen += piece.length
-    if (seen > limits.maxBytes) reset()
+    if (seen >= limits.maxBytes) socket.pause()
     else idle.refresh()
   }
   // Adding a 'data' listener makes Node's HTTP server hand the socket's bytes to JavaScript instead

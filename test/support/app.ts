@@ -2,9 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import request from 'supertest'
-// The example app is what users start; tests run the very same stack in-process.
-// @ts-expect-error plain JavaScript module without types
-import { createApp } from '../../example-app/app.js'
+import { createStack } from './stack.js'
 
 export interface TestApp {
   app: import('express').Express
@@ -16,11 +14,11 @@ export interface TestApp {
   close(): Promise<void>
 }
 
-/** The example app on a fresh SQLite file (or the given PostgreSQL URL) and a fresh upload folder. */
+/** The tests' app (support/stack.ts) on a fresh SQLite file (or the given PostgreSQL URL) and a fresh upload folder. */
 export async function startTestApp(options: {
   databaseUrl?: string | null
   env?: Record<string, string>
-  /** Merged into the example app's feature options (hooks). */
+  /** Merged into the Document feature's options (hooks). */
   feature?: Partial<import('../../src/feature/options.js').ResumableUploadFeatureOptions>
 } = {}): Promise<TestApp> {
   const workDir = mkdtempSync(join(tmpdir(), 'adminjs-resumable-test-'))
@@ -31,7 +29,7 @@ export async function startTestApp(options: {
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : { DATABASE_FILE: join(workDir, 'db.sqlite') }),
     ...options.env,
   }
-  const built = await createApp(env, { feature: options.feature })
+  const built = await createStack(env, { feature: options.feature })
   return {
     ...built,
     workDir,

@@ -30,11 +30,15 @@ function npm(args: string[], cwd: string): string {
   return result.stdout
 }
 
-/** PACKED_TARBALL (made once by `npm run test:matrix`) or a fresh `npm pack` of the repo, which builds it. */
+/**
+ * PACKED_TARBALL (made once by `npm run test:matrix`) or a fresh `npm pack` of the build `npm test`
+ * made. Without `prepare`: rebuilding would delete lib/ under the other jest worker's processes.
+ */
 export function packTarball(into: string): string {
   if (process.env.PACKED_TARBALL) return process.env.PACKED_TARBALL
+  if (!existsSync(join(REPO, 'lib', 'index.js'))) throw new Error('lib/ is missing: run `npm run build` first (npm test does)')
   mkdirSync(into, { recursive: true })
-  const out = npm(['pack', '--json', '--pack-destination', into], REPO)
+  const out = npm(['pack', '--json', '--ignore-scripts', '--pack-destination', into], REPO)
   const [{ filename }] = JSON.parse(out.slice(out.indexOf('['))) as { filename: string }[]
   return join(into, basename(filename))
 }
