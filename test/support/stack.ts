@@ -166,7 +166,13 @@ export function defineAdmin({ env, Document, uploadDir, Gallery, sequelize, feat
     rootPath: '/admin',
     componentLoader,
     branding: { companyName: 'adminjs-resumable tests', withMadeWithLove: false },
-    locale: withResumableLocales({ language: env.ADMIN_LANGUAGE || 'en', availableLanguages: ['en', 'de'] }) as AdminJSOptions['locale'],
+    locale: withResumableLocales({
+      language: env.ADMIN_LANGUAGE || 'en',
+      availableLanguages: ['en', 'de'],
+      // As docs/dashboard.md shows: the language picked in the menu survives full page loads.
+      localeDetection: true,
+      detection: { order: ['localStorage'], caches: ['localStorage'], lookupLocalStorage: 'adminjs-language' },
+    }) as AdminJSOptions['locale'],
     resources: [{
       resource: Document,
       options: {
