@@ -14,6 +14,7 @@ module.exports = {
     { name: 'route-not-feature', severity: 'error', comment: 'The routes reach the lifecycle through src/upload, never through the AdminJS hooks.', from: { path: '^src/route/' }, to: { path: '^src/feature/' } },
     { name: 'feature-not-route', severity: 'error', comment: 'The AdminJS hooks reach the lifecycle through src/upload, never through the routes.', from: { path: '^src/feature/' }, to: { path: '^src/route/' } },
     { name: 'upload-is-below', severity: 'error', comment: 'The lifecycle knows neither HTTP nor the AdminJS hooks.', from: { path: '^src/upload/' }, to: { path: '^src/(route|feature|guard)/' } },
+    { name: 'upload-knows-no-http', severity: 'error', comment: 'The lifecycle is called by handlers and hooks; requests and responses stay with them.', from: { path: '^src/(upload|store)/' }, to: { path: '^(node_modules/(express|busboy|express-session)/|node:http|http$)' } },
     { name: 'store-is-below', severity: 'error', comment: 'Storage knows nothing of who uses it.', from: { path: '^src/store/' }, to: { path: '^src/(route|feature|upload)/' } },
     { name: 'protocol-not-store', severity: 'error', comment: 'The wire protocol does not depend on storage.', from: { path: '^src/protocol/' }, to: { path: '^src/store/' } },
     { name: 'nothing-on-example-app', severity: 'error', comment: 'The example app is a demo: nothing of the package imports it.', from: { pathNot: '^example-app/' }, to: { path: '^example-app/' } },
@@ -21,7 +22,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '(^|/)(dist|lib|node_modules)/' },
+    exclude: { path: '(^|/)(dist|lib)/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
   },
