@@ -12,6 +12,7 @@ import { login, startTestApp, type Agent, type TestApp } from './support/app.js'
 import { bytes, chunkBytes, chunkParams, countOf, sha256, XHR, type FileSpec } from './support/resumable-client.js'
 import { freshPostgresDatabase, postgresTodo } from './support/services.js'
 import { listTree } from './support/tree.js'
+import { MULTIPLE, saveContract } from './save-contract.js'
 
 const CHUNK = 64 * 1024
 const ENDPOINT = '/admin/api/resumable/Gallery/images'
@@ -294,3 +295,5 @@ describe.each(['sqlite', 'postgres'] as const)('multiple files on %s', (kind) =>
     expect(await exists(file(`galleries/${kept.id}/k.png`))).toBe(true)
   })
 })
+
+saveContract(MULTIPLE)

@@ -12,6 +12,7 @@ import { login, startTestApp, type Agent, type TestApp } from './support/app.js'
 import { bytes, ENDPOINT, postChunk, sha256, uploadAll, XHR, type FileSpec } from './support/resumable-client.js'
 import { freshPostgresDatabase, postgresTodo } from './support/services.js'
 import { ValidationError, ValidationErrorItem } from 'sequelize'
+import { saveContract, SINGLE } from './save-contract.js'
 
 const CHUNK = 64 * 1024
 const NEW = '/admin/api/resources/Document/actions/new'
@@ -509,3 +510,5 @@ describe.each(DATABASES)('Save on %s', (kind) => {
     expect(await snapshot(t.uploadDir)).toEqual(filesBefore)
   })
 })
+
+saveContract(SINGLE)
