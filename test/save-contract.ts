@@ -34,6 +34,8 @@ export interface SaveKind {
   columns: { key: string; filename: string; size: string; mimeType: string; checksum: string; metadata: string; relativePath: string }
   /** The form fields that make the record's files exactly these references (one, for a single file). */
   fields(references: string[]): Record<string, string>
+  /** The keys an AdminJS answer shows for the record (its params, arrays flattened). */
+  keysIn(params: Record<string, unknown>): unknown[]
 }
 
 export const SINGLE: SaveKind = {
@@ -49,6 +51,7 @@ export const SINGLE: SaveKind = {
     if (references.length !== 1) throw new Error('a single-file property takes exactly one reference')
     return { file: references[0] }
   },
+  keysIn: (params) => (params.filePath ? [params.filePath] : []),
 }
 
 export const MULTIPLE: SaveKind = {
@@ -61,6 +64,7 @@ export const MULTIPLE: SaveKind = {
     checksum: 'imageChecksums', metadata: 'imageMetadata', relativePath: 'imageRelativePaths',
   },
   fields: (references) => Object.fromEntries(references.map((reference, i) => [`images.${i}`, reference])),
+  keysIn: (params) => Object.entries(params).filter(([name]) => /^imagePaths\.\d+$/.test(name)).map(([, value]) => value),
 }
 
 const PNG_HEAD = Buffer.from([
@@ -207,7 +211,8 @@ export function saveContract(kind: SaveKind): void {
       expect(await column(id, 'mimeType')).toEqual(['image/png'])
       expect(sha256(await readFile(onDisk(`${kind.folder}/${id}/Quarterly chart.png`)))).toBe(sha256(file.data))
       expect(await exists(join(t.uploadDir, '.staging', reference))).toBe(false)
-      // The reference is not left in the record's params.
+      // The answer shows what was stored, and the reference is not left in the record's params.
+      expect(kind.keysIn(res.body.record.params)).toEqual([`${kind.folder}/${id}/Quarterly chart.png`])
       expect(JSON.stringify(res.body.record.params)).not.toContain(reference)
       await expectRefused(newUrl, kind.fields([reference]), UNKNOWN)
     })
