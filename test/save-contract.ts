@@ -236,6 +236,8 @@ export function saveContract(kind: SaveKind): void {
       }
       expect(seen).toEqual([true])
       expect(await column(id, 'key')).toEqual([`${kind.folder}/${id}/new.png`])
+      expect(await column(id, 'filename')).toEqual(['new.png'])
+      expect(await column(id, 'mimeType')).toEqual(['image/png'])
       expect((await column(id, 'size')).map(Number)).toEqual([replacement.data.length])
       expect(sha256(await readFile(onDisk(`${kind.folder}/${id}/new.png`)))).toBe(sha256(replacement.data))
       expect(await exists(oldPath)).toBe(false)
