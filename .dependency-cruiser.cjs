@@ -17,7 +17,8 @@ module.exports = {
     { name: 'upload-knows-no-http', severity: 'error', comment: 'The lifecycle is called by handlers and hooks; requests and responses stay with them.', from: { path: '^src/(upload|store)/' }, to: { path: '^(node_modules/(express|busboy|express-session)/|node:http|http$)' } },
     { name: 'store-is-below', severity: 'error', comment: 'Storage knows nothing of who uses it.', from: { path: '^src/store/' }, to: { path: '^src/(route|feature|upload)/' } },
     { name: 'protocol-not-store', severity: 'error', comment: 'The wire protocol does not depend on storage.', from: { path: '^src/protocol/' }, to: { path: '^src/store/' } },
-    { name: 'nothing-on-example-app', severity: 'error', comment: 'The example app is a demo: nothing of the package imports it.', from: { pathNot: '^example-app/' }, to: { path: '^example-app/' } },
+    { name: 'nothing-on-example-app', severity: 'error', comment: 'The example app is a demo: nothing of the package imports it.', from: { pathNot: '^(example-app|test)/' }, to: { path: '^example-app/' } },
+    { name: 'tests-not-on-example-app', severity: 'error', comment: 'Tests build their apps from the fixtures in test/support; only the example app\'s own test may import it.', from: { path: '^test/', pathNot: '^test/example-app\\.test\\.ts$' }, to: { path: '^example-app/' } },
     { name: 'components-only-shared', severity: 'error', comment: 'Browser code shares only src/shared with the server.', from: { path: '^components/' }, to: { path: '^src/', pathNot: '^src/shared/' } },
   ],
   options: {

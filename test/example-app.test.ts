@@ -1,6 +1,6 @@
 /**
  * The example app as `npm start` runs it (`node example-app/server.js`, compiled lib/): what a new
- * user sees when it cannot start, and the components bundle it builds before it listens.
+ * user sees when it cannot start, the components bundle it builds before it listens, and its locale.
  */
 import { afterEach, beforeEach, expect, jest, test } from '@jest/globals'
 import { spawn } from 'node:child_process'
@@ -8,6 +8,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+// @ts-expect-error plain JavaScript module without types
+import { exampleLocale } from '../example-app/app.js'
 
 jest.setTimeout(120_000)
 
@@ -80,3 +82,20 @@ test('a missing components bundle is built before the app listens, and a fresh o
   await stop(second.child)
   expect(statSync(bundle).mtimeMs).toBe(mtimeMs)
 })
+
+test('the example app opens in ADMIN_LANGUAGE, offers both languages, and carries the feature\'s German', () => {
+  const german = exampleLocale({ ADMIN_LANGUAGE: 'de' })
+  expect(german.language).toBe('de')
+  expect(german.availableLanguages).toEqual(['en', 'de'])
+  const table = flatten(german.translations)
+  expect(table['de.messages.resumable.uploading']).toBe('Wird hochgeladen …')
+  expect(table['de.resources.Document.properties.file']).toBe('Datei')
+  expect(exampleLocale({}).language).toBe('en')
+})
+
+function flatten(value: unknown, prefix = '', out: Record<string, string> = {}): Record<string, string> {
+  if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${k}` : k, out)
+  } else out[prefix] = String(value)
+  return out
+}

@@ -46,6 +46,7 @@ export function defineDocument(sequelize: Sequelize): ModelStatic<Model> {
     fileMimeType: { type: DataTypes.STRING },
     fileChecksum: { type: DataTypes.STRING(64) },
     fileMetadata: { type: DataTypes.TEXT },
+    fileRelativePath: { type: DataTypes.TEXT },
   }, { tableName: 'Documents' })
 }
 
@@ -58,6 +59,8 @@ export function defineGallery(sequelize: Sequelize): ModelStatic<Model> {
     imageSizes: { type: DataTypes.JSON },
     imageMimeTypes: { type: DataTypes.JSON },
     imageRelativePaths: { type: DataTypes.JSON },
+    imageChecksums: { type: DataTypes.JSON },
+    imageMetadata: { type: DataTypes.JSON },
   }, { tableName: 'Galleries' })
 }
 
@@ -157,6 +160,8 @@ export function defineAdmin({ env, Document, uploadDir, Gallery, sequelize, feat
       properties: {
         key: 'imagePaths', file: 'images', filename: 'imageNames', size: 'imageSizes',
         mimeType: 'imageMimeTypes', relativePath: 'imageRelativePaths',
+        ...(env.CHECKSUMS === 'on' ? { checksum: 'imageChecksums' } : {}),
+        metadata: 'imageMetadata',
       },
       uploadPath: (record, filename) => `galleries/${record.id()}/${filename}`,
       validation: { maxSize, mimeTypes: ['image/*'] },
@@ -188,6 +193,7 @@ export function defineAdmin({ env, Document, uploadDir, Gallery, sequelize, feat
           key: 'filePath', file: 'file', filename: 'fileName', size: 'fileSize', mimeType: 'fileMimeType',
           ...(env.CHECKSUMS === 'on' ? { checksum: 'fileChecksum' } : {}),
           metadata: 'fileMetadata',
+          relativePath: 'fileRelativePath',
         },
         onUploadComplete: scanUpload,
         uploadPath: (record, filename) => `documents/${record.id()}/${filename}`,
