@@ -33,9 +33,9 @@ export async function uploadPart(
   where: S3Location,
   key: string,
   uploadId: string,
-  part: { partNumber: number; length: number; body: Readable },
+  part: { partNumber: number; length: number; body: Readable; sha256?: string },
 ): Promise<string> {
-  const body = exactBody(part.body, part.length, part.partNumber)
+  const body = exactBody(part.body, part.length, part.partNumber, part.sha256)
   try {
     const out = await s3.streaming.send(
       new s3.sdk.UploadPartCommand({
@@ -44,6 +44,8 @@ export async function uploadPart(
         UploadId: uploadId,
         PartNumber: part.partNumber,
         ContentLength: part.length,
+        // The bucket checks the part against the browser's digest too (where it implements checksums).
+        ...(part.sha256 ? { ChecksumSHA256: Buffer.from(part.sha256, 'hex').toString('base64') } : {}),
         Body: body.stream,
       }),
       { abortSignal: body.signal },
