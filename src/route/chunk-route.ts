@@ -12,6 +12,7 @@ import { checkContent } from '../content/sniff.js'
 import { manifestDifferences } from '../store/manifest.js'
 import type { UploadManifest } from '../store/types.js'
 import { closeAfterAnswer, LINGER } from '../guard/linger.js'
+import { expectedChunkDigest } from '../integrity/chunk-check.js'
 import { readChunkBody } from './chunk-body.js'
 import { checkUploadStart, settleCompletion } from './completion.js'
 import { sendError } from './respond.js'
@@ -111,9 +112,10 @@ export function testChunk(admin: AdminJS) {
     try {
       const target = await prepare(admin, req)
       const chunk = parseChunkRequest(query(req), target.feature.rules)
+      const sha256 = expectedChunkDigest(query(req))
       const wanted = newManifest(target, chunk)
       const store = target.feature.storage.staging
-      const held = await store.chunkState(wanted.id, chunk.chunkNumber)
+      const held = await store.chunkState(wanted.id, chunk.chunkNumber, { sha256 })
       if (held === 'no-upload') {
         if ((await store.state(wanted.id)) === 'expired') {
           throw new UploadExpired('This upload expired on the server and was removed; start it again.')
@@ -151,7 +153,9 @@ export function uploadChunk(admin: AdminJS) {
       const { rules, storage: { staging: store } } = target.feature
       maxBody = 2 * rules.chunkSize + ENVELOPE
       const result = await readChunkBody(req, maxBody, async ({ fields, stream }) => {
-        const chunk = parseChunkRequest(mergeParams(query(req), fields), rules)
+        const params = mergeParams(query(req), fields)
+        const chunk = parseChunkRequest(params, rules)
+        const sha256 = expectedChunkDigest(params)
         const wanted = newManifest(target, chunk)
         const stored = await store.find(wanted)
         let created = () => undefined as void
@@ -164,6 +168,7 @@ export function uploadChunk(admin: AdminJS) {
             offset: chunkOffset(chunk.layout, chunk.chunkNumber),
             length: chunk.chunkLength,
             body: bodyToStore(target, chunk, stream),
+            ...(sha256 ? { sha256 } : {}),
           }, stored ? {} : { create: target.feature.limits })
         } finally {
           created()
