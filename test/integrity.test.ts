@@ -166,7 +166,7 @@ describe('PrefixHashes', () => {
     }
   })
 
-  test('a lost state (another process, a restart) falls back to reading what is missing, and a store without readHeld to one full read', async () => {
+  test('a lost state (another process, a restart) falls back to reading what is missing, and a store without staged files to one full read', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'adminjs-resumable-prefix-'))
     try {
       const { store, fullReads } = counted(dir)
@@ -177,8 +177,8 @@ describe('PrefixHashes', () => {
       // This process never saw a chunk: the prefix is read back from staging in one go.
       expect(await new PrefixHashes().digest(store, m)).toBe(sha256(data))
       expect(fullReads()).toBe(0)
-      const withoutReadHeld = Object.assign(Object.create(store) as StagingStore, { readHeld: undefined })
-      expect(await new PrefixHashes().digest(withoutReadHeld, m)).toBe(sha256(data))
+      const withoutFiles = Object.assign(Object.create(store) as StagingStore, { stagedFiles: undefined })
+      expect(await new PrefixHashes().digest(withoutFiles, m)).toBe(sha256(data))
       expect(fullReads()).toBe(1)
     } finally {
       rmSync(dir, { recursive: true, force: true })

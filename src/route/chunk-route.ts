@@ -174,8 +174,9 @@ export function uploadChunk(admin: AdminJS) {
           created()
         }
         const manifest = stored ?? (await store.get(wanted.id)) ?? wanted
+        // Told before the completion: a chunk replaced behind the hashed prefix makes it start over.
+        if (written.written) target.feature.hashes?.advance(store, manifest, chunk.chunkNumber)
         if (written.complete) await settleCompletion(target.feature, target.currentAdmin, manifest)
-        else if (written.written) target.feature.hashes?.advance(store, manifest)
         return { id: wanted.id, ...written }
       })
       res.status(200).json(result.complete

@@ -94,4 +94,10 @@ export interface StagingStore {
    * while still in the page cache); a store without it gets one full `finished().read()` instead.
    */
   readHeld?(id: string, range: { start: number; end: number }): Readable
+  /**
+   * Optional: where a local store keeps an upload's bytes and chunk marks (see local/layout.ts), so
+   * that the file's SHA-256 can be computed from them off the event loop as chunks arrive
+   * (integrity/prefix-hash.ts). A store without it has its finished file streamed once instead.
+   */
+  stagedFiles?(id: string): { data: string; complete: string; received: string }
 }

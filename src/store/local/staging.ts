@@ -280,6 +280,10 @@ export class LocalStagingStore implements StagingStore {
     return readCompletion(this.layout, id)
   }
 
+  stagedFiles(id: string): { data: string; complete: string; received: string } {
+    return { data: this.layout.file(id, 'data'), complete: this.layout.file(id, 'complete'), received: this.layout.file(id, 'received') }
+  }
+
   readHeld(id: string, range: { start: number; end: number }): Readable {
     return readHeldBytes(this.layout, id, range)
   }
