@@ -19,10 +19,15 @@ export function hashWorkerMain(): void {
   interface Files { data: string; complete: string; received: string }
   interface Layout { chunkSize: number; totalSize: number; chunkCount: number }
   interface Entry { hash: import('node:crypto').Hash; next: number; broken: boolean; fd: number | null; used: number }
+  /** An upload fed with its chunks' bytes as they stream (a store without staged files). */
+  interface Fed { createdAt: string; hash: import('node:crypto').Hash; next: number; broken: boolean; early: Map<number, Uint8Array[]>; used: number }
   type Message =
     | { type: 'advance'; key: string; files: Files; layout: Layout; chunkNumber?: number }
-    | { type: 'digest'; ask: number; key: string; files: Files | null; layout: Layout }
+    | { type: 'digest'; ask: number; key: string; id: string; createdAt: string; files: Files | null; layout: Layout }
     | { type: 'piece'; ask: number; bytes: Uint8Array }
+    | { type: 'chunk-piece'; attempt: number; bytes: Uint8Array }
+    | { type: 'chunk-held'; attempt: number; id: string; createdAt: string; chunkNumber: number }
+    | { type: 'chunk-failed'; attempt: number }
     | { type: 'end'; ask: number }
     | { type: 'forget'; key: string }
 
@@ -31,6 +36,58 @@ export function hashWorkerMain(): void {
   const entries = new Map<string, Entry>()
   const streams = new Map<number, import('node:crypto').Hash>()
   let clock = 0
+  /**
+   * Bytes of fed chunks kept in memory: chunks still streaming, and chunks that arrived before the
+   * one the hash needs next. Past this, a chunk's bytes are dropped and its upload's digest is read
+   * from the finished file instead, so memory stays bounded whatever the order of arrival.
+   */
+  const FED_LIMIT = 48 * 1024 * 1024
+  let fedBytes = 0
+  const attempts = new Map<number, { pieces: Uint8Array[]; bytes: number; dropped: boolean }>()
+  const fed = new Map<string, Fed>()
+  const size = (pieces: Uint8Array[]) => pieces.reduce((n, p) => n + p.length, 0)
+  const dropFed = (id: string) => {
+    const entry = fed.get(id)
+    if (entry) for (const pieces of entry.early.values()) fedBytes -= size(pieces)
+    fed.delete(id)
+  }
+  const fedEntry = (id: string, createdAt: string): Fed => {
+    let entry = fed.get(id)
+    if (!entry || entry.createdAt !== createdAt) {
+      dropFed(id)
+      if (fed.size >= LIMIT) {
+        let oldest: string | null = null
+        for (const [k, e] of fed) if (oldest === null || e.used < fed.get(oldest)!.used) oldest = k
+        if (oldest !== null) dropFed(oldest)
+      }
+      entry = { createdAt, hash: createHash('sha256'), next: 1, broken: false, early: new Map(), used: 0 }
+      fed.set(id, entry)
+    }
+    entry.used = ++clock
+    return entry
+  }
+  const chunkHeld = (message: { attempt: number; id: string; createdAt: string; chunkNumber: number }) => {
+    const attempt = attempts.get(message.attempt)
+    attempts.delete(message.attempt)
+    const entry = fedEntry(message.id, message.createdAt)
+    if (!attempt || attempt.dropped || message.chunkNumber < entry.next || entry.broken) {
+      // Bytes not kept, or a chunk replaced behind the hash: the digest reads the finished file.
+      if (attempt && !attempt.dropped) fedBytes -= attempt.bytes
+      entry.broken = true
+      for (const pieces of entry.early.values()) fedBytes -= size(pieces)
+      entry.early.clear()
+      return
+    }
+    const replaced = entry.early.get(message.chunkNumber)
+    if (replaced) fedBytes -= size(replaced)
+    entry.early.set(message.chunkNumber, attempt.pieces)
+    for (let pieces = entry.early.get(entry.next); pieces; pieces = entry.early.get(entry.next)) {
+      for (const piece of pieces) entry.hash.update(piece)
+      fedBytes -= size(pieces)
+      entry.early.delete(entry.next)
+      entry.next++
+    }
+  }
 
   const close = (entry: Entry) => {
     if (entry.fd !== null) fs.closeSync(entry.fd)
@@ -110,13 +167,43 @@ export function hashWorkerMain(): void {
         extend(entry, message.files, message.layout)
         return
       }
+      case 'chunk-piece': {
+        let attempt = attempts.get(message.attempt)
+        if (!attempt) attempts.set(message.attempt, attempt = { pieces: [], bytes: 0, dropped: false })
+        if (attempt.dropped) return
+        if (fedBytes + message.bytes.length > FED_LIMIT) {
+          fedBytes -= attempt.bytes
+          attempt.pieces = []
+          attempt.bytes = 0
+          attempt.dropped = true
+          return
+        }
+        attempt.pieces.push(message.bytes)
+        attempt.bytes += message.bytes.length
+        fedBytes += message.bytes.length
+        return
+      }
+      case 'chunk-held':
+        chunkHeld(message)
+        return
+      case 'chunk-failed': {
+        const attempt = attempts.get(message.attempt)
+        attempts.delete(message.attempt)
+        if (attempt && !attempt.dropped) fedBytes -= attempt.bytes
+        return
+      }
       case 'digest': {
         const entry = entryOf(message.key)
         try {
           if (message.files) extend(entry, message.files, message.layout)
           let hex: string | null = null
-          if (!entry.broken && entry.next > message.layout.chunkCount) hex = entry.hash.digest('hex')
-          else if (message.files) hex = wholeFile(message.files)
+          const streamed = fed.get(message.id)
+          if (message.files) {
+            hex = !entry.broken && entry.next > message.layout.chunkCount ? entry.hash.digest('hex') : wholeFile(message.files)
+          } else if (streamed && streamed.createdAt === message.createdAt && !streamed.broken && streamed.next > message.layout.chunkCount) {
+            hex = streamed.hash.digest('hex')
+          }
+          dropFed(message.id)
           forget(message.key)
           // No staging file to read (another store): the caller streams the file in ('piece', 'end').
           if (hex === null) streams.set(message.ask, createHash('sha256'))
@@ -129,6 +216,7 @@ export function hashWorkerMain(): void {
       }
       case 'piece':
         streams.get(message.ask)?.update(message.bytes)
+        parentPort!.postMessage({ ask: message.ask, acked: message.bytes.length })
         return
       case 'end': {
         const hash = streams.get(message.ask)

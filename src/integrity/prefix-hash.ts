@@ -1,12 +1,15 @@
 import { Worker } from 'node:worker_threads'
 import type { StagingStore } from '../store/staging.js'
-import type { UploadManifest } from '../store/types.js'
+import type { ChunkSink, UploadManifest } from '../store/types.js'
 import { hashWorkerMain } from './hash-worker.js'
 
 interface Answer {
   hex?: string | null
   error?: string
 }
+
+/** A finished file streamed to the thread waits for it past this many bytes not hashed yet. */
+const STREAM_WINDOW = 8 * 1024 * 1024
 
 /**
  * SHA-256 of uploads as their chunks arrive, computed in one worker thread per process, so that the
@@ -23,6 +26,27 @@ export class PrefixHashes {
   private worker: Worker | null = null
   private readonly asks = new Map<number, { resolve: (answer: Answer) => void; reject: (error: Error) => void }>()
   private nextAsk = 1
+  private nextAttempt = 1
+  /** Per streamed finished file: the bytes the thread has not hashed yet, and who waits for them. */
+  private readonly streaming = new Map<number, { unacked: number; wake: (() => void) | null }>()
+
+  /**
+   * For a store without staged files (S3): a sink that copies the chunk's bytes to the thread as
+   * they stream to the store. The thread hashes the chunks in order and keeps those that arrive
+   * early (bounded; past the bound the digest reads the finished file).
+   */
+  sink(store: StagingStore, manifest: UploadManifest, chunkNumber: number): ChunkSink | undefined {
+    if (store.stagedFiles) return undefined
+    const attempt = this.nextAttempt++
+    return {
+      piece: (bytes) => {
+        const copy = new Uint8Array(bytes)
+        this.thread().postMessage({ type: 'chunk-piece', attempt, bytes: copy }, [copy.buffer])
+      },
+      held: (stored) => this.post({ type: 'chunk-held', attempt, id: stored.id, createdAt: stored.createdAt, chunkNumber }),
+      failed: () => this.post({ type: 'chunk-failed', attempt }),
+    }
+  }
 
   /** Tells the thread that a chunk (`chunkNumber`, when known) was stored: it extends the prefix. */
   advance(store: StagingStore, manifest: UploadManifest, chunkNumber?: number): void {
@@ -35,22 +59,32 @@ export class PrefixHashes {
   async digest(store: StagingStore, manifest: UploadManifest): Promise<string> {
     const files = store.stagedFiles?.(manifest.id) ?? null
     const ask = this.nextAsk++
-    const answer = await this.ask(ask, { type: 'digest', ask, key: keyOf(manifest), files, layout: layoutOf(manifest) })
+    const answer = await this.ask(ask, {
+      type: 'digest', ask, key: keyOf(manifest), id: manifest.id, createdAt: manifest.createdAt, files, layout: layoutOf(manifest),
+    })
     if (answer.hex) return answer.hex
     const finished = await store.finished(manifest.id)
     if (!finished) {
       this.post({ type: 'end', ask })
       throw new Error('the upload is not complete')
     }
+    const window = { unacked: 0, wake: null as (() => void) | null }
+    this.streaming.set(ask, window)
     try {
       for await (const piece of finished.read()) {
         // A copy of just these bytes, moved to the thread (a Buffer may view a larger pool).
         const bytes = new Uint8Array(piece as Buffer)
-        this.thread().postMessage({ type: 'piece', ask, bytes }, [bytes.buffer])
+        window.unacked += bytes.length
+        const worker = this.thread()
+        worker.postMessage({ type: 'piece', ask, bytes }, [bytes.buffer])
+        // Never more than a window ahead of the thread: the file is not held in memory.
+        while (window.unacked > STREAM_WINDOW && this.worker === worker) await new Promise<void>((wake) => { window.wake = wake })
       }
     } catch (error) {
       this.post({ type: 'end', ask })
       throw error
+    } finally {
+      this.streaming.delete(ask)
     }
     const streamed = await this.ask(ask, { type: 'end', ask })
     if (!streamed.hex) throw new Error(`hashing failed: ${streamed.error}`)
@@ -72,7 +106,17 @@ export class PrefixHashes {
     if (this.worker) return this.worker
     const worker = new Worker(`(${hashWorkerMain.toString()})()`, { eval: true })
     worker.unref()
-    worker.on('message', (answer: Answer & { ask: number }) => {
+    worker.on('message', (answer: Answer & { ask: number; acked?: number }) => {
+      if (answer.acked !== undefined) {
+        const window = this.streaming.get(answer.ask)
+        if (window) {
+          window.unacked -= answer.acked
+          const wake = window.wake
+          window.wake = null
+          wake?.()
+        }
+        return
+      }
       const waiting = this.asks.get(answer.ask)
       this.asks.delete(answer.ask)
       waiting?.resolve(answer)
@@ -81,6 +125,7 @@ export class PrefixHashes {
       if (this.worker === worker) this.worker = null
       for (const waiting of this.asks.values()) waiting.reject(error)
       this.asks.clear()
+      for (const window of this.streaming.values()) window.wake?.()
     }
     worker.on('error', fail)
     worker.on('exit', (code) => fail(new Error(`the hashing thread exited (${code})`)))

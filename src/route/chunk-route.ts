@@ -169,6 +169,7 @@ export function uploadChunk(admin: AdminJS) {
             length: chunk.chunkLength,
             body: bodyToStore(target, chunk, stream),
             ...(sha256 ? { sha256 } : {}),
+            sink: target.feature.hashes?.sink(store, stored ?? wanted, chunk.chunkNumber),
           }, stored ? {} : { create: target.feature.limits })
         } finally {
           created()

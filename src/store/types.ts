@@ -46,6 +46,19 @@ export interface ChunkWrite {
    * the digest with the chunk, and replaces a held chunk kept under another digest (or none).
    */
   sha256?: string
+  /**
+   * Optional: receives a copy of the bytes as they are stored, and whether the chunk ended held
+   * (the file's SHA-256 on stores whose bytes cannot be read back before completion, see
+   * integrity/prefix-hash.ts). A store that names its staged files does not need it.
+   */
+  sink?: ChunkSink
+}
+
+export interface ChunkSink {
+  piece(bytes: Buffer): void
+  /** The chunk is held, in the upload `manifest` describes (its `createdAt` tells a restarted upload apart). */
+  held(manifest: UploadManifest): void
+  failed(): void
 }
 
 export interface ChunkQuery {

@@ -1,6 +1,7 @@
 import { Transform, type Readable, type TransformCallback } from 'node:stream'
 import { InvalidRequest } from '../../errors.js'
 import { chunkCheck } from '../../integrity/chunk-check.js'
+import type { ChunkSink } from '../types.js'
 
 /**
  * Passes a chunk body on to UploadPart while counting it: a piece that would go past `length` fails
@@ -25,7 +26,7 @@ export interface ExactBody {
   detach(): void
 }
 
-export function exactBody(body: Readable, length: number, chunkNumber: number, sha256?: string): ExactBody {
+export function exactBody(body: Readable, length: number, chunkNumber: number, sha256?: string, sink?: ChunkSink): ExactBody {
   const check = chunkCheck({ chunkNumber, sha256 })
   let received = 0
   let failure: Error | null = null
@@ -53,6 +54,7 @@ export function exactBody(body: Readable, length: number, chunkNumber: number, s
           }
         }
       }
+      sink?.piece(piece)
       callback(null, piece)
     },
     flush(callback: TransformCallback) {

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream'
 import { isNotFound, isUnsupported, refusesCondition, storageError, type S3Clients, type S3Location } from './client.js'
 import { exactBody } from './exact-body.js'
+import type { ChunkSink } from '../types.js'
 
 /**
  * The S3 multipart calls the staging store makes, each turning SDK failures into the plugin's typed
@@ -33,9 +34,9 @@ export async function uploadPart(
   where: S3Location,
   key: string,
   uploadId: string,
-  part: { partNumber: number; length: number; body: Readable; sha256?: string },
+  part: { partNumber: number; length: number; body: Readable; sha256?: string; sink?: ChunkSink },
 ): Promise<string> {
-  const body = exactBody(part.body, part.length, part.partNumber, part.sha256)
+  const body = exactBody(part.body, part.length, part.partNumber, part.sha256, part.sink)
   try {
     const out = await s3.streaming.send(
       new s3.sdk.UploadPartCommand({

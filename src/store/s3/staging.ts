@@ -160,8 +160,10 @@ export class S3Staging implements StagingStore {
         length: chunk.length,
         body: chunk.body,
         sha256: chunk.sha256,
+        sink: chunk.sink,
       })
     } catch (error) {
+      chunk.sink?.failed()
       await parts.release(manifest.id, chunk.chunkNumber, token).catch(() => undefined)
       // The multipart upload vanished from the object store (a lifecycle rule aborted it): no part
       // can ever complete it, so the upload expires and the client starts again instead of retrying for ever.
@@ -174,10 +176,12 @@ export class S3Staging implements StagingStore {
       clearInterval(renewal)
     }
     if (!(await parts.markHeld(manifest.id, chunk.chunkNumber, token, etag, chunk.length, chunk.sha256 ?? null))) {
+      chunk.sink?.failed()
       const now = await uploads.find(manifest.id)
       if (!now || !live(now)) throw gone()
       throw new ChunkBusy(`Chunk ${chunk.chunkNumber} was taken over by another request; retry shortly.`)
     }
+    chunk.sink?.held(row.manifest)
     await uploads.touch(manifest.id, this.now())
     return { complete: await this.completeIfReady(row), written: true }
   }
