@@ -12,6 +12,8 @@ import type { ResumableChunk, ResumableFile, ResumableOptions } from './resumabl
 
 interface PreprocessedChunk extends ResumableChunk {
   preprocessFinished(): void
+  /** 0 unprocessed, 1 processing, 2 done: Resumable.js 1.1.0 only starts chunks in state 0. */
+  preprocessState: number
 }
 
 type Query = Record<string, string | number>
@@ -20,6 +22,22 @@ type Query = Record<string, string | number>
 type WithPreprocess = ResumableOptions & { preprocess?: (chunk: PreprocessedChunk) => void }
 
 const digests = new WeakMap<ResumableChunk, string>()
+const rearmed = new WeakSet<ResumableChunk>()
+
+/**
+ * Resumable.js 1.1.0 never sends again a chunk that was preprocessed and then aborted (pause, or a
+ * file-level abort): it only starts chunks whose preprocessing has not begun. Reset after an abort,
+ * the chunk is picked again, and its preprocessing finishes at once from the digest already known.
+ */
+function rearmOnAbort(chunk: PreprocessedChunk): void {
+  if (rearmed.has(chunk)) return
+  rearmed.add(chunk)
+  const abort = chunk.abort.bind(chunk)
+  chunk.abort = () => {
+    abort()
+    if (chunk.preprocessState === 2) chunk.preprocessState = 0
+  }
+}
 
 export function canHashChunks(): boolean {
   return typeof globalThis.crypto?.subtle?.digest === 'function'
@@ -37,6 +55,11 @@ export function withChunkDigests(options: ResumableOptions): ResumableOptions {
   const withDigests: WithPreprocess = {
     ...options,
     preprocess(chunk) {
+      rearmOnAbort(chunk)
+      if (digests.has(chunk)) {
+        chunk.preprocessFinished()
+        return
+      }
       chunkDigest(chunk).then(
         (digest) => digests.set(chunk, digest),
         // Unreadable just now: the chunk goes without a digest; reading it for the POST fails as before.
