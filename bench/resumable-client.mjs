@@ -5,7 +5,7 @@
 import http from 'node:http'
 import { createReadStream } from 'node:fs'
 import { once } from 'node:events'
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 
 /** Resumable.js 1.1.0 without forceChunkSize: floor, at least 1; the last chunk takes the rest. */
@@ -84,7 +84,7 @@ function multipart(fields, fileField, filename, contentType) {
 export async function uploadResumable({
   target, file, size, chunkSize, filename = 'bench.bin', type = 'application/octet-stream',
   identifier, cookie, simultaneousUploads = 3, headers: extraHeaders = {}, maxRetries = 5, testChunks = true,
-  method = 'multipart',
+  method = 'multipart', chunkDigests = false,
 }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: simultaneousUploads })
   const chunks = chunkLayout(size, chunkSize)
@@ -112,6 +112,8 @@ export async function uploadResumable({
 
   const sendChunk = async (chunk) => {
     const params = paramsOf(chunk)
+    // As the edit component does: the chunk's SHA-256 on the test GET and the POST.
+    if (chunkDigests) params.push(['resumableChunkSha256', await digestOf(file, chunk.start, chunk.end)])
     const url = `${target}${target.includes('?') ? '&' : '?'}${new URLSearchParams(params)}`
     for (let attempt = 0; ; attempt++) {
       if (testChunks) {
@@ -167,6 +169,12 @@ export async function uploadResumable({
   }
   const ms = performance.now() - started
   return { ms, chunks: chunks.length, posts, tests, problems, complete, identifier: id }
+}
+
+async function digestOf(file, start, end) {
+  const hash = createHash('sha256')
+  for await (const piece of createReadStream(file, { start, end: end - 1 })) hash.update(piece)
+  return hash.digest('hex')
 }
 
 function safeJson(text) {

@@ -3,6 +3,7 @@ import ResumableJs from 'resumablejs'
 
 import type { ResumableCustom } from '../src/shared/custom.js'
 import type { UploadDescriptor } from '../src/shared/chunk-params.js'
+import { withChunkDigests } from './chunk-digest.js'
 import { REQUEST_HEADERS, type ServerAnswer } from './protocol.js'
 import type { ResumableConstructor, ResumableFile, ResumableOptions } from './resumable-types.js'
 
@@ -17,7 +18,7 @@ export function fileIdentifier(file: File): string {
 }
 
 export function resumableOptions(custom: ResumableCustom, target: string): ResumableOptions {
-  return {
+  return withChunkDigests({
     target,
     chunkSize: custom.chunkSize,
     forceChunkSize: custom.forceChunkSize,
@@ -36,7 +37,7 @@ export function resumableOptions(custom: ResumableCustom, target: string): Resum
     minFileSizeErrorCallback: () => undefined,
     maxFileSizeErrorCallback: () => undefined,
     fileTypeErrorCallback: () => undefined,
-  }
+  })
 }
 
 export function descriptorOf(f: ResumableFile): UploadDescriptor {

@@ -113,6 +113,16 @@ export class ChunkBusy extends ResumableError {
   readonly retryAfter = 1
 }
 
+/**
+ * The chunk's bytes do not have the SHA-256 the client sent with them (damaged between the browser
+ * and the store): nothing was stored for it. 460 is the status the tus checksum extension uses; it
+ * is not among Resumable.js's permanent errors, so the client sends the chunk again.
+ */
+export class ChunkDigestMismatch extends ResumableError {
+  readonly status = 460
+  readonly code = ERROR_CODE.chunkDigestMismatch
+}
+
 /** Storage failed (disk full, permissions...). Retryable: nothing was marked as held. */
 export class StorageFailure extends ResumableError {
   readonly status = 507

@@ -13,7 +13,7 @@ import { createStack } from './support/stack.js'
 import { PrefixHashes } from '../src/integrity/prefix-hash.js'
 import { LocalStagingStore } from '../src/store/local/index.js'
 import type { StagingStore } from '../src/store/staging.js'
-import { manifestFor, writeAll } from './staging-contract.js'
+import { chunkOf, CREATE, manifestFor, sliceOf, writeAll } from './staging-contract.js'
 
 const CHUNK = 64 * 1024
 
@@ -117,7 +117,7 @@ describe('SHA-256 of uploads', () => {
   })
 
   test('without a checksum column nothing is hashed and downloads send no digest', async () => {
-    const plain = await startTestApp({ env: { CHUNK_SIZE: String(CHUNK) } })
+    const plain = await startTestApp({ env: { CHUNK_SIZE: String(CHUNK), CHECKSUMS: 'off' } })
     try {
       const admin = await login(plain.app, 'admin@example.com')
       const file = spec(3 * CHUNK)
@@ -165,7 +165,7 @@ describe('PrefixHashes', () => {
     }
   })
 
-  test('a lost state (another process, a restart) falls back to reading what is missing, and a store without readHeld to one full read', async () => {
+  test('a lost state (another process, a restart) falls back to reading what is missing, and a store without staged files to one full read', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'adminjs-resumable-prefix-'))
     try {
       const { store, fullReads } = counted(dir)
@@ -176,9 +176,32 @@ describe('PrefixHashes', () => {
       // This process never saw a chunk: the prefix is read back from staging in one go.
       expect(await new PrefixHashes().digest(store, m)).toBe(sha256(data))
       expect(fullReads()).toBe(0)
-      const withoutReadHeld = Object.assign(Object.create(store) as StagingStore, { readHeld: undefined })
-      expect(await new PrefixHashes().digest(withoutReadHeld, m)).toBe(sha256(data))
+      const withoutFiles = Object.assign(Object.create(store) as StagingStore, { stagedFiles: undefined })
+      expect(await new PrefixHashes().digest(withoutFiles, m)).toBe(sha256(data))
       expect(fullReads()).toBe(1)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  test('a chunk replaced behind the hashed run (another digest) makes the run start over: the digest is of the bytes kept', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'adminjs-resumable-prefix-'))
+    try {
+      const store = new LocalStagingStore({ directory: dir })
+      await store.init()
+      const data = bytes(4 * 1024, 9)
+      const m = manifestFor(data)
+      const hashes = new PrefixHashes()
+      await writeAll(store, m, data, [1])
+      // Chunk 2 first kept with other bytes and no digest, and hashed into the run.
+      await store.writeChunk(m, chunkOf(m, data, 2, bytes(1024, 10)), CREATE)
+      hashes.advance(store, m, 2)
+      await store.writeChunk(m, { ...chunkOf(m, data, 2), sha256: sha256(sliceOf(m, data, 2)) }, CREATE)
+      hashes.advance(store, m, 2)
+      await writeAll(store, m, data, [3, 4])
+      hashes.advance(store, m, 4)
+      expect(await hashes.digest(store, m)).toBe(sha256(data))
+      await hashes.close()
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

@@ -14,6 +14,7 @@ import { chunkCount, chunkLength, chunkOffset } from '../src/shared/arithmetic.j
 import type { StagingStore } from '../src/store/staging.js'
 import type { ChunkWrite, UploadManifest, WriteResult } from '../src/store/types.js'
 import { bytes, sha256 } from './support/resumable-client.js'
+import { describeChunkDigests } from './chunk-digest-contract.js'
 
 export interface StagingUnderTest {
   store: StagingStore
@@ -137,6 +138,8 @@ export function describeStagingStore(name: string, makeStore: () => Promise<Stag
     afterEach(async () => {
       await subject.cleanup()
     })
+
+    describeChunkDigests(() => store, { CHUNK, CREATE, manifestFor: (data) => manifestFor(data), chunkOf, sliceOf, finishedBytes })
 
     describe('creation', () => {
       test('an upload exists once its first chunk is stored; find and get then return the stored manifest, not a later one', async () => {

@@ -1,96 +1,160 @@
-import { createHash, type Hash } from 'node:crypto'
-import { chunkLength, chunkOffset } from '../shared/arithmetic.js'
+import { Worker } from 'node:worker_threads'
 import type { StagingStore } from '../store/staging.js'
-import type { UploadManifest } from '../store/types.js'
+import type { ChunkSink, UploadManifest } from '../store/types.js'
+import { hashWorkerMain } from './hash-worker.js'
 
-interface Entry {
-  hash: Hash
-  /** The first chunk not hashed yet. */
-  next: number
-  /** Advances run one after the other: a hash takes its bytes in order. */
-  running: Promise<void>
-  broken: boolean
+interface Answer {
+  hex?: string | null
+  error?: string
 }
 
+/** A finished file streamed to the thread waits for it past this many bytes not hashed yet. */
+const STREAM_WINDOW = 8 * 1024 * 1024
+
 /**
- * SHA-256 of uploads as their chunks arrive, without reading the finished file again. A hash takes
- * its bytes in order while chunks arrive out of order and several at once, so each upload keeps the
- * hash of its longest run of held chunks from the start (its prefix), and after every stored chunk
- * the chunks that now extend that run are read back from staging (just written, so from the page
- * cache, not the disk) and added. The bytes always come from the store after their chunk was
- * marked held, whoever wrote them: an upload whose chunks arrive at several processes, or one this
- * process knew nothing of before a restart, is still hashed right, from its first chunk on.
+ * SHA-256 of uploads as their chunks arrive, computed in one worker thread per process, so that the
+ * event loop never hashes a byte of it and no chunk request waits for it (see hash-worker.ts for how
+ * the thread follows the chunks in order).
  *
- * The state lives in this process only. When it is lost (restart, evicted, a store without
- * `readHeld`), `digest` reads what is missing, at worst the whole file once.
+ * A store that names its staging files (`stagedFiles`, the local store) is read back by the thread
+ * while the chunks are still in the page cache, and the digest is ready a few chunks' hashing after
+ * the last chunk arrived, whichever process received the chunks. A store without (S3: the parts
+ * cannot be read before the object is assembled) has its finished file streamed through to the
+ * thread once, at completion.
  */
 export class PrefixHashes {
-  private readonly entries = new Map<string, Entry>()
+  private worker: Worker | null = null
+  private readonly asks = new Map<number, { resolve: (answer: Answer) => void; reject: (error: Error) => void }>()
+  private nextAsk = 1
+  private nextAttempt = 1
+  /** Per streamed finished file: the bytes the thread has not hashed yet, and who waits for them. */
+  private readonly streaming = new Map<number, { unacked: number; wake: (() => void) | null }>()
 
-  constructor(private readonly limit = 256) {}
-
-  /** Hashes the chunks that now extend the prefix, in the background (never fails the caller). */
-  advance(store: StagingStore, manifest: UploadManifest): void {
-    if (!store.readHeld) return
-    void this.extend(store, manifest)
+  /**
+   * For a store without staged files (S3): a sink that copies the chunk's bytes to the thread as
+   * they stream to the store. The thread hashes the chunks in order and keeps those that arrive
+   * early (bounded; past the bound the digest reads the finished file).
+   */
+  sink(store: StagingStore, manifest: UploadManifest, chunkNumber: number): ChunkSink | undefined {
+    if (store.stagedFiles) return undefined
+    const attempt = this.nextAttempt++
+    return {
+      piece: (bytes) => {
+        const copy = new Uint8Array(bytes)
+        this.thread().postMessage({ type: 'chunk-piece', attempt, bytes: copy }, [copy.buffer])
+      },
+      held: (stored) => this.post({ type: 'chunk-held', attempt, id: stored.id, createdAt: stored.createdAt, chunkNumber }),
+      failed: () => this.post({ type: 'chunk-failed', attempt }),
+    }
   }
 
-  /** The file's SHA-256, hex: the prefix run to the end, or a full read of the finished file. */
+  /** Tells the thread that a chunk (`chunkNumber`, when known) was stored: it extends the prefix. */
+  advance(store: StagingStore, manifest: UploadManifest, chunkNumber?: number): void {
+    const files = store.stagedFiles?.(manifest.id)
+    if (!files) return
+    this.post({ type: 'advance', key: keyOf(manifest), files, layout: layoutOf(manifest), chunkNumber })
+  }
+
+  /** The file's SHA-256, hex, once the upload is complete. */
   async digest(store: StagingStore, manifest: UploadManifest): Promise<string> {
-    const key = keyOf(manifest)
-    if (store.readHeld) await this.extend(store, manifest)
-    const entry = this.entries.get(key)
-    this.entries.delete(key)
-    if (entry && !entry.broken && entry.next > manifest.chunkCount) return entry.hash.digest('hex')
+    const files = store.stagedFiles?.(manifest.id) ?? null
+    const ask = this.nextAsk++
+    const answer = await this.ask(ask, {
+      type: 'digest', ask, key: keyOf(manifest), id: manifest.id, createdAt: manifest.createdAt, files, layout: layoutOf(manifest),
+    })
+    if (answer.hex) return answer.hex
     const finished = await store.finished(manifest.id)
-    if (!finished) throw new Error('the upload is not complete')
-    const hash = createHash('sha256')
-    for await (const piece of finished.read()) hash.update(piece as Buffer)
-    return hash.digest('hex')
+    if (!finished) {
+      this.post({ type: 'end', ask })
+      throw new Error('the upload is not complete')
+    }
+    const window = { unacked: 0, wake: null as (() => void) | null }
+    this.streaming.set(ask, window)
+    try {
+      for await (const piece of finished.read()) {
+        // A copy of just these bytes, moved to the thread (a Buffer may view a larger pool).
+        const bytes = new Uint8Array(piece as Buffer)
+        window.unacked += bytes.length
+        const worker = this.thread()
+        worker.postMessage({ type: 'piece', ask, bytes }, [bytes.buffer])
+        // Never more than a window ahead of the thread: the file is not held in memory.
+        while (window.unacked > STREAM_WINDOW && this.worker === worker) await new Promise<void>((wake) => { window.wake = wake })
+      }
+    } catch (error) {
+      this.post({ type: 'end', ask })
+      throw error
+    } finally {
+      this.streaming.delete(ask)
+    }
+    const streamed = await this.ask(ask, { type: 'end', ask })
+    if (!streamed.hex) throw new Error(`hashing failed: ${streamed.error}`)
+    return streamed.hex
   }
 
   forget(manifest: UploadManifest): void {
-    this.entries.delete(keyOf(manifest))
+    if (this.worker) this.post({ type: 'forget', key: keyOf(manifest) })
   }
 
-  private extend(store: StagingStore, manifest: UploadManifest): Promise<void> {
-    const key = keyOf(manifest)
-    let entry = this.entries.get(key)
-    if (!entry) {
-      if (this.entries.size >= this.limit) this.entries.delete(this.entries.keys().next().value as string)
-      entry = { hash: createHash('sha256'), next: 1, running: Promise.resolve(), broken: false }
-      this.entries.set(key, entry)
-    }
-    const current = entry
-    current.running = current.running.then(async () => {
-      if (current.broken) return
-      try {
-        await runPrefix(store, manifest, current)
-      } catch {
-        // Removed meanwhile, or the disk failed: digest() falls back to reading the finished file.
-        current.broken = true
+  /** Stops the thread (it is unref'd: a process may also just exit). */
+  async close(): Promise<void> {
+    const worker = this.worker
+    this.worker = null
+    await worker?.terminate()
+  }
+
+  private thread(): Worker {
+    if (this.worker) return this.worker
+    const worker = new Worker(`(${hashWorkerMain.toString()})()`, { eval: true })
+    worker.unref()
+    worker.on('message', (answer: Answer & { ask: number; acked?: number }) => {
+      if (answer.acked !== undefined) {
+        const window = this.streaming.get(answer.ask)
+        if (window) {
+          window.unacked -= answer.acked
+          const wake = window.wake
+          window.wake = null
+          wake?.()
+        }
+        return
       }
+      const waiting = this.asks.get(answer.ask)
+      this.asks.delete(answer.ask)
+      waiting?.resolve(answer)
     })
-    return current.running
+    const fail = (error: Error) => {
+      if (this.worker === worker) this.worker = null
+      for (const waiting of this.asks.values()) waiting.reject(error)
+      this.asks.clear()
+      for (const window of this.streaming.values()) window.wake?.()
+    }
+    worker.on('error', fail)
+    worker.on('exit', (code) => fail(new Error(`the hashing thread exited (${code})`)))
+    this.worker = worker
+    return worker
+  }
+
+  private post(message: object): void {
+    this.thread().postMessage(message)
+  }
+
+  private ask(ask: number, message: object): Promise<Answer> {
+    return new Promise<Answer>((resolve, reject) => {
+      this.asks.set(ask, { resolve, reject })
+      this.thread().ref()
+      this.post(message)
+    }).then((answer) => {
+      if (!this.asks.size) this.worker?.unref()
+      if (answer.error && answer.hex === undefined) throw new Error(`hashing failed: ${answer.error}`)
+      return answer
+    }, (error: Error) => {
+      if (!this.asks.size) this.worker?.unref()
+      throw error
+    })
   }
 }
 
-async function runPrefix(store: StagingStore, manifest: UploadManifest, entry: Entry): Promise<void> {
-  const layout = { totalSize: manifest.totalSize, chunkSize: manifest.chunkSize, forceChunkSize: manifest.forceChunkSize }
-  while (entry.next <= manifest.chunkCount && (await store.chunkState(manifest.id, entry.next)) === 'held') {
-    const start = chunkOffset(layout, entry.next)
-    const end = start + chunkLength(layout, entry.next) - 1
-    // Hashed into a copy, so a read that fails halfway leaves the prefix as it was.
-    const hash = entry.hash.copy()
-    let bytes = 0
-    for await (const piece of store.readHeld!(manifest.id, { start, end })) {
-      hash.update(piece as Buffer)
-      bytes += (piece as Buffer).length
-    }
-    if (bytes !== end - start + 1) throw new Error('short read')
-    entry.hash = hash
-    entry.next++
-  }
+function layoutOf(manifest: UploadManifest) {
+  return { chunkSize: manifest.chunkSize, totalSize: manifest.totalSize, chunkCount: manifest.chunkCount }
 }
 
 /** A cancelled upload started again under the same id is another upload: its own hash. */

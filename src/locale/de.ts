@@ -72,6 +72,7 @@ export const de: ResumableTranslation = {
         too_large: 'Die Datei ist für den Server zu groß.',
         type_not_allowed: 'Der Server nimmt diesen Dateityp nicht an.',
         chunk_busy: 'Der Server ist mit diesem Teil der Datei beschäftigt.',
+        chunk_digest_mismatch: 'Ein Teil der Datei kam beschädigt beim Server an.',
         storage_failure: 'Der Server konnte die Datei nicht speichern.',
         upload_refused: 'Der Server hat die Datei abgelehnt.',
         cross_site: 'Der Server hat eine Anfrage von einer anderen Website abgelehnt.',

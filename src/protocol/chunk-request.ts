@@ -2,6 +2,7 @@ import { InvalidRequest, TooLarge, TypeNotAllowed } from '../errors.js'
 import { chunkCount, chunkLength, type ChunkLayout } from '../shared/arithmetic.js'
 import { effectiveType, typeProblem } from '../shared/file-type.js'
 import { PARAM } from '../shared/chunk-params.js'
+import { CHUNK_DIGEST_PARAM, isChunkDigest } from '../shared/chunk-digest.js'
 import { sanitizeFilename, sanitizeRelativePath } from './filename.js'
 
 export type RawParams = Record<string, string | string[] | undefined>
@@ -29,6 +30,8 @@ export interface ChunkRequest {
   rawFilename: string
   /** Sanitised folder path of a file from a folder drop (`a/b/name.ext`); metadata only. */
   relativePath?: string
+  /** The SHA-256 the client computed of this chunk (64 lower-case hex), when it sent one. */
+  sha256?: string
   type: string
 }
 
@@ -95,6 +98,7 @@ export function parseChunkRequest(params: RawParams, rules: UploadRules): ChunkR
   const currentChunkSize = integer(params, PARAM.currentChunkSize, 1)
   const declaredType = text(params, PARAM.type, MAX_TYPE, false)
   const relativePath = sanitizeRelativePath(text(params, PARAM.relativePath, MAX_FILENAME * 4, false))
+  const sha256 = chunkDigest(params)
   if (params[PARAM.totalChunks] !== undefined) integer(params, PARAM.totalChunks, 1)
 
   if (chunkSize !== rules.chunkSize) {
@@ -117,5 +121,20 @@ export function parseChunkRequest(params: RawParams, rules: UploadRules): ChunkR
   if (currentChunkSize !== length) {
     throw new InvalidRequest(`Chunk ${chunkNumber} must be ${length} bytes, but ${currentChunkSize} were declared.`)
   }
-  return { layout, chunkNumber, chunkLength: length, chunkCount: count, identifier, filename, rawFilename, relativePath, type }
+  return {
+    layout, chunkNumber, chunkLength: length, chunkCount: count, identifier, filename, rawFilename, relativePath, type,
+    ...(sha256 ? { sha256 } : {}),
+  }
+}
+
+/**
+ * The SHA-256 the client sent for a chunk: undefined when it sent none, InvalidRequest when it is not
+ * 64 lower-case hex digits (a malformed digest is never ignored, or a damaged chunk could pass
+ * unchecked).
+ */
+function chunkDigest(params: RawParams): string | undefined {
+  const value = params[CHUNK_DIGEST_PARAM]
+  if (value === undefined || value === '') return undefined
+  if (!isChunkDigest(value)) throw new InvalidRequest(`Parameter ${CHUNK_DIGEST_PARAM} must be 64 lower-case hex digits (SHA-256).`)
+  return value
 }

@@ -17,6 +17,7 @@ export const ERROR_CODE = {
   tooLarge: 'too_large',
   typeNotAllowed: 'type_not_allowed',
   chunkBusy: 'chunk_busy',
+  chunkDigestMismatch: 'chunk_digest_mismatch',
   storageFailure: 'storage_failure',
   storageUnavailable: 'storage_unavailable',
   tooManyUploads: 'too_many_uploads',

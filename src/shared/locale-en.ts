@@ -75,6 +75,7 @@ export const en = {
         too_large: 'The file is too large for the server.',
         type_not_allowed: 'The server does not accept this type of file.',
         chunk_busy: 'The server is busy with this part of the file.',
+        chunk_digest_mismatch: 'A part of the file arrived damaged at the server.',
         storage_failure: 'The server could not store the file.',
         upload_refused: 'The server refused the file.',
         cross_site: 'The server refused a request from another site.',

@@ -1,7 +1,7 @@
 import { PassThrough, type Readable } from 'node:stream'
 import type { DownloadUrlOptions, FileStorage } from './file-storage.js'
 import type { FinishedUpload, StagingStore } from './staging.js'
-import type { ChunkWrite, OwnerLimits, UploadCompletion, UploadManifest } from './types.js'
+import type { ChunkQuery, ChunkWrite, OwnerLimits, UploadCompletion, UploadManifest } from './types.js'
 
 /** A backend whose parts are built asynchronously (an SDK to load, tables to create). */
 export interface OpenedBackend {
@@ -48,7 +48,7 @@ export class DeferredStaging implements StagingStore {
   async saveCompletion(id: string, completion: UploadCompletion) { return (await this.store()).saveCompletion(id, completion) }
   async completion(id: string) { return (await this.store()).completion(id) }
   async state(id: string) { return (await this.store()).state(id) }
-  async chunkState(id: string, n: number) { return (await this.store()).chunkState(id, n) }
+  async chunkState(id: string, n: number, query?: ChunkQuery) { return (await this.store()).chunkState(id, n, query) }
   async writeChunk(m: UploadManifest, chunk: ChunkWrite, options?: { create?: OwnerLimits }) { return (await this.store()).writeChunk(m, chunk, options) }
   async finishIfReady(m: UploadManifest) { return (await this.store()).finishIfReady(m) }
   async finished(id: string) { return (await this.store()).finished(id) }

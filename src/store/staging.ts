@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream'
 import type {
-  ChunkState, ChunkWrite, OwnerLimits, StagedUpload, StagingUsage, SweepResult, UploadCompletion, UploadManifest,
+  ChunkQuery, ChunkState, ChunkWrite, OwnerLimits, StagedUpload, StagingUsage, SweepResult, UploadCompletion, UploadManifest,
   UploadState, WriteResult,
 } from './types.js'
 
@@ -37,7 +37,12 @@ export interface FinishedUpload {
  *   an existing upload is never refused for that.
  * - `writeChunk` marks a chunk held only after all of its bytes are stored; a failed, short or long
  *   write leaves it missing and writes nothing outside its range; a held chunk is never rewritten
- *   (a second copy is discarded or refused with ChunkBusy, never mixed in).
+ *   (a second copy is discarded or refused with ChunkBusy, never mixed in), except by a chunk
+ *   that carries a digest other than the one the held chunk was kept under (or none): that chunk's
+ *   verified bytes replace it while the upload is not complete.
+ * - A chunk with `sha256` whose bytes hash otherwise is refused with ChunkDigestMismatch and leaves
+ *   the chunk not held; its digest is kept with the upload, so `chunkState` with that digest
+ *   answers held in any process.
  * - Completion happens exactly once, is visible to every later call, and `finished` then hands the
  *   file over; it stays staged until `remove`, so a crash between placing the file and the record
  *   update loses nothing.
@@ -59,7 +64,7 @@ export interface StagingStore {
   /** The stored manifest, or null when there is no such upload (or it expired). */
   get(id: string): Promise<UploadManifest | null>
   state(id: string): Promise<UploadState>
-  chunkState(id: string, chunkNumber: number): Promise<ChunkState>
+  chunkState(id: string, chunkNumber: number, query?: ChunkQuery): Promise<ChunkState>
   /**
    * Stores one chunk of the upload `manifest` describes. With `create`, an upload that does not
    * exist yet is created with this chunk, within those limits; without it, UploadExpired.
@@ -89,4 +94,10 @@ export interface StagingStore {
    * while still in the page cache); a store without it gets one full `finished().read()` instead.
    */
   readHeld?(id: string, range: { start: number; end: number }): Readable
+  /**
+   * Optional: where a local store keeps an upload's bytes and chunk marks (see local/layout.ts), so
+   * that the file's SHA-256 can be computed from them off the event loop as chunks arrive
+   * (integrity/prefix-hash.ts). A store without it has its finished file streamed once instead.
+   */
+  stagedFiles?(id: string): { data: string; complete: string; received: string }
 }

@@ -40,6 +40,30 @@ export interface ChunkWrite {
   length: number
   /** The chunk's bytes. Must deliver exactly `length` bytes; anything else is refused unmarked. */
   body: AsyncIterable<Buffer> & Readable
+  /**
+   * The SHA-256 (lower-case hex) the client computed for these bytes. When given, the store hashes
+   * the body as it stores it and refuses a mismatch with ChunkDigestMismatch (nothing held), keeps
+   * the digest with the chunk, and replaces a held chunk kept under another digest (or none).
+   */
+  sha256?: string
+  /**
+   * Optional: receives a copy of the bytes as they are stored, and whether the chunk ended held
+   * (the file's SHA-256 on stores whose bytes cannot be read back before completion, see
+   * integrity/prefix-hash.ts). A store that names its staged files does not need it.
+   */
+  sink?: ChunkSink
+}
+
+export interface ChunkSink {
+  piece(bytes: Buffer): void
+  /** The chunk is held, in the upload `manifest` describes (its `createdAt` tells a restarted upload apart). */
+  held(manifest: UploadManifest): void
+  failed(): void
+}
+
+export interface ChunkQuery {
+  /** Held counts only when the chunk was stored under this digest (a complete upload is final). */
+  sha256?: string
 }
 
 export interface WriteResult {

@@ -99,7 +99,7 @@ export type ChunkStatus = { held: false } | { held: true; complete: boolean; ref
 export async function chunkStatus(uploader: Uploader, chunk: ChunkRequest): Promise<ChunkStatus> {
   const wanted = newManifest(uploader.scope, chunk)
   const store = uploader.feature.storage.staging
-  const held = await store.chunkState(wanted.id, chunk.chunkNumber)
+  const held = await store.chunkState(wanted.id, chunk.chunkNumber, { sha256: chunk.sha256 })
   if (held === 'no-upload') {
     if ((await store.state(wanted.id)) === 'expired') {
       throw new UploadExpired('This upload expired on the server and was removed; start it again.')
@@ -143,13 +143,16 @@ export async function receiveChunk(uploader: Uploader, chunk: ChunkRequest, body
       offset: chunkOffset(chunk.layout, chunk.chunkNumber),
       length: chunk.chunkLength,
       body: bodyToStore(feature, chunk, body),
+      ...(chunk.sha256 ? { sha256: chunk.sha256 } : {}),
+      sink: feature.hashes?.sink(store, stored ?? wanted, chunk.chunkNumber),
     }, stored ? {} : { create: feature.limits })
   } finally {
     created()
   }
   const manifest = stored ?? (await store.get(wanted.id)) ?? wanted
+  // Told before the completion: a chunk replaced behind the hashed prefix makes it start over.
+  if (written.written) feature.hashes?.advance(store, manifest, chunk.chunkNumber)
   if (written.complete) await settleCompletion(feature, uploader.currentAdmin, manifest)
-  else if (written.written) feature.hashes?.advance(store, manifest)
   return { reference: wanted.id, complete: written.complete }
 }
 

@@ -1,5 +1,6 @@
 import type { FileHandle } from 'node:fs/promises'
 import { InvalidRequest } from '../../errors.js'
+import { chunkCheck } from '../../integrity/chunk-check.js'
 import type { ChunkWrite } from '../types.js'
 import { storageError } from './fs-errors.js'
 
@@ -10,7 +11,12 @@ import { storageError } from './fs-errors.js'
  */
 const WRITE_BATCH = 256 * 1024
 
+/**
+ * Writes the chunk's bytes at its offset. With `chunk.sha256`, the bytes are hashed as they pass and
+ * a mismatch fails the write at the end: the caller marks the chunk only after this returns.
+ */
 export async function writeExactly(data: FileHandle, chunk: ChunkWrite): Promise<void> {
+  const check = chunkCheck(chunk)
   let position = chunk.offset
   let received = 0
   let pending: Buffer[] = []
@@ -36,6 +42,7 @@ export async function writeExactly(data: FileHandle, chunk: ChunkWrite): Promise
         throw new InvalidRequest(`Chunk ${chunk.chunkNumber} carries more than the ${chunk.length} bytes declared.`)
       }
       received += buffer.length
+      check?.update(buffer)
       pending.push(buffer)
       pendingBytes += buffer.length
       if (pendingBytes >= WRITE_BATCH) await startWrite()
@@ -45,6 +52,7 @@ export async function writeExactly(data: FileHandle, chunk: ChunkWrite): Promise
     }
     await startWrite()
     await writing
+    check?.verify()
   } catch (error) {
     // Never give up (and let the handle be closed) while a write is still running.
     await writing.catch(() => undefined)

@@ -14,6 +14,9 @@ import { InvalidRequest } from '../../errors.js'
  * - `received`: one mark byte per chunk, set to 1 only after that chunk's bytes are all written.
  *   Test requests read one byte of it; it survives restarts and is safe across processes because
  *   every chunk owns a distinct offset;
+ * - `digests`: 32 bytes per chunk, the SHA-256 the client sent with the chunk's verified bytes
+ *   (zeros: none was sent). Written before the chunk's mark, so a held chunk's digest is readable
+ *   by any process;
  * - `lock-<n>`: a symbolic link naming its owner, present while one request writes chunk n;
  * - `complete`: `data`, renamed once every chunk is held. The rename is atomic, so exactly one
  *   request finishes the upload and nobody ever sees a half-written finished file.
@@ -40,6 +43,7 @@ export const LEGACY_COMMIT = /^\.commit-[a-f0-9]{16}$/
 
 export const FILES = {
   manifest: 'manifest.json', data: 'data', received: 'received', complete: 'complete', completion: 'completion.json',
+  digests: 'digests',
 } as const
 
 export function nonce(): string {

@@ -6,7 +6,7 @@ import { manifestDifferences } from '../manifest.js'
 import type { FinishedUpload, StagingStore } from '../staging.js'
 import type { Readable } from 'node:stream'
 import type {
-  ChunkState, ChunkWrite, OwnerLimits, StagedUpload, StagingUsage, SweepResult, UploadCompletion, UploadManifest,
+  ChunkQuery, ChunkState, ChunkWrite, OwnerLimits, StagedUpload, StagingUsage, SweepResult, UploadCompletion, UploadManifest,
   UploadState, WriteResult,
 } from '../types.js'
 import { discard, writeExactly } from './chunk-write.js'
@@ -19,6 +19,7 @@ import { recover, sweepStaging } from './recovery.js'
 import { OwnerUsage } from './usage.js'
 import { Creations } from './creation.js'
 import { OwnerReservations } from './owner-reservations.js'
+import { readChunkDigest, writeChunkDigest } from './chunk-digests.js'
 import { listOwner, readCompletion, readHeldBytes, writeCompletion } from './listing.js'
 
 export interface LocalStagingOptions {
@@ -83,15 +84,24 @@ export class LocalStagingStore implements StagingStore {
     return 'missing'
   }
 
-  async chunkState(id: string, chunkNumber: number): Promise<ChunkState> {
-    const held = await this.withUpload(id, 'read the upload state', (upload) => this.readMark(upload.received, chunkNumber))
+  async chunkState(id: string, chunkNumber: number, query: ChunkQuery = {}): Promise<ChunkState> {
+    const held = await this.withUpload(id, 'read the upload state', async (upload) => {
+      if (!(await this.readMark(upload.received, chunkNumber))) return false
+      // A complete upload is final: its chunks are not replaced any more.
+      if (!query.sha256 || (await exists(this.layout.file(id, 'complete')))) return true
+      return (await readChunkDigest(this.layout.file(id, 'digests'), chunkNumber)) === query.sha256
+    })
     return held === null ? 'no-upload' : held ? 'held' : 'missing'
   }
 
   async writeChunk(manifest: UploadManifest, chunk: ChunkWrite, options: { create?: OwnerLimits } = {}): Promise<WriteResult> {
     if (options.create) {
       const created = await this.creations.createWith(manifest, chunk, options.create)
-      if (created) return created
+      if (created) {
+        // Kept right after the creation: a test GET in between only gets the chunk sent once more.
+        if (chunk.sha256) await this.keepDigest(manifest.id, chunk.chunkNumber, chunk.sha256, true)
+        return created
+      }
     }
     const dir = this.layout.upload(manifest.id)
     // A manifest from memory may describe an upload that another process removed since: then the
@@ -126,7 +136,8 @@ export class LocalStagingStore implements StagingStore {
       // Checked under the lock: once held, a chunk's bytes are never rewritten, so a duplicate
       // (a retry whose first answer was lost, a racing copy, a chunk after completion) cannot mix
       // its bytes in.
-      if (await this.readMark(upload.received, chunk.chunkNumber)) {
+      const held = await this.readMark(upload.received, chunk.chunkNumber)
+      if (held && !(await this.replaces(manifest.id, chunk))) {
         await discard(chunk.body)
         return { complete: await this.finishIfAllHeld(manifest, upload.received), written: false }
       }
@@ -135,10 +146,18 @@ export class LocalStagingStore implements StagingStore {
         throw storageError(error, 'open the upload')
       })
       try {
-        await writeExactly(writer.data, chunk)
-        await this.io.write(writer.received, ONE, chunk.chunkNumber - 1).catch((error) => {
+        const record = (mark: Buffer) => this.io.write(writer.received, mark, chunk.chunkNumber - 1).catch((error) => {
           throw storageError(error, 'record the chunk')
         })
+        // Unmarked (and its digest forgotten) before its bytes change: a replacement that fails
+        // leaves the chunk missing, never held with mixed bytes.
+        if (held) {
+          await record(ZERO)
+          await this.keepDigest(manifest.id, chunk.chunkNumber, NO_DIGEST)
+        }
+        await writeExactly(writer.data, chunk)
+        if (chunk.sha256) await this.keepDigest(manifest.id, chunk.chunkNumber, chunk.sha256)
+        await record(ONE)
       } finally {
         await this.openUploads.closeWriter(upload)
       }
@@ -146,6 +165,25 @@ export class LocalStagingStore implements StagingStore {
     } finally {
       if (upload) this.openUploads.release(upload)
       await release()
+    }
+  }
+
+  /**
+   * A held chunk is replaced by one that carries another digest than the one it was kept under
+   * (or none), while the upload is not complete.
+   */
+  private async replaces(id: string, chunk: ChunkWrite): Promise<boolean> {
+    if (!chunk.sha256 || (await exists(this.layout.file(id, 'complete')))) return false
+    return (await readChunkDigest(this.layout.file(id, 'digests'), chunk.chunkNumber)) !== chunk.sha256
+  }
+
+  private async keepDigest(id: string, chunkNumber: number, sha256: string, mayBeGone = false): Promise<void> {
+    try {
+      await writeChunkDigest(this.layout.file(id, 'digests'), chunkNumber, sha256)
+    } catch (error) {
+      // Removed right after its creation: there is nothing left to describe.
+      if (mayBeGone && isMissing(error)) return
+      throw error
     }
   }
 
@@ -244,12 +282,18 @@ export class LocalStagingStore implements StagingStore {
     return readCompletion(this.layout, id)
   }
 
+  stagedFiles(id: string): { data: string; complete: string; received: string } {
+    return { data: this.layout.file(id, 'data'), complete: this.layout.file(id, 'complete'), received: this.layout.file(id, 'received') }
+  }
+
   readHeld(id: string, range: { start: number; end: number }): Readable {
     return readHeldBytes(this.layout, id, range)
   }
 }
 
 const ONE = Buffer.from([1])
+const ZERO = Buffer.from([0])
+const NO_DIGEST = '0'.repeat(64)
 
 function expiredError(): UploadExpired {
   return new UploadExpired('This upload expired on the server and was removed; start it again.')

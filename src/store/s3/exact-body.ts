@@ -1,11 +1,15 @@
 import { Transform, type Readable, type TransformCallback } from 'node:stream'
 import { InvalidRequest } from '../../errors.js'
+import { chunkCheck } from '../../integrity/chunk-check.js'
+import type { ChunkSink } from '../types.js'
 
 /**
  * Passes a chunk body on to UploadPart while counting it: a piece that would go past `length` fails
  * the stream before it is passed on, and an end before `length` fails it too, so the object store
  * never receives a complete request for a body of the wrong size and the part is never marked.
  * The request declares `ContentLength: length`, so the SDK streams without buffering the chunk.
+ * With the client's `sha256`, the last piece is held back until the digest of all the bytes is
+ * checked: a damaged chunk never reaches the object store whole, so no part is stored for it.
  *
  * `failure()` tells the caller why the upload failed when the cause was the body (too long, too
  * short, client gone) rather than the object store.
@@ -22,7 +26,8 @@ export interface ExactBody {
   detach(): void
 }
 
-export function exactBody(body: Readable, length: number, chunkNumber: number): ExactBody {
+export function exactBody(body: Readable, length: number, chunkNumber: number, sha256?: string, sink?: ChunkSink): ExactBody {
+  const check = chunkCheck({ chunkNumber, sha256 })
   let received = 0
   let failure: Error | null = null
   const controller = new AbortController()
@@ -38,6 +43,18 @@ export function exactBody(body: Readable, length: number, chunkNumber: number): 
         return
       }
       received += piece.length
+      if (check) {
+        check.update(piece)
+        if (received === length) {
+          try {
+            check.verify()
+          } catch (error) {
+            callback(fail(error as Error))
+            return
+          }
+        }
+      }
+      sink?.piece(piece)
       callback(null, piece)
     },
     flush(callback: TransformCallback) {

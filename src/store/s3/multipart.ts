@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream'
 import { isNotFound, isUnsupported, refusesCondition, storageError, type S3Clients, type S3Location } from './client.js'
 import { exactBody } from './exact-body.js'
+import type { ChunkSink } from '../types.js'
 
 /**
  * The S3 multipart calls the staging store makes, each turning SDK failures into the plugin's typed
@@ -33,9 +34,9 @@ export async function uploadPart(
   where: S3Location,
   key: string,
   uploadId: string,
-  part: { partNumber: number; length: number; body: Readable },
+  part: { partNumber: number; length: number; body: Readable; sha256?: string; sink?: ChunkSink },
 ): Promise<string> {
-  const body = exactBody(part.body, part.length, part.partNumber)
+  const body = exactBody(part.body, part.length, part.partNumber, part.sha256, part.sink)
   try {
     const out = await s3.streaming.send(
       new s3.sdk.UploadPartCommand({
@@ -44,6 +45,10 @@ export async function uploadPart(
         UploadId: uploadId,
         PartNumber: part.partNumber,
         ContentLength: part.length,
+        // No x-amz-checksum-sha256 here: AWS refuses a part checksum on a multipart upload created
+        // without a checksum algorithm ("Checksum Type mismatch"), and one created with SHA-256 wants
+        // it on every part and in the completion, which clients without digests cannot give. The
+        // chunk's digest is checked as it streams (exactBody) before the part is held.
         Body: body.stream,
       }),
       { abortSignal: body.signal },

@@ -6,7 +6,7 @@ import type { OwnerLockTable } from '../shared-state/owner-locks.js'
 import type { PartTable } from '../shared-state/parts.js'
 import type { UploadRow, UploadTable } from '../shared-state/uploads.js'
 import type {
-  ChunkState, ChunkWrite, OwnerLimits, StagedUpload, StagingUsage, SweepResult, UploadCompletion, UploadManifest, UploadState,
+  ChunkQuery, ChunkState, ChunkWrite, OwnerLimits, StagedUpload, StagingUsage, SweepResult, UploadCompletion, UploadManifest, UploadState,
   WriteResult,
 } from '../types.js'
 import { isNoSuchUpload, type S3Clients, type S3Location } from './client.js'
@@ -102,11 +102,12 @@ export class S3Staging implements StagingStore {
     return row.state === 'complete' ? 'complete' : 'partial'
   }
 
-  async chunkState(id: string, chunkNumber: number): Promise<ChunkState> {
+  async chunkState(id: string, chunkNumber: number, query: ChunkQuery = {}): Promise<ChunkState> {
     const row = await this.row(id)
     if (!row || !live(row)) return 'no-upload'
+    // A complete upload is final: its parts are not replaced any more.
     if (row.state === 'complete') return 'held'
-    return (await this.deps.parts.isHeld(id, chunkNumber)) ? 'held' : 'missing'
+    return (await this.deps.parts.isHeld(id, chunkNumber, query.sha256)) ? 'held' : 'missing'
   }
 
   /**
@@ -141,7 +142,7 @@ export class S3Staging implements StagingStore {
       return { complete: await this.awaitComplete(before), written: false }
     }
     const token = randomBytes(12).toString('hex')
-    const claim = await parts.claim(manifest.id, chunk.chunkNumber, token, this.now(), this.timings.partLeaseMs)
+    const claim = await parts.claim(manifest.id, chunk.chunkNumber, token, this.now(), this.timings.partLeaseMs, chunk.sha256)
     if (claim === 'busy') throw new ChunkBusy(`Chunk ${chunk.chunkNumber} is being written by another request; retry shortly.`)
     if (claim === 'held') {
       await discardBody(chunk.body)
@@ -167,8 +168,11 @@ export class S3Staging implements StagingStore {
         partNumber: chunk.chunkNumber,
         length: chunk.length,
         body: chunk.body,
+        sha256: chunk.sha256,
+        sink: chunk.sink,
       })
     } catch (error) {
+      chunk.sink?.failed()
       await parts.release(manifest.id, chunk.chunkNumber, token).catch(() => undefined)
       // The multipart upload vanished from the object store (a lifecycle rule aborted it): no part
       // can ever complete it, so the upload expires and the client starts again instead of retrying for ever.
@@ -180,11 +184,13 @@ export class S3Staging implements StagingStore {
     } finally {
       clearInterval(renewal)
     }
-    if (!(await parts.markHeld(manifest.id, chunk.chunkNumber, token, etag, chunk.length))) {
+    if (!(await parts.markHeld(manifest.id, chunk.chunkNumber, token, etag, chunk.length, chunk.sha256 ?? null))) {
+      chunk.sink?.failed()
       const now = await uploads.find(manifest.id)
       if (!now || !live(now)) throw gone()
       throw new ChunkBusy(`Chunk ${chunk.chunkNumber} was taken over by another request; retry shortly.`)
     }
+    chunk.sink?.held(row.manifest)
     await uploads.touch(manifest.id, this.now())
     return { complete: await this.completeIfReady(row), written: true }
   }

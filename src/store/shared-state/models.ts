@@ -1,4 +1,4 @@
-import type { Model, ModelStatic, Sequelize } from 'sequelize'
+import type { Model, ModelAttributeColumnOptions, ModelStatic, Sequelize } from 'sequelize'
 
 /**
  * The tables every app host shares through the app's own database (via its Sequelize
@@ -45,6 +45,8 @@ export interface PartRowAttributes {
   claimed_at: number
   etag: string | null
   size: number | null
+  /** The SHA-256 (hex) the client sent with the part's verified bytes; null when it sent none. */
+  sha256: string | null
 }
 
 /** One row per file key the S3 file storage placed (or is placing): who owns the key, across hosts. */
@@ -118,6 +120,7 @@ export async function defineSharedTables(sequelize: Sequelize, tablePrefix = 're
           claimed_at: { type: DataTypes.BIGINT, allowNull: false },
           etag: { type: DataTypes.STRING(128), allowNull: true },
           size: { type: DataTypes.BIGINT, allowNull: true },
+          sha256: { type: DataTypes.STRING(64), allowNull: true },
         },
         { tableName: partName, timestamps: false },
       )) as PartModel
@@ -147,6 +150,7 @@ export async function defineSharedTables(sequelize: Sequelize, tablePrefix = 're
         { tableName: ownerLockName, timestamps: false },
       )) as OwnerLockModel
   for (const model of [Upload, Part, FileKey, OwnerLock]) await syncOnce(model)
+  await addMissingColumn(sequelize, partName, 'sha256', { type: DataTypes.STRING(64), allowNull: true })
   return { sequelize, Upload, Part, FileKey, OwnerLock }
 }
 
@@ -158,6 +162,20 @@ async function syncOnce(model: ModelStatic<Model>): Promise<void> {
     await model.sync().catch(() => {
       throw error
     })
+  }
+}
+
+/**
+ * `Model.sync()` never changes a table that exists: a column added in a later version is added here,
+ * so an app upgrading keeps its tables. Two hosts racing may both try; the loser finds it there.
+ */
+async function addMissingColumn(sequelize: Sequelize, table: string, column: string, definition: ModelAttributeColumnOptions): Promise<void> {
+  const queries = sequelize.getQueryInterface()
+  if (column in (await queries.describeTable(table))) return
+  try {
+    await queries.addColumn(table, column, definition)
+  } catch (error) {
+    if (!(column in (await queries.describeTable(table)))) throw error
   }
 }
 

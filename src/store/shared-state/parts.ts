@@ -24,17 +24,29 @@ export class PartTable {
     return this.tables.sequelize.constructor as unknown as typeof import('sequelize')
   }
 
-  async claim(uploadId: string, partNumber: number, token: string, now: number, leaseMs: number): Promise<ClaimOutcome> {
+  /**
+   * With `sha256`, a part held under another digest (or none) is claimed again, to be replaced by
+   * the new bytes: until they are held, the part counts as missing.
+   */
+  async claim(uploadId: string, partNumber: number, token: string, now: number, leaseMs: number, sha256?: string): Promise<ClaimOutcome> {
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        await this.Part.create({ upload_id: uploadId, part_number: partNumber, state: 'claimed', token, claimed_at: now, etag: null, size: null })
+        await this.Part.create({ upload_id: uploadId, part_number: partNumber, state: 'claimed', token, claimed_at: now, etag: null, size: null, sha256: null })
         return 'claimed'
       } catch (error) {
         if (!(error instanceof this.S.UniqueConstraintError)) throw error
       }
       const existing = (await this.Part.findOne({ where: { upload_id: uploadId, part_number: partNumber }, raw: true })) as PartRowAttributes | null
       if (!existing) continue // released in between: try the insert again
-      if (existing.state === 'held') return 'held'
+      if (existing.state === 'held') {
+        if (!sha256 || existing.sha256 === sha256) return 'held'
+        const [taken] = await this.Part.update(
+          { state: 'claimed', token, claimed_at: now, etag: null, size: null, sha256: null },
+          { where: { upload_id: uploadId, part_number: partNumber, state: 'held', token: existing.token } },
+        )
+        if (taken === 1) return 'claimed'
+        continue
+      }
       if (int(existing.claimed_at) >= now - leaseMs) return 'busy'
       const [taken] = await this.Part.update(
         { token, claimed_at: now },
@@ -52,9 +64,9 @@ export class PartTable {
   }
 
   /** Marks the part held with S3's ETag; false when the claim was lost (taken over, or the upload removed). */
-  async markHeld(uploadId: string, partNumber: number, token: string, etag: string, size: number): Promise<boolean> {
+  async markHeld(uploadId: string, partNumber: number, token: string, etag: string, size: number, sha256: string | null = null): Promise<boolean> {
     const [affected] = await this.Part.update(
-      { state: 'held', etag, size },
+      { state: 'held', etag, size, sha256 },
       { where: { upload_id: uploadId, part_number: partNumber, state: 'claimed', token } },
     )
     return affected === 1
@@ -65,8 +77,10 @@ export class PartTable {
     await this.Part.destroy({ where: { upload_id: uploadId, part_number: partNumber, state: 'claimed', token } })
   }
 
-  async isHeld(uploadId: string, partNumber: number): Promise<boolean> {
-    return (await this.Part.count({ where: { upload_id: uploadId, part_number: partNumber, state: 'held' } })) === 1
+  /** With `sha256`, held counts only under that digest. */
+  async isHeld(uploadId: string, partNumber: number, sha256?: string): Promise<boolean> {
+    const where = { upload_id: uploadId, part_number: partNumber, state: 'held', ...(sha256 ? { sha256 } : {}) }
+    return (await this.Part.count({ where })) === 1
   }
 
   async heldCount(uploadId: string): Promise<number> {
