@@ -11,7 +11,8 @@ import { useResumableTranslation } from './i18n.js'
 import { MultiUploadController, type PickedFile } from './multi-upload-controller.js'
 import { acceptAttribute, type FileProblem } from './rules.js'
 import { storedFiles, type StoredListFile } from './stored-files.js'
-import { anyActive, formSlots, uploadListReducer, type ListEntry } from './upload-list-state.js'
+import { anyActive, formSlots, isFailed, uploadListReducer, type ListEntry } from './upload-list-state.js'
+import { canRetry } from './upload-state.js'
 import { arrange, keptId, move, moveTo, newId } from './file-order.js'
 import { thumbUrl } from './FilePreview.js'
 import OrderButtons from './OrderButtons.js'
@@ -110,8 +111,8 @@ const ResumableEditMany: React.FC<EditPropertyProps> = ({ property, record, reso
   const onDrop = (transfer: DataTransfer) => { void droppedFiles(transfer).then(choose) }
   // Shown only while the slots are those the Save was refused with (fresh-error.ts).
   const recordError = useFreshError(record?.errors?.[property.path], slotsText)
-  const failedNames = entries.filter((entry) => entry.state.phase === 'failed' || entry.state.phase === 'expired'
-    || entry.state.phase === 'auth-required').map((entry) => entry.relativePath ?? entry.state.file?.name ?? '')
+  const failedRows = entries.filter(isFailed)
+    .map((entry) => ({ name: entry.relativePath ?? entry.state.file?.name ?? '', retryable: canRetry(entry.state.error) }))
 
   return (
     // No `error` on the group: it would colour every row red, the good ones too; the refusal says
@@ -220,7 +221,7 @@ const ResumableEditMany: React.FC<EditPropertyProps> = ({ property, record, reso
       </Box>
 
       <FormMessage data-testid="resumable-save-error" role={recordError ? 'alert' : undefined}>
-        {recordError ? <Text as="span" color="error">{saveRefusal(recordError.message, failedNames, tm)}</Text> : null}
+        {recordError ? <Text as="span" color="error">{saveRefusal(recordError.message, failedRows, tm)}</Text> : null}
       </FormMessage>
     </FormGroup>
   )

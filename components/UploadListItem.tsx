@@ -8,7 +8,7 @@ import type { T } from './i18n.js'
 import type { ListEntry } from './upload-list-state.js'
 import { errorDetail, errorMessage, heldPercent, heldText, statusText } from './upload-messages.js'
 import ProgressBar from './ProgressBar.js'
-import { isActive } from './upload-state.js'
+import { canRetry, isActive } from './upload-state.js'
 
 export interface UploadListItemProps {
   entry: ListEntry
@@ -34,8 +34,7 @@ const UploadListItem: React.FC<UploadListItemProps> = ({ entry, onPause, onResum
   const name = state.file?.name ?? ''
   const percent = Math.max(0, Math.min(100, Math.round(progress.percent)))
   const ended = !isActive(phase) && phase !== 'complete'
-  const retryable = error?.kind === 'unconfirmed' || error?.kind === 'expired' || error?.kind === 'auth'
-    || (error?.kind === 'server' && error.retryable)
+  const retryable = canRetry(error)
   return (
     <Box data-testid="resumable-item" data-state={phase} data-name={name}>
       <Box flex flexDirection="row" justifyContent="space-between" alignItems="center" mb="sm" style={{ gap: 8, flexWrap: 'wrap' }}>

@@ -3,9 +3,9 @@
  * uniqueIdentifier and kept in the order the files were added. Each file goes through the single
  * file's reducer (upload-state.ts), so pause, retry, failure and completion behave exactly as there.
  */
-import { CLEAR_MARKER, FAILED_MARKER, KEEP_PREFIX, PENDING_MARKER } from '../src/shared/markers.js'
+import { CLEAR_MARKER, FAILED_MARKER, FAILED_RETRYABLE_MARKER, KEEP_PREFIX, PENDING_MARKER } from '../src/shared/markers.js'
 import { arrange, keptId, newId } from './file-order.js'
-import { INITIAL_STATE, isActive, uploadReducer, type UploadEvent, type UploadState } from './upload-state.js'
+import { canRetry, INITIAL_STATE, isActive, uploadReducer, type UploadEvent, type UploadState } from './upload-state.js'
 
 export interface ListEntry {
   id: string
@@ -47,8 +47,9 @@ export function uploadListReducer(entries: ListEntry[], event: ListEvent): ListE
 /**
  * What the form sends (src/upload/save-plan.ts reads it): one slot per file, the kept files first
  * in their order, then the new ones (or the order the person arranged). A file still on its way
- * holds PENDING_MARKER, one stopped by an error FAILED_MARKER, so that Save is refused (with words
- * that fit) instead of silently saving without it. No file at all is
+ * holds PENDING_MARKER, one stopped by an error FAILED_MARKER (FAILED_RETRYABLE_MARKER when Retry
+ * can still finish it), so that Save is refused (with words that fit) instead of silently saving
+ * without it. No file at all is
  * CLEAR_MARKER.
  */
 export function formSlots(keptKeys: string[], entries: ListEntry[], order: readonly string[] = []): string[] | string {
@@ -57,11 +58,17 @@ export function formSlots(keptKeys: string[], entries: ListEntry[], order: reado
   for (const entry of entries) {
     if (entry.state.phase === 'complete' && entry.reference) byId.set(newId(entry.id), entry.reference)
     else if (isActive(entry.state.phase)) byId.set(newId(entry.id), PENDING_MARKER)
-    else if (entry.state.phase !== 'refused' && entry.state.phase !== 'idle') byId.set(newId(entry.id), FAILED_MARKER)
+    else if (isFailed(entry)) byId.set(newId(entry.id), canRetry(entry.state.error) ? FAILED_RETRYABLE_MARKER : FAILED_MARKER)
   }
   // The person's order (file-order.ts); files never moved keep theirs: kept first, then new.
   const slots = arrange(order, [...byId.keys()]).map((id) => byId.get(id)!)
   return slots.length ? slots : CLEAR_MARKER
+}
+
+/** A row whose upload stopped with an error and is still in the list: it stops the Save. */
+export function isFailed(entry: ListEntry): boolean {
+  const { phase } = entry.state
+  return !isActive(phase) && phase !== 'complete' && phase !== 'refused' && phase !== 'idle'
 }
 
 export function anyActive(entries: ListEntry[]): boolean {

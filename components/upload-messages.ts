@@ -59,15 +59,34 @@ export function errorMessage(error: UploadError, tm: T): string {
   }
 }
 
+/** A row that stops the Save: its name, and whether Retry can still finish it. */
+export interface FailedRow {
+  name: string
+  retryable: boolean
+}
+
 /**
  * What a refused Save says on a `multiple` field: when rows failed, the server's "not finished" is
- * misleading (waiting never helps), so the failed files are named with what to do instead.
+ * misleading (waiting never helps), so the failed files are named with what to do instead; Retry
+ * only when it can finish every one of them. Without failed rows (a reloaded page) the server's
+ * words stay, in the admin's language when they are the shared failed-row texts
+ * (src/upload/save-plan.ts answers with these very strings of src/shared/locale-en.ts).
  */
-export function saveRefusal(serverMessage: string, failedNames: string[], tm: T): string {
-  if (failedNames.length === 0) return tm(serverMessage, serverMessage)
-  return tm('resumable.failedBlocksSave', 'Not saved: {{names}} could not be uploaded. Remove it from the list (or retry it), then save again.', {
-    names: failedNames.join(', '),
-  })
+export function saveRefusal(serverMessage: string, failed: FailedRow[], tm: T): string {
+  if (failed.length === 0) {
+    const shared = en.messages.resumable
+    if (serverMessage === shared.saveFailedRow) {
+      return tm('resumable.saveFailedRow', 'A file in the list could not be uploaded: remove it from the list, then save again.')
+    }
+    if (serverMessage === shared.saveFailedRowRetry) {
+      return tm('resumable.saveFailedRowRetry', 'A file in the list could not be uploaded: retry it or remove it from the list, then save again.')
+    }
+    return tm(serverMessage, serverMessage)
+  }
+  const names = failed.map((row) => row.name).join(', ')
+  return failed.every((row) => row.retryable)
+    ? tm('resumable.failedBlocksSaveRetry', 'Not saved: {{names}} could not be uploaded. Retry it or remove it from the list, then save again.', { names })
+    : tm('resumable.failedBlocksSave', 'Not saved: {{names}} could not be uploaded. Remove it from the list, then save again.', { names })
 }
 
 /** How much of the bar the server holds, in percent of the file. */

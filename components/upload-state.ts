@@ -47,6 +47,15 @@ export type UploadError =
   /** The file went through but the server never named it. */
   | { kind: 'unconfirmed' }
 
+/**
+ * Whether Retry can still finish an upload that stopped with `error`: after a lost connection, a
+ * lost session (once logged in again) or an expiry, or a server error not final for this file.
+ */
+export function canRetry(error: UploadError | null | undefined): boolean {
+  return error?.kind === 'unconfirmed' || error?.kind === 'expired' || error?.kind === 'auth'
+    || (error?.kind === 'server' && error.retryable)
+}
+
 export interface UploadState {
   phase: Phase
   file: { name: string; size: number } | null

@@ -3,6 +3,8 @@ import { describe, expect, test } from '@jest/globals'
 import { freshError, type Seen } from '../components/fresh-error.js'
 import { saveRefusal } from '../components/upload-messages.js'
 import type { T } from '../components/i18n.js'
+import { de } from '../src/locale/de.js'
+import { FAILED_ROW, FAILED_ROW_RETRYABLE } from '../src/upload/save-plan.js'
 
 const tm: T = (_key, fallback, vars) => fallback.replace(/\{\{(\w+)\}\}/g, (_m, name: string) => String(vars?.[name] ?? ''))
 
@@ -32,15 +34,36 @@ describe('freshError', () => {
   })
 })
 
+/** The German table as AdminJS's `tm` reads it (`resumable.x.y`), English where it has no text. */
+const tmDe: T = (key, fallback, vars) => {
+  const found = key.split('.').slice(1).reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], de.messages.resumable)
+  return tm(key, typeof found === 'string' ? found : fallback, vars)
+}
+const NOT_FINISHED = 'The upload has not finished yet: wait until it completes, then save again.'
+
 describe('saveRefusal', () => {
-  test('names the failed rows and says to remove them instead of "wait"', () => {
-    const text = saveRefusal('The upload has not finished yet: wait until it completes, then save again.', ['evil.png'], tm)
-    expect(text).toContain('evil.png')
-    expect(text).toMatch(/Remove it/)
-    expect(text).not.toMatch(/wait/)
+  test('names a row Retry cannot help and says only to remove it, in English and German', () => {
+    const rows = [{ name: 'evil.png', retryable: false }]
+    const text = saveRefusal(NOT_FINISHED, rows, tm)
+    expect(text).toBe('Not saved: evil.png could not be uploaded. Remove it from the list, then save again.')
+    expect(saveRefusal(NOT_FINISHED, rows, tmDe)).toBe('Nicht gespeichert: evil.png konnte nicht hochgeladen werden. Entfernen Sie die Datei aus der Liste und speichern Sie dann noch einmal.')
   })
 
-  test('without failed rows the server\'s own message stays', () => {
+  test('offers Retry only when it can finish every failed row', () => {
+    const retryable = [{ name: 'a.png', retryable: true }, { name: 'b.png', retryable: true }]
+    expect(saveRefusal(NOT_FINISHED, retryable, tm)).toBe('Not saved: a.png, b.png could not be uploaded. Retry it or remove it from the list, then save again.')
+    expect(saveRefusal(NOT_FINISHED, retryable, tmDe)).toMatch(/^Nicht gespeichert: a\.png, b\.png .* Versuchen Sie es erneut oder entfernen/)
+    const mixed = [{ name: 'a.png', retryable: true }, { name: 'evil.png', retryable: false }]
+    expect(saveRefusal(NOT_FINISHED, mixed, tm)).not.toMatch(/retry/i)
+    expect(saveRefusal(NOT_FINISHED, mixed, tmDe)).not.toMatch(/erneut/)
+  })
+
+  test('without failed rows the server\'s own message stays, in the admin\'s language when it is a shared text', () => {
     expect(saveRefusal('At least one file is required here.', [], tm)).toBe('At least one file is required here.')
+    expect(saveRefusal(FAILED_ROW, [], tm)).toBe(FAILED_ROW)
+    expect(FAILED_ROW).not.toMatch(/retry/i)
+    expect(FAILED_ROW_RETRYABLE).toMatch(/retry it or remove it/)
+    expect(saveRefusal(FAILED_ROW, [], tmDe)).toBe(de.messages.resumable.saveFailedRow)
+    expect(saveRefusal(FAILED_ROW_RETRYABLE, [], tmDe)).toBe(de.messages.resumable.saveFailedRowRetry)
   })
 })

@@ -1,7 +1,8 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- page scripts use axe, which this project has no types for */
 /**
  * The Gallery as a person sees it, in headless Chromium against the example app: thumbnails that
- * load on edit, list and show; reordering by keyboard changes the saved order; a refused file next
+ * load on edit, list and show; reordering by keyboard and by dragging a row with the mouse changes
+ * the saved order; a complete upload attached from the recovery list on the Gallery; a refused file next
  * to a good one (the Save message names it, the good row stays good, the message goes once the row
  * is removed), in English and German; a record whose files are not in the storage says so. Screenshots
  * go to test/.tmp/screenshots (untracked); the README's copies in docs/ are picked from them by hand.
@@ -17,7 +18,8 @@ import { listen, logIn, type Listening } from './support/browser-app.js'
 import { login } from './support/app.js'
 import { formatSize } from '../components/format.js'
 import { throttleUploads } from './support/browser-app.js'
-import { bytes, sha256, uploadAll } from './support/resumable-client.js'
+import { bytes, chunkBytes, chunkParams, countOf, sha256, uploadAll, XHR, type FileSpec } from './support/resumable-client.js'
+import type { Agent } from './support/app.js'
 
 const require = createRequire(import.meta.url)
 const AXE = require.resolve('axe-core/axe.min.js')
@@ -76,6 +78,29 @@ async function save(page: Page): Promise<void> {
 async function startIn(page: Page, language: string): Promise<void> {
   await page.evaluate((lang) => window.localStorage.setItem('adminjs-language', lang), language)
   await page.reload()
+}
+
+const GALLERY_CHUNKS = '/admin/api/resumable/Gallery/images'
+
+/** Sends every chunk of `file` to the Gallery's chunk route, as Resumable.js does; returns the reference. */
+async function uploadToGallery(agent: Agent, file: FileSpec): Promise<string> {
+  let reference = ''
+  for (let n = 1; n <= countOf(file); n++) {
+    const params = chunkParams(file, n)
+    const req = agent.post(GALLERY_CHUNKS).query(params).set(XHR)
+    for (const [k, v] of Object.entries(params)) req.field(k, v)
+    const res = await req.attach('file', chunkBytes(file, n), { filename: 'blob', contentType: 'application/octet-stream' })
+    if (res.status !== 200) throw new Error(`chunk ${n}: ${res.status} ${res.text}`)
+    if (res.body.status === 'complete') reference = res.body.reference
+  }
+  if (!reference) throw new Error('upload never completed')
+  return reference
+}
+
+/** The names of the edit page's rows (kept files and uploads), top to bottom. */
+function rowNames(page: Page): Promise<string[]> {
+  return page.locator('[data-testid=resumable-files] > li').evaluateAll((items) => items.map((li) =>
+    (li.getAttribute('data-name') ?? li.querySelector('[data-name]')?.getAttribute('data-name') ?? '')))
 }
 
 async function toGerman(page: Page): Promise<void> {
@@ -188,6 +213,9 @@ describeBrowser('the Gallery as a person sees it (Chromium, real resumablejs)', 
     const message = page.locator('[data-testid=resumable-save-error]')
     await until(async () => (await message.innerText()).length > 0, 'the Save refusal')
     await expect(message.innerText()).resolves.toMatch(saveText)
+    // Retrying a file the server refused for its content cannot help: nothing offers it.
+    await expect(message.innerText()).resolves.not.toMatch(/retry|erneut/i)
+    expect(await evil.locator('[data-testid=resumable-item-retry]').count()).toBe(0)
     // The good row: still complete, its name not in the error colour, no error of its own.
     expect(await good.getAttribute('data-state')).toBe('complete')
     expect(await good.locator('[data-testid=resumable-item-error]').count()).toBe(0)
@@ -299,6 +327,76 @@ describeBrowser('the Gallery as a person sees it (Chromium, real resumablejs)', 
     const item = page.locator('[data-testid=resumable-unfinished-item]').filter({ hasText: 'reload-me.bin' })
     await item.waitFor()
     expect(Number(await item.getAttribute('data-percent'))).toBe(server.percent)
+    await page.close()
+  }, LONG)
+  test('dragging a row with the mouse changes the saved order', async () => {
+    const agent = await login(main.app.app, 'admin@example.com')
+    const references = []
+    for (const [i, name] of photos.entries()) {
+      const data = readFileSync(join(dir, name))
+      references.push(await uploadToGallery(agent, { identifier: `drag-${i}-${data.length}`, filename: name, type: 'image/png', data, chunkSize: 64 * 1024 }))
+    }
+    const created = agent.post('/admin/api/resources/Gallery/actions/new').field('title', 'Dragged')
+    for (const [i, reference] of references.entries()) created.field(`images.${i}`, reference)
+    const id = (await created).body.record.params.id
+    const page = await browser.context.newPage()
+    await logIn(page, main.base)
+    await startIn(page, 'en')
+    await page.goto(`${main.base}/admin/resources/Gallery/records/${id}/edit`)
+    await page.locator('[data-testid=resumable-stored-item]').nth(2).waitFor()
+    expect(await rowNames(page)).toEqual(photos)
+    // Real mouse events: press on blue.png's name, move in steps onto red.png's row, release.
+    const blue = page.locator('[data-testid=resumable-stored-item][data-name="blue.png"] span').first()
+    const red = page.locator('[data-testid=resumable-stored-item][data-name="red.png"]')
+    const from = (await blue.boundingBox())!
+    const to = (await red.boundingBox())!
+    await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2)
+    await page.mouse.down()
+    await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2 - 10, { steps: 3 })
+    await page.mouse.move(to.x + to.width / 2, to.y + to.height / 2, { steps: 10 })
+    await page.mouse.up()
+    await until(async () => JSON.stringify(await rowNames(page)) === JSON.stringify(['blue.png', 'red.png', 'green.png']), 'the dragged order on the page')
+    expect(await axeInOurs(page)).toEqual([])
+    await shot(page, 'gallery-edit-dragged')
+    await save(page)
+    const after = await until(async () => {
+      const r = await main.app.sequelize.models.Gallery.findByPk(id, { raw: true }) as Record<string, unknown> | null
+      return r && parse(r.imageNames)[0] === 'blue.png' && r
+    }, 'the saved order')
+    expect(parse(after.imageNames)).toEqual(['blue.png', 'red.png', 'green.png'])
+    expect(parse(after.imagePaths)).toEqual([`galleries/${id}/blue.png`, `galleries/${id}/red.png`, `galleries/${id}/green.png`])
+    await page.close()
+  }, LONG)
+
+  test.each(['en', 'de'])('%s: on the Gallery, a complete upload left unsaved is attached from the recovery list without picking the file', async (language) => {
+    const agent = await login(main.app.app, 'admin@example.com')
+    const filename = `left-behind-${language}.png`
+    const [r, g, b] = language === 'en' ? [250, 200, 0] : [0, 200, 250]
+    const data = await sharp({ create: { width: 300, height: 200, channels: 3, background: { r, g, b } } }).png().toBuffer()
+    await uploadToGallery(agent, { identifier: `gallery-left-behind-${language}-${data.length}`, filename, type: 'image/png', data, chunkSize: 64 * 1024 })
+    const page = await browser.context.newPage()
+    await logIn(page, main.base)
+    await startIn(page, 'en')
+    await page.goto(`${main.base}/admin/resources/Gallery/actions/new`)
+    if (language === 'de') await toGerman(page)
+    const item = page.locator('[data-testid=resumable-unfinished-item][data-complete=true]').filter({ hasText: filename })
+    await item.waitFor()
+    await expect(item.innerText()).resolves.toMatch(language === 'de' ? /vollständig hochgeladen.*hängen Sie es an/ : /uploaded completely.*attach it, or discard/)
+    // Nothing to pick: the file is on the server already.
+    expect(await item.locator('[data-testid=resumable-unfinished-pick]').count()).toBe(0)
+    await item.locator('[data-testid=resumable-unfinished-attach]').click()
+    const row = page.locator(`[data-testid=resumable-item][data-name="${filename}"]`)
+    await until(async () => (await row.getAttribute('data-state')) === 'complete', 'the attached row')
+    expect(await page.locator('[data-testid=resumable-unfinished-item]').filter({ hasText: filename }).count()).toBe(0)
+    await expect(row.innerText()).resolves.toMatch(language === 'de' ? /Hochgeladen/ : /Uploaded — press Save to attach/)
+    expect(await axeInOurs(page)).toEqual([])
+    await shot(page, `gallery-attached-${language}`)
+    await page.fill('input[name=title]', `Gallery attached ${language}`)
+    await save(page)
+    const saved = await until(async () => main.app.sequelize.models.Gallery.findOne({ where: { title: `Gallery attached ${language}` }, raw: true }) as Promise<Record<string, unknown> | null>, 'the saved Gallery')
+    expect(parse(saved.imageNames)).toEqual([filename])
+    const [key] = parse(saved.imagePaths) as string[]
+    expect(sha256(readFileSync(join(main.app.uploadDir, key)))).toBe(sha256(data))
     await page.close()
   }, LONG)
 })

@@ -223,7 +223,10 @@ describe.each(['sqlite', 'postgres'] as const)('multiple files on %s', (kind) =>
         [{ 'images.3': good }, /list of upload references/],
         [{ 'images.0': good, 'images.1': good }, /listed twice/],
         [{ images: good }, /list of upload references/],
-        [{ 'images.0': good, 'images.1': '__failed__' }, /could not be uploaded: remove it from the list/],
+        [{ 'images.0': good, 'images.1': '__failed__' }, /could not be uploaded: remove it from the list, then save again/],
+        [{ 'images.0': good, 'images.1': '__failed_retryable__' }, /could not be uploaded: retry it or remove it from the list, then save again/],
+        // Retry is not offered when one failed row cannot be retried, and a failed row is named before a pending one.
+        [{ 'images.0': '__pending__', 'images.1': '__failed_retryable__', 'images.2': '__failed__' }, /could not be uploaded: remove it from the list, then save again/],
       ]
       for (const [fields, message] of cases) {
         await expectRefused(edit(id), { title: 'hostile', ...fields }, message)

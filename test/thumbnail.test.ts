@@ -1,6 +1,6 @@
 /**
  * Thumbnails (src/preview/thumbnail.ts) through the example app's download route: `?thumb=1` on an
- * image answers a small WebP made once with sharp and kept next to the original in the storage; a
+ * image answers a small WebP made once with sharp and kept in the storage's thumbnails' folder; a
  * second request reads the kept copy; deleting the record's file deletes its thumbnail; a file
  * that is not an image is never thumbnailed.
  */
@@ -47,9 +47,9 @@ describe('thumbnails', () => {
     await t?.close()
   })
 
-  test('a small WebP of at most 320 px, made once and kept next to the original', async () => {
+  test('a small WebP of at most 320 px, made once and kept in the thumbnails\' folder', async () => {
     const before = filesUnder(t.uploadDir)
-    expect(before.some((f) => f.endsWith('.thumb.webp'))).toBe(false)
+    expect(before.some((f) => f.startsWith('.thumbnails/'))).toBe(false)
     const first = await admin.get(`${download(id)}?thumb=1`).buffer(true).parse(binary as never)
     expect(first.status).toBe(200)
     expect(first.headers['content-type']).toBe('image/webp')
@@ -58,7 +58,7 @@ describe('thumbnails', () => {
     const meta = await sharp(body).metadata()
     expect([meta.format, Math.max(meta.width ?? 0, meta.height ?? 0)]).toEqual(['webp', 320])
     expect(meta.width! / meta.height!).toBeCloseTo(1600 / 1200, 1)
-    const kept = filesUnder(t.uploadDir).filter((f) => f.endsWith('.thumb.webp'))
+    const kept = filesUnder(t.uploadDir).filter((f) => f.startsWith('.thumbnails/'))
     expect(kept).toHaveLength(1)
     const keptPath = join(t.uploadDir, kept[0])
     const second = await admin.get(`${download(id)}?thumb=1`).buffer(true).parse(binary as never)
@@ -71,7 +71,7 @@ describe('thumbnails', () => {
 
   test('removing the record\'s file removes its thumbnail too', async () => {
     await admin.get(`${download(id)}?thumb=1`)
-    expect(filesUnder(t.uploadDir).some((f) => f.endsWith('.thumb.webp'))).toBe(true)
+    expect(filesUnder(t.uploadDir).some((f) => f.startsWith('.thumbnails/'))).toBe(true)
     const cleared = await admin.post(`/admin/api/resources/Document/records/${id}/edit`).field('title', 'no photo').field('file', '__clear__')
     expect(cleared.body.record.errors).toEqual({})
     expect(filesUnder(t.uploadDir).filter((f) => f.includes('photo'))).toEqual([])

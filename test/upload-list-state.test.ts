@@ -33,13 +33,14 @@ describe('uploadListReducer', () => {
 })
 
 describe('formSlots', () => {
-  test('kept files first as keep markers, then complete uploads by reference, unfinished ones as pending, failed ones as failed', () => {
+  test('kept files first as keep markers, then complete uploads by reference, unfinished ones as pending, failed ones as failed (retryable or not)', () => {
     const list = run([
       added('a'), { type: 'file', id: 'a', event: { type: 'complete' } }, { type: 'reference', id: 'a', reference: ref('a') },
       added('b'),
       added('c'), { type: 'file', id: 'c', event: { type: 'failed', code: 'storage_failure' } },
+      added('d'), { type: 'file', id: 'd', event: { type: 'failed', code: 'type_not_allowed' } },
     ])
-    expect(formSlots(['galleries/1/x.png'], list)).toEqual(['__keep__:galleries/1/x.png', ref('a'), '__pending__', '__failed__'])
+    expect(formSlots(['galleries/1/x.png'], list)).toEqual(['__keep__:galleries/1/x.png', ref('a'), '__pending__', '__failed_retryable__', '__failed__'])
   })
 
   test('nothing kept and nothing uploaded is an explicit clear', () => {

@@ -12,7 +12,7 @@ import { registerFeature, type RegisteredFeature } from '../upload/registry.js'
 import { afterDelete, afterSave, beforeSave } from './save-hooks.js'
 import { s3Backend, s3UploadChunkSize } from './s3-backend.js'
 import { DEFAULTS, type ResumableUploadFeatureOptions } from './options.js'
-import { withThumbnails } from '../preview/thumbnail.js'
+import { FilesWithThumbnails } from '../preview/thumbnail-storage.js'
 
 const COMPONENTS = {
   edit: ['ResumableUploadEdit', 'ResumableEdit'],
@@ -74,8 +74,8 @@ export function resumableUploadFeature(options: ResumableUploadFeatureOptions): 
   // On S3 one chunk is one multipart part: the chunk size follows S3's part limits for maxSize.
   const chunkSize = 's3' in options.storage ? s3UploadChunkSize(maxSize, wantedChunkSize) : wantedChunkSize
 
-  const storage = { ...backendOf(options.storage) }
-  storage.files = withThumbnails(storage.files)
+  const backend = backendOf(options.storage)
+  const storage = { staging: backend.staging, files: new FilesWithThumbnails(backend.files) }
   const limits = {
     uploads: positive(options.limits?.uploadsPerAdmin ?? DEFAULTS.uploadsPerAdmin, 'limits.uploadsPerAdmin'),
     bytes: options.limits?.bytesPerAdmin === undefined ? undefined : positive(options.limits.bytesPerAdmin, 'limits.bytesPerAdmin'),

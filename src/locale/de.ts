@@ -59,7 +59,10 @@ export const de: ResumableTranslation = {
       fileMissingDetail: 'Der Datensatz nennt diese Datei, aber der Speicher enthält sie nicht: sie wurde entfernt, oder der Speicher wurde gewechselt, ohne die Dateien zu verschieben.',
       rowFailedRetry: 'Versuchen Sie es erneut oder entfernen Sie die Datei vor dem Speichern aus der Liste.',
       rowFailedRemove: 'Entfernen Sie die Datei vor dem Speichern aus der Liste.',
-      failedBlocksSave: 'Nicht gespeichert: {{names}} konnte nicht hochgeladen werden. Entfernen Sie die Datei aus der Liste (oder versuchen Sie es erneut) und speichern Sie dann noch einmal.',
+      failedBlocksSave: 'Nicht gespeichert: {{names}} konnte nicht hochgeladen werden. Entfernen Sie die Datei aus der Liste und speichern Sie dann noch einmal.',
+      failedBlocksSaveRetry: 'Nicht gespeichert: {{names}} konnte nicht hochgeladen werden. Versuchen Sie es erneut oder entfernen Sie die Datei aus der Liste, und speichern Sie dann noch einmal.',
+      saveFailedRow: 'Eine Datei der Liste konnte nicht hochgeladen werden: Entfernen Sie sie aus der Liste und speichern Sie dann noch einmal.',
+      saveFailedRowRetry: 'Eine Datei der Liste konnte nicht hochgeladen werden: Versuchen Sie es erneut oder entfernen Sie sie aus der Liste, und speichern Sie dann noch einmal.',
       errors: {
         invalid_request: 'Der Server hat die Anfrage als fehlerhaft abgelehnt.',
         not_authenticated: 'Ihre Sitzung ist abgelaufen — bitte erneut anmelden',

@@ -62,7 +62,10 @@ export const en = {
       fileMissingDetail: 'The record names this file, but the storage does not hold it: it was removed, or the storage was switched without moving the files.',
       rowFailedRetry: 'Retry it, or remove it from the list before you save.',
       rowFailedRemove: 'Remove it from the list before you save.',
-      failedBlocksSave: 'Not saved: {{names}} could not be uploaded. Remove it from the list (or retry it), then save again.',
+      failedBlocksSave: 'Not saved: {{names}} could not be uploaded. Remove it from the list, then save again.',
+      failedBlocksSaveRetry: 'Not saved: {{names}} could not be uploaded. Retry it or remove it from the list, then save again.',
+      saveFailedRow: 'A file in the list could not be uploaded: remove it from the list, then save again.',
+      saveFailedRowRetry: 'A file in the list could not be uploaded: retry it or remove it from the list, then save again.',
       errors: {
         invalid_request: 'The server refused the request as malformed.',
         not_authenticated: 'Your session has expired — log in again',

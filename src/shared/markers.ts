@@ -16,6 +16,12 @@ export const PENDING_MARKER = '__pending__'
 export const FAILED_MARKER = '__failed__'
 
 /**
+ * Like FAILED_MARKER, for a file whose upload Retry can still finish (the connection gave up, the
+ * session ended, the upload expired): the refusal offers Retry too.
+ */
+export const FAILED_RETRYABLE_MARKER = '__failed_retryable__'
+
+/**
  * With `multiple`, a slot that keeps one of the record's current files: `__keep__:<its key>`. The
  * server accepts only keys the record holds now; a bare key is no reference and is refused.
  */

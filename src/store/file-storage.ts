@@ -8,7 +8,9 @@ import type { FileStat } from './types.js'
  *
  * Contract (test/file-storage-contract.ts runs it against any implementation):
  * - Keys that could leave the storage root (`..`, absolute, empty segments, backslashes, NUL) or
- *   reach the staging area are refused with InvalidRequest by every method.
+ *   reach the staging area are refused with InvalidRequest by every method. The feature wraps the
+ *   storage (src/preview/thumbnail-storage.ts) and also refuses the thumbnails' folder there: a
+ *   storage needs no rule of its own for it.
  * - `place` makes the whole file appear under `key` in one step, and never replaces what is
  *   there: it answers false and changes nothing when the key is taken. So a file a record points at
  *   keeps its bytes until that record points elsewhere, and concurrent Saves cannot overwrite each

@@ -2,6 +2,7 @@ import type AdminJS from 'adminjs'
 import { randomBytes } from 'node:crypto'
 import type { PrefixHashes } from '../integrity/prefix-hash.js'
 import type { UploadRules } from '../protocol/chunk-request.js'
+import type { FilesWithThumbnails } from '../preview/thumbnail-storage.js'
 import type { StorageBackend } from '../store/backend.js'
 import type { ResumableCustom } from '../shared/custom.js'
 import type { OwnerLimits } from '../store/types.js'
@@ -21,7 +22,8 @@ export interface UploadPolicy {
 /** One feature's property as the lifecycle and the routes serve it; found from `property.custom.featureId`. */
 export interface RegisteredFeature {
   id: string
-  storage: StorageBackend
+  /** The configured backend, its files kept apart from their thumbnails. */
+  storage: StorageBackend & { files: FilesWithThumbnails }
   rules: UploadRules
   mapping: ResumableCustom['properties']
   policy: UploadPolicy

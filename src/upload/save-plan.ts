@@ -1,7 +1,8 @@
 import type { CurrentAdmin } from 'adminjs'
 import { UploadRefused } from '../errors.js'
 import { belongsTo, isUploadId, type UploadScope } from '../protocol/scope.js'
-import { CLEAR_MARKER, FAILED_MARKER, KEEP_PREFIX, PENDING_MARKER } from '../shared/markers.js'
+import { en } from '../shared/locale-en.js'
+import { CLEAR_MARKER, FAILED_MARKER, FAILED_RETRYABLE_MARKER, KEEP_PREFIX, PENDING_MARKER } from '../shared/markers.js'
 import type { UploadCompletion, UploadManifest } from '../store/types.js'
 import { settleCompletion } from './completion.js'
 import type { StoredEntry } from './entries.js'
@@ -27,7 +28,9 @@ export interface SaveChange {
 export const UNFINISHED = 'The upload has not finished yet: wait until it completes, then save again.'
 export const UNKNOWN = 'This upload is unknown or has expired: upload the file again.'
 export const CHANGED = 'The files of this record changed since the form was opened: reload the page and save again.'
-export const FAILED_ROW = 'A file in the list could not be uploaded: remove it from the list (or retry it), then save again.'
+/** The words the components show in the admin's language (src/shared/locale-en.ts, `resumable.saveFailedRow…`). */
+export const FAILED_ROW = en.messages.resumable.saveFailedRow
+export const FAILED_ROW_RETRYABLE = en.messages.resumable.saveFailedRowRetry
 const NOT_A_LIST = 'The files must be sent as a list of upload references (file.0, file.1, …).'
 
 /** Who saves which record's property. */
@@ -54,17 +57,17 @@ export async function planSave(saver: Saver, sent: unknown, current: StoredEntry
   }
   if (!multiple) {
     if (sent === PENDING_MARKER) throw new SaveRefusal(UNFINISHED)
-    if (sent === FAILED_MARKER) throw new SaveRefusal(FAILED_ROW)
+    failedRows([sent])
     return { slots: [await uploadSlot(saver, sent)] }
   }
   if (!Array.isArray(sent)) throw new SaveRefusal(NOT_A_LIST)
+  failedRows(sent as unknown[])
   const slots: Slot[] = []
   const seen = new Set<string>()
   for (const value of sent as unknown[]) {
     // Holes (`images.5` alone), nested keys (`images.0.x`) and numbers are no slot.
     if (typeof value !== 'string') throw new SaveRefusal(NOT_A_LIST)
     if (value === PENDING_MARKER) throw new SaveRefusal(UNFINISHED)
-    if (value === FAILED_MARKER) throw new SaveRefusal(FAILED_ROW)
     if (seen.has(value)) throw new SaveRefusal('The same file is listed twice.')
     seen.add(value)
     if (value.startsWith(KEEP_PREFIX)) {
@@ -96,4 +99,13 @@ async function uploadSlot(saver: Saver, value: unknown): Promise<Slot> {
     if (error instanceof UploadRefused) throw new SaveRefusal(error.message)
     throw error
   }
+}
+
+/**
+ * A failed row refuses the Save before anything else is said of the list (waiting for a pending
+ * one never helps then). Retry is offered only when it can finish every failed row.
+ */
+function failedRows(sent: unknown[]): void {
+  if (sent.includes(FAILED_MARKER)) throw new SaveRefusal(FAILED_ROW)
+  if (sent.includes(FAILED_RETRYABLE_MARKER)) throw new SaveRefusal(FAILED_ROW_RETRYABLE)
 }

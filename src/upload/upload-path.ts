@@ -1,4 +1,5 @@
 import type { BaseRecord } from 'adminjs'
+import { isThumbnailKey, THUMBNAIL_FOLDER } from '../preview/thumbnail-keys.js'
 import { sanitizeFilename } from '../protocol/filename.js'
 import type { RecordView } from './entries.js'
 import type { UploadPathOption } from './hook-types.js'
@@ -26,6 +27,9 @@ export function assertSafeKey(key: string): string {
     || segments.some((s) => !s || s === '.' || s === '..' || s.trim() !== s && s.trim() === '')
   ) {
     throw new Error(`adminjs-resumable: uploadPath produced an unsafe key: ${JSON.stringify(key)}`)
+  }
+  if (isThumbnailKey(key)) {
+    throw new Error(`adminjs-resumable: uploadPath produced a key in the thumbnails' folder "${THUMBNAIL_FOLDER}/", which no saved file may use: ${JSON.stringify(key)}`)
   }
   return key
 }
