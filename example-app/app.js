@@ -202,9 +202,9 @@ export function defineAdmin({ env = process.env, Document, Gallery, uploadDir, s
         listProperties: ['id', 'title', 'file', 'updatedAt'],
         showProperties: ['id', 'title', 'file', 'createdAt', 'updatedAt'],
         editProperties: ['title', 'file'],
-        // Without CHECKSUMS=on the column is not mapped by the feature (which hides what it maps):
+        // With CHECKSUMS=off the column is not mapped by the feature (which hides what it maps):
         // an always-empty column has no place in the filter panel either.
-        ...(env.CHECKSUMS === 'on' ? {} : { properties: { fileChecksum: { isVisible: false } } }),
+        ...(env.CHECKSUMS === 'off' ? { properties: { fileChecksum: { isVisible: false } } } : {}),
         actions: { new: writeOnly, edit: writeOnly, delete: writeOnly, bulkDelete: writeOnly },
       },
       features: [resumableUploadFeature({

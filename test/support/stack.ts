@@ -160,7 +160,7 @@ export function defineAdmin({ env, Document, uploadDir, Gallery, sequelize, feat
       properties: {
         key: 'imagePaths', file: 'images', filename: 'imageNames', size: 'imageSizes',
         mimeType: 'imageMimeTypes', relativePath: 'imageRelativePaths',
-        ...(env.CHECKSUMS === 'on' ? { checksum: 'imageChecksums' } : {}),
+        ...(env.CHECKSUMS !== 'off' ? { checksum: 'imageChecksums' } : {}),
         metadata: 'imageMetadata',
       },
       uploadPath: (record, filename) => `galleries/${record.id()}/${filename}`,
@@ -191,7 +191,7 @@ export function defineAdmin({ env, Document, uploadDir, Gallery, sequelize, feat
         ...common,
         properties: {
           key: 'filePath', file: 'file', filename: 'fileName', size: 'fileSize', mimeType: 'fileMimeType',
-          ...(env.CHECKSUMS === 'on' ? { checksum: 'fileChecksum' } : {}),
+          ...(env.CHECKSUMS !== 'off' ? { checksum: 'fileChecksum' } : {}),
           metadata: 'fileMetadata',
           relativePath: 'fileRelativePath',
         },
