@@ -2,6 +2,8 @@
  * A real HTTP proxy in front of s3rver that can answer chosen requests itself with an S3 error
  * (500, 503...), as a refusing or overloaded object store does. The request body is drained first,
  * as a server answering after reading would; everything else is forwarded untouched.
+ * It also records what was sent (method, URL, headers, and the body of POSTs, which are small XML):
+ * s3rver ignores checksum headers, so tests assert on what reached the wire.
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -15,8 +17,18 @@ export interface FaultRule {
   times: number
 }
 
+export interface SentRequest {
+  method: string
+  url: string
+  headers: http.IncomingHttpHeaders
+  /** The body of a POST (CreateMultipartUpload, CompleteMultipartUpload); '' for other methods. */
+  body: string
+}
+
 export interface FaultProxy {
   endpoint: string
+  /** Every request received so far, in arrival order (POST bodies once fully read). */
+  sent(): SentRequest[]
   refuse(rule: FaultRule): void
   /** Requests refused so far. */
   refused(): number
@@ -26,8 +38,12 @@ export interface FaultProxy {
 export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const rules: FaultRule[] = []
   let refused = 0
+  const sent: SentRequest[] = []
   const upstream = new URL(target)
   const server = http.createServer((req, res) => {
+    const record: SentRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: '' }
+    sent.push(record)
+    if (req.method === 'POST') req.on('data', (piece: Buffer) => { record.body += piece.toString('utf8') })
     const rule = rules.find((r) => r.times > 0 && r.match(req))
     if (rule) {
       rule.times--
@@ -53,6 +69,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const { port } = server.address() as AddressInfo
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    sent: () => sent,
     refuse: (rule) => rules.push(rule),
     refused: () => refused,
     close: () =>

@@ -106,7 +106,9 @@ export class S3DirectParts implements DirectPartStore {
     checkUploadId(manifest.id)
     await createUpload(this.s3, manifest, limits ?? null, this.now, this.deps.staging.timings.ownerLockLeaseMs)
     const row = await this.liveRow(manifest.id)
-    const uploadId = await ensureMultipart(this.s3, row, this.deps.staging.timings, this.now)
+    // Created without a checksum algorithm: the completion sends no part checksums (the clients
+    // report ETags only), so signed parts must carry none either (docs/design/s3-direct.md).
+    const { uploadId } = await ensureMultipart(this.s3, row, this.deps.staging.timings, this.now)
     return { key: row.objectKey, uploadId }
   }
 
@@ -127,8 +129,8 @@ export class S3DirectParts implements DirectPartStore {
 
   async heldParts(id: string): Promise<HeldPart[]> {
     const row = await this.liveRow(id)
-    if (row.state === 'complete') return this.deps.parts.held(id)
-    const recorded = await this.deps.parts.held(id)
+    if (row.state === 'complete') return this.held(id)
+    const recorded = await this.held(id)
     const listed = row.s3UploadId ? await this.listed(row) : null
     if (!listed) return recorded
     const byNumber = new Map(listed.map((p) => [p.partNumber, p]))
@@ -143,7 +145,11 @@ export class S3DirectParts implements DirectPartStore {
         await this.deps.reported.record(id, part.partNumber, part.etag, part.size, this.now())
       }
     }
-    return this.deps.parts.held(id)
+    return this.held(id)
+  }
+
+  private async held(id: string): Promise<HeldPart[]> {
+    return (await this.deps.parts.held(id)).map(({ partNumber, etag, size }) => ({ partNumber, etag, size }))
   }
 
   async complete(id: string): Promise<DirectCompletion> {

@@ -1,6 +1,8 @@
 import { Readable } from 'node:stream'
 import { isNotFound, isUnsupported, refusesCondition, storageError, type S3Clients, type S3Location } from './client.js'
 import { exactBody } from './exact-body.js'
+import { sha256HexToBase64 } from './part-signer.js'
+import type { PartChecksum } from '../shared-state/uploads.js'
 import type { ChunkSink } from '../types.js'
 
 /**
@@ -11,11 +13,24 @@ import type { ChunkSink } from '../types.js'
 export interface PartEtag {
   partNumber: number
   etag: string
+  /** The part's SHA-256 as 64 hex digits: sent in the completion of an upload created with SHA256. */
+  sha256?: string | null
 }
 
-export async function createMultipart(s3: S3Clients, where: S3Location, key: string, contentType: string): Promise<string> {
+/**
+ * With `checksum` 'SHA256' the object store wants `x-amz-checksum-sha256` on every part and each
+ * part's checksum in the completion; without, it refuses any part checksum ("Checksum Type mismatch").
+ */
+export async function createMultipart(
+  s3: S3Clients, where: S3Location, key: string, contentType: string, checksum: PartChecksum | null = null,
+): Promise<string> {
   try {
-    const out = await s3.client.send(new s3.sdk.CreateMultipartUploadCommand({ Bucket: where.bucket, Key: key, ContentType: contentType }))
+    const out = await s3.client.send(new s3.sdk.CreateMultipartUploadCommand({
+      Bucket: where.bucket,
+      Key: key,
+      ContentType: contentType,
+      ...(checksum ? { ChecksumAlgorithm: checksum } : {}),
+    }))
     if (!out.UploadId) throw new Error('CreateMultipartUpload answered without an UploadId')
     return out.UploadId
   } catch (error) {
@@ -34,7 +49,7 @@ export async function uploadPart(
   where: S3Location,
   key: string,
   uploadId: string,
-  part: { partNumber: number; length: number; body: Readable; sha256?: string; sink?: ChunkSink },
+  part: { partNumber: number; length: number; body: Readable; sha256?: string; sink?: ChunkSink; checksummed?: boolean },
 ): Promise<string> {
   const body = exactBody(part.body, part.length, part.partNumber, part.sha256, part.sink)
   try {
@@ -45,10 +60,10 @@ export async function uploadPart(
         UploadId: uploadId,
         PartNumber: part.partNumber,
         ContentLength: part.length,
-        // No x-amz-checksum-sha256 here: AWS refuses a part checksum on a multipart upload created
-        // without a checksum algorithm ("Checksum Type mismatch"), and one created with SHA-256 wants
-        // it on every part and in the completion, which clients without digests cannot give. The
-        // chunk's digest is checked as it streams (exactBody) before the part is held.
+        // Only on uploads created with SHA256 (`checksummed`): AWS refuses a part checksum on one
+        // created without ("Checksum Type mismatch"). The bucket then verifies the part too; the
+        // digest was also checked as the bytes streamed (exactBody).
+        ...(part.checksummed && part.sha256 ? { ChecksumSHA256: sha256HexToBase64(part.sha256) } : {}),
         Body: body.stream,
       }),
       { abortSignal: body.signal },
@@ -72,7 +87,9 @@ export async function completeMultipart(
       Bucket: where.bucket,
       Key: key,
       UploadId: uploadId,
-      MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
+      MultipartUpload: {
+        Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag, ...(p.sha256 ? { ChecksumSHA256: sha256HexToBase64(p.sha256) } : {}) })),
+      },
       IfNoneMatch: conditional ? '*' : undefined,
     }),
   )

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { ChunkBusy } from '../../errors.js'
+import { ChunkBusy, InvalidRequest } from '../../errors.js'
 import { manifestDifferences } from '../manifest.js'
 import type { FinishedUpload, StagingStore } from '../staging.js'
 import type { OwnerLockTable } from '../shared-state/owner-locks.js'
@@ -163,13 +163,21 @@ export class S3Staging implements StagingStore {
       // claim is deleted with it and markHeld below refuses, so a part is never recorded against
       // another multipart upload than the one it went to.
       row = await this.liveRow(manifest)
-      const s3UploadId = await ensureMultipart(this.deps, row, this.timings, this.now)
-      etag = await uploadPart(this.deps.s3, this.deps.where, row.objectKey, s3UploadId, {
+      const multipart = await ensureMultipart(this.deps, row, this.timings, this.now, chunk.sha256 ? 'SHA256' : null)
+      // The bucket would refuse the part (and later the completion) without its checksum: say so
+      // now, naming what the client left out, before any byte is sent.
+      if (multipart.partChecksum && !chunk.sha256) {
+        throw new InvalidRequest(
+          `This upload started with per-chunk SHA-256 digests: chunk ${chunk.chunkNumber} must carry resumableChunkSha256 too.`,
+        )
+      }
+      etag = await uploadPart(this.deps.s3, this.deps.where, row.objectKey, multipart.uploadId, {
         partNumber: chunk.chunkNumber,
         length: chunk.length,
         body: chunk.body,
         sha256: chunk.sha256,
         sink: chunk.sink,
+        checksummed: multipart.partChecksum !== null,
       })
     } catch (error) {
       chunk.sink?.failed()
@@ -314,7 +322,9 @@ export class S3Staging implements StagingStore {
     const held = await this.deps.parts.held(row.id)
     try {
       if (!row.s3UploadId) throw new Error('no multipart upload recorded')
-      await completeMultipart(this.deps.s3, this.deps.where, row.objectKey, row.s3UploadId, held)
+      // An upload created with SHA256 wants each part's checksum in the completion as well.
+      const parts = row.partChecksum ? held : held.map(({ partNumber, etag }) => ({ partNumber, etag }))
+      await completeMultipart(this.deps.s3, this.deps.where, row.objectKey, row.s3UploadId, parts)
     } catch (error) {
       const object = await statObject(this.deps.s3, this.deps.where, row.objectKey).catch(() => null)
       if (object?.size === row.manifest.totalSize) return

@@ -29,6 +29,11 @@ export interface UploadRowAttributes {
   state: string
   object_key: string
   s3_upload_id: string | null
+  /**
+   * The checksum algorithm the multipart upload was created with ('SHA256'), or null for none:
+   * S3 then wants that checksum on every part and in the completion.
+   */
+  part_checksum: string | null
   create_claimed_at: number | null
   completing_at: number | null
   active_at: number
@@ -100,6 +105,7 @@ export async function defineSharedTables(sequelize: Sequelize, tablePrefix = 're
           state: { type: DataTypes.STRING(16), allowNull: false },
           object_key: { type: DataTypes.STRING(1024), allowNull: false },
           s3_upload_id: { type: DataTypes.STRING(1024), allowNull: true },
+          part_checksum: { type: DataTypes.STRING(16), allowNull: true },
           create_claimed_at: { type: DataTypes.BIGINT, allowNull: true },
           completing_at: { type: DataTypes.BIGINT, allowNull: true },
           active_at: { type: DataTypes.BIGINT, allowNull: false },
@@ -151,6 +157,7 @@ export async function defineSharedTables(sequelize: Sequelize, tablePrefix = 're
       )) as OwnerLockModel
   for (const model of [Upload, Part, FileKey, OwnerLock]) await syncOnce(model)
   await addMissingColumn(sequelize, partName, 'sha256', { type: DataTypes.STRING(64), allowNull: true })
+  await addMissingColumn(sequelize, uploadName, 'part_checksum', { type: DataTypes.STRING(16), allowNull: true })
   return { sequelize, Upload, Part, FileKey, OwnerLock }
 }
 

@@ -93,9 +93,9 @@ export class PartTable {
   }
 
   /** The held parts in order, as CompleteMultipartUpload lists them. */
-  async held(uploadId: string): Promise<Array<{ partNumber: number; etag: string; size: number }>> {
+  async held(uploadId: string): Promise<Array<{ partNumber: number; etag: string; size: number; sha256: string | null }>> {
     const rows = (await this.Part.findAll({ where: { upload_id: uploadId, state: 'held' }, order: [['part_number', 'ASC']], raw: true })) as unknown as PartRowAttributes[]
-    return rows.map((r) => ({ partNumber: int(r.part_number), etag: r.etag ?? '', size: int(r.size) }))
+    return rows.map((r) => ({ partNumber: int(r.part_number), etag: r.etag ?? '', size: int(r.size), sha256: r.sha256 }))
   }
 
   /** Parts held or being written: none means an upload no request has put anything into. */

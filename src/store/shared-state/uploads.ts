@@ -10,12 +10,17 @@ import { int, type SharedTables, type UploadRowAttributes } from './models.js'
  */
 export type RowState = 'open' | 'completing' | 'complete' | 'aborted' | 'expired'
 
+/** The only checksum algorithm the plugin creates multipart uploads with (the chunks' digests are SHA-256). */
+export type PartChecksum = 'SHA256'
+
 export interface UploadRow {
   id: string
   manifest: UploadManifest
   state: RowState
   objectKey: string
   s3UploadId: string | null
+  /** 'SHA256' when the multipart upload was created with that checksum algorithm: every part must carry its digest. */
+  partChecksum: PartChecksum | null
   createClaimedAt: number | null
   completingAt: number | null
   activeAt: number
@@ -28,6 +33,7 @@ function toRow(raw: UploadRowAttributes): UploadRow {
     state: raw.state as RowState,
     objectKey: raw.object_key,
     s3UploadId: raw.s3_upload_id,
+    partChecksum: raw.part_checksum === 'SHA256' ? 'SHA256' : null,
     createClaimedAt: raw.create_claimed_at === null ? null : int(raw.create_claimed_at),
     completingAt: raw.completing_at === null ? null : int(raw.completing_at),
     activeAt: int(raw.active_at),
@@ -63,6 +69,7 @@ export class UploadTable {
         state: 'open',
         object_key: objectKey,
         s3_upload_id: null,
+        part_checksum: null,
         create_claimed_at: null,
         completing_at: null,
         active_at: now,
@@ -102,9 +109,9 @@ export class UploadTable {
     await this.update(id, { create_claimed_at: null }, { create_claimed_at: claimedAt, s3_upload_id: null })
   }
 
-  /** Records the S3 UploadId unless one is recorded already (then the caller's must be aborted). */
-  async setMultipart(id: string, uploadId: string): Promise<boolean> {
-    return this.update(id, { s3_upload_id: uploadId }, { state: 'open', s3_upload_id: null })
+  /** Records the S3 UploadId (and its checksum algorithm) unless one is recorded already (then the caller's must be aborted). */
+  async setMultipart(id: string, uploadId: string, partChecksum: PartChecksum | null = null): Promise<boolean> {
+    return this.update(id, { s3_upload_id: uploadId, part_checksum: partChecksum }, { state: 'open', s3_upload_id: null })
   }
 
   async touch(id: string, now: number): Promise<void> {
