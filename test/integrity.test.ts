@@ -3,7 +3,7 @@
  * written to `properties.checksum` on Save and sent by downloads, also across a restart mid-upload.
  * Through the real example app and router.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, test } from '@jest/globals'
@@ -160,6 +160,26 @@ describe('PrefixHashes', () => {
       }
       expect(await hashes.digest(store, m)).toBe(sha256(data))
       expect(fullReads()).toBe(0)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  test('local chunks are hashed from the bytes in hand as they stream: the staging file is not read back', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'adminjs-resumable-prefix-'))
+    try {
+      const store = new LocalStagingStore({ directory: dir })
+      await store.init()
+      const data = bytes(5 * 1024 + 17, 11)
+      const m = manifestFor(data)
+      const hashes = new PrefixHashes()
+      for (const n of [3, 1, 2, 5, 4]) await store.writeChunk(m, { ...chunkOf(m, data, n), sink: hashes.sink(store, m, n) }, CREATE)
+      // The assembled staging file overwritten behind the store's back: a digest read from it would
+      // be of zeros; one from the streamed bytes is the source's.
+      const complete = store.stagedFiles(m.id).complete
+      writeFileSync(complete, Buffer.alloc(statSync(complete).size))
+      expect(await hashes.digest(store, m)).toBe(sha256(data))
+      await hashes.close()
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

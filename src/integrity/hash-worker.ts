@@ -3,11 +3,14 @@
  * worker (`new Worker(source, { eval: true })`), so it is one self-contained function that loads
  * only Node's own modules: the same code runs from the build and from the TypeScript sources.
  *
- * Per upload it keeps the hash of the longest run of held chunks from the start (the prefix) and
- * extends it by reading the chunks that now follow it from the upload's staging file, with plain
- * synchronous reads: this thread does nothing else, and none of it touches the server's event loop.
- * Which chunks are held it reads from the store's own marks, so chunks other processes received are
- * hashed too. A chunk replaced behind the prefix breaks it; the digest then reads the whole file.
+ * Per upload it keeps the hash of the longest run of held chunks from the start (the prefix). It
+ * extends it with the bytes the chunks' sinks copied to it as they streamed to the store (the bytes
+ * in hand: no second read), keeping chunks that arrive before the prefix reaches them in memory up
+ * to a bound. Where the store names its staging files (local), a chunk the thread has no bytes for
+ * (past the bound, or received by another process) is read back from the staging file, with plain
+ * synchronous reads: this thread does nothing else, and none of it touches the server's event loop;
+ * which chunks are held it reads from the store's own marks. Without staging files (S3) such a gap
+ * breaks the prefix, as does a chunk replaced behind it; the digest then reads the whole file.
  */
 export function hashWorkerMain(): void {
   /* eslint-disable @typescript-eslint/no-require-imports -- an eval'd worker is a CommonJS script */
@@ -18,15 +21,26 @@ export function hashWorkerMain(): void {
 
   interface Files { data: string; complete: string; received: string }
   interface Layout { chunkSize: number; totalSize: number; chunkCount: number }
-  interface Entry { hash: import('node:crypto').Hash; next: number; broken: boolean; fd: number | null; used: number }
-  /** An upload fed with its chunks' bytes as they stream (a store without staged files). */
-  interface Fed { createdAt: string; hash: import('node:crypto').Hash; next: number; broken: boolean; early: Map<number, Uint8Array[]>; used: number }
+  interface Entry {
+    hash: import('node:crypto').Hash
+    next: number
+    broken: boolean
+    fd: number | null
+    used: number
+    /** Bytes of held chunks past the prefix, by chunk number. */
+    early: Map<number, Uint8Array[]>
+    /** Chunks past the prefix this process stored without keeping their bytes: read back from staging. */
+    onDisk: Set<number>
+    /** The staging files to read a chunk back from (null: a store without them). */
+    files: Files | null
+    layout: Layout | null
+  }
   type Message =
     | { type: 'advance'; key: string; files: Files; layout: Layout; chunkNumber?: number }
-    | { type: 'digest'; ask: number; key: string; id: string; createdAt: string; files: Files | null; layout: Layout }
+    | { type: 'digest'; ask: number; key: string; files: Files | null; layout: Layout }
     | { type: 'piece'; ask: number; bytes: Uint8Array }
     | { type: 'chunk-piece'; attempt: number; bytes: Uint8Array }
-    | { type: 'chunk-held'; attempt: number; id: string; createdAt: string; chunkNumber: number }
+    | { type: 'chunk-held'; attempt: number; key: string; chunkNumber: number; files: Files | null; layout: Layout }
     | { type: 'chunk-failed'; attempt: number }
     | { type: 'end'; ask: number }
     | { type: 'forget'; key: string }
@@ -37,65 +51,33 @@ export function hashWorkerMain(): void {
   const streams = new Map<number, import('node:crypto').Hash>()
   let clock = 0
   /**
-   * Bytes of fed chunks kept in memory: chunks still streaming, and chunks that arrived before the
-   * one the hash needs next. Past this, a chunk's bytes are dropped and its upload's digest is read
-   * from the finished file instead, so memory stays bounded whatever the order of arrival.
+   * Bytes of chunks kept in memory: chunks still streaming, and chunks that arrived before the one
+   * the hash needs next. Past this, a chunk's bytes are dropped: it is read back from staging (local)
+   * or its upload's digest reads the finished file (S3), so memory stays bounded whatever the order.
    */
-  const FED_LIMIT = 48 * 1024 * 1024
-  let fedBytes = 0
+  const KEPT_LIMIT = 48 * 1024 * 1024
+  let keptBytes = 0
   const attempts = new Map<number, { pieces: Uint8Array[]; bytes: number; dropped: boolean }>()
-  const fed = new Map<string, Fed>()
   const size = (pieces: Uint8Array[]) => pieces.reduce((n, p) => n + p.length, 0)
-  const dropFed = (id: string) => {
-    const entry = fed.get(id)
-    if (entry) for (const pieces of entry.early.values()) fedBytes -= size(pieces)
-    fed.delete(id)
-  }
-  const fedEntry = (id: string, createdAt: string): Fed => {
-    let entry = fed.get(id)
-    if (!entry || entry.createdAt !== createdAt) {
-      dropFed(id)
-      if (fed.size >= LIMIT) {
-        let oldest: string | null = null
-        for (const [k, e] of fed) if (oldest === null || e.used < fed.get(oldest)!.used) oldest = k
-        if (oldest !== null) dropFed(oldest)
-      }
-      entry = { createdAt, hash: createHash('sha256'), next: 1, broken: false, early: new Map(), used: 0 }
-      fed.set(id, entry)
-    }
-    entry.used = ++clock
-    return entry
-  }
-  const chunkHeld = (message: { attempt: number; id: string; createdAt: string; chunkNumber: number }) => {
-    const attempt = attempts.get(message.attempt)
-    attempts.delete(message.attempt)
-    const entry = fedEntry(message.id, message.createdAt)
-    if (!attempt || attempt.dropped || message.chunkNumber < entry.next || entry.broken) {
-      // Bytes not kept, or a chunk replaced behind the hash: the digest reads the finished file.
-      if (attempt && !attempt.dropped) fedBytes -= attempt.bytes
-      entry.broken = true
-      for (const pieces of entry.early.values()) fedBytes -= size(pieces)
-      entry.early.clear()
-      return
-    }
-    const replaced = entry.early.get(message.chunkNumber)
-    if (replaced) fedBytes -= size(replaced)
-    entry.early.set(message.chunkNumber, attempt.pieces)
-    for (let pieces = entry.early.get(entry.next); pieces; pieces = entry.early.get(entry.next)) {
-      for (const piece of pieces) entry.hash.update(piece)
-      fedBytes -= size(pieces)
-      entry.early.delete(entry.next)
-      entry.next++
-    }
-  }
 
+  const dropEarly = (entry: Entry) => {
+    for (const pieces of entry.early.values()) keptBytes -= size(pieces)
+    entry.early.clear()
+  }
+  const breakPrefix = (entry: Entry) => {
+    entry.broken = true
+    dropEarly(entry)
+  }
   const close = (entry: Entry) => {
     if (entry.fd !== null) fs.closeSync(entry.fd)
     entry.fd = null
   }
   const forget = (key: string) => {
     const entry = entries.get(key)
-    if (entry) close(entry)
+    if (entry) {
+      close(entry)
+      dropEarly(entry)
+    }
     entries.delete(key)
   }
   const entryOf = (key: string): Entry => {
@@ -106,7 +88,7 @@ export function hashWorkerMain(): void {
         for (const [k, e] of entries) if (oldest === null || e.used < entries.get(oldest)!.used) oldest = k
         if (oldest !== null) forget(oldest)
       }
-      entry = { hash: createHash('sha256'), next: 1, broken: false, fd: null, used: 0 }
+      entry = { hash: createHash('sha256'), next: 1, broken: false, fd: null, used: 0, early: new Map(), onDisk: new Set(), files: null, layout: null }
       entries.set(key, entry)
     }
     entry.used = ++clock
@@ -129,11 +111,31 @@ export function hashWorkerMain(): void {
       done += n
     }
   }
-  const extend = (entry: Entry, files: Files, layout: Layout) => {
+  /**
+   * Extends the prefix with the chunks in memory and, with staging files, those read back: only the
+   * ones this process stored without their bytes while chunks arrive (`anyMarked` false: a chunk
+   * marked on disk may be this process's own whose bytes are still on their way here), any chunk
+   * marked held on disk at the digest.
+   */
+  const extend = (entry: Entry, anyMarked: boolean) => {
     if (entry.broken) return
+    let marks: Buffer | null = null
     try {
-      const marks = fs.readFileSync(files.received)
-      while (entry.next <= layout.chunkCount && marks[entry.next - 1] === 1) {
+      for (;;) {
+        const pieces = entry.early.get(entry.next)
+        if (pieces) {
+          for (const piece of pieces) entry.hash.update(piece)
+          keptBytes -= size(pieces)
+          entry.early.delete(entry.next)
+          entry.next++
+          continue
+        }
+        const { files, layout } = entry
+        if (!files || !layout || entry.next > layout.chunkCount) return
+        if (!anyMarked && !entry.onDisk.has(entry.next)) return
+        marks ??= fs.readFileSync(files.received)
+        if (marks[entry.next - 1] !== 1) return
+        entry.onDisk.delete(entry.next)
         entry.fd ??= openData(files)
         const start = (entry.next - 1) * layout.chunkSize
         const length = entry.next === layout.chunkCount ? layout.totalSize - start : layout.chunkSize
@@ -145,8 +147,46 @@ export function hashWorkerMain(): void {
       }
     } catch {
       // Removed meanwhile, or the disk failed: the digest reads the whole file (or reports why not).
-      entry.broken = true
+      breakPrefix(entry)
     }
+  }
+  /**
+   * Uploads whose digest was given: a chunk of theirs told held after it (another request of this
+   * process that marked its chunk just before the completing one) was read from staging already.
+   */
+  const digested = new Set<string>()
+  const chunkHeld = (message: { attempt: number; key: string; chunkNumber: number; files: Files | null; layout: Layout }) => {
+    const attempt = attempts.get(message.attempt)
+    attempts.delete(message.attempt)
+    const kept = attempt && !attempt.dropped ? attempt : null
+    if (digested.has(message.key)) {
+      if (kept) keptBytes -= kept.bytes
+      return
+    }
+    const entry = entryOf(message.key)
+    if (message.files) {
+      entry.files = message.files
+      entry.layout = message.layout
+    }
+    // A chunk replaced behind the hash, or (without staging files) one whose bytes were not kept:
+    // the digest reads the finished file.
+    if (entry.broken || message.chunkNumber < entry.next || (!kept && !entry.files)) {
+      if (kept) keptBytes -= kept.bytes
+      breakPrefix(entry)
+      return
+    }
+    const replaced = entry.early.get(message.chunkNumber)
+    if (replaced) {
+      keptBytes -= size(replaced)
+      entry.early.delete(message.chunkNumber)
+    }
+    if (kept) {
+      entry.early.set(message.chunkNumber, kept.pieces)
+      entry.onDisk.delete(message.chunkNumber)
+    } else {
+      entry.onDisk.add(message.chunkNumber)
+    }
+    extend(entry, false)
   }
   const wholeFile = (files: Files): string => {
     const fd = fs.openSync(files.complete, 'r')
@@ -163,16 +203,18 @@ export function hashWorkerMain(): void {
     switch (message.type) {
       case 'advance': {
         const entry = entryOf(message.key)
-        if (message.chunkNumber !== undefined && message.chunkNumber < entry.next) entry.broken = true
-        extend(entry, message.files, message.layout)
+        entry.files = message.files
+        entry.layout = message.layout
+        if (message.chunkNumber !== undefined && message.chunkNumber < entry.next) breakPrefix(entry)
+        extend(entry, true)
         return
       }
       case 'chunk-piece': {
         let attempt = attempts.get(message.attempt)
         if (!attempt) attempts.set(message.attempt, attempt = { pieces: [], bytes: 0, dropped: false })
         if (attempt.dropped) return
-        if (fedBytes + message.bytes.length > FED_LIMIT) {
-          fedBytes -= attempt.bytes
+        if (keptBytes + message.bytes.length > KEPT_LIMIT) {
+          keptBytes -= attempt.bytes
           attempt.pieces = []
           attempt.bytes = 0
           attempt.dropped = true
@@ -180,7 +222,7 @@ export function hashWorkerMain(): void {
         }
         attempt.pieces.push(message.bytes)
         attempt.bytes += message.bytes.length
-        fedBytes += message.bytes.length
+        keptBytes += message.bytes.length
         return
       }
       case 'chunk-held':
@@ -189,22 +231,23 @@ export function hashWorkerMain(): void {
       case 'chunk-failed': {
         const attempt = attempts.get(message.attempt)
         attempts.delete(message.attempt)
-        if (attempt && !attempt.dropped) fedBytes -= attempt.bytes
+        if (attempt && !attempt.dropped) keptBytes -= attempt.bytes
         return
       }
       case 'digest': {
         const entry = entryOf(message.key)
         try {
-          if (message.files) extend(entry, message.files, message.layout)
-          let hex: string | null = null
-          const streamed = fed.get(message.id)
           if (message.files) {
-            hex = !entry.broken && entry.next > message.layout.chunkCount ? entry.hash.digest('hex') : wholeFile(message.files)
-          } else if (streamed && streamed.createdAt === message.createdAt && !streamed.broken && streamed.next > message.layout.chunkCount) {
-            hex = streamed.hash.digest('hex')
+            entry.files = message.files
+            entry.layout = message.layout
           }
-          dropFed(message.id)
+          extend(entry, true)
+          let hex: string | null = null
+          if (!entry.broken && entry.next > message.layout.chunkCount) hex = entry.hash.digest('hex')
+          else if (message.files) hex = wholeFile(message.files)
           forget(message.key)
+          digested.add(message.key)
+          if (digested.size > LIMIT) digested.delete(digested.values().next().value!)
           // No staging file to read (another store): the caller streams the file in ('piece', 'end').
           if (hex === null) streams.set(message.ask, createHash('sha256'))
           parentPort!.postMessage({ ask: message.ask, hex })

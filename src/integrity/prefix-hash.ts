@@ -16,11 +16,12 @@ const STREAM_WINDOW = 8 * 1024 * 1024
  * event loop never hashes a byte of it and no chunk request waits for it (see hash-worker.ts for how
  * the thread follows the chunks in order).
  *
- * A store that names its staging files (`stagedFiles`, the local store) is read back by the thread
- * while the chunks are still in the page cache, and the digest is ready a few chunks' hashing after
- * the last chunk arrived, whichever process received the chunks. A store without (S3: the parts
- * cannot be read before the object is assembled) has its finished file streamed through to the
- * thread once, at completion.
+ * Each chunk's bytes are copied to the thread as they stream to the store (the sink), so the prefix
+ * grows from the bytes in hand and the digest is ready about one chunk's hashing after the last
+ * chunk arrived. Chunks the thread has no bytes for (received by another process, or beyond the
+ * memory bound) are read back from the staging file where the store names one (`stagedFiles`, the
+ * local store); where it does not (S3: the parts cannot be read before the object is assembled) the
+ * finished file is streamed through to the thread once, at completion.
  */
 export class PrefixHashes {
   private worker: Worker | null = null
@@ -31,24 +32,28 @@ export class PrefixHashes {
   private readonly streaming = new Map<number, { unacked: number; wake: (() => void) | null }>()
 
   /**
-   * For a store without staged files (S3): a sink that copies the chunk's bytes to the thread as
-   * they stream to the store. The thread hashes the chunks in order and keeps those that arrive
-   * early (bounded; past the bound the digest reads the finished file).
+   * A sink that copies the chunk's bytes to the thread as they stream to the store. The thread
+   * hashes the chunks in order and keeps those that arrive early (bounded). With a sink, the chunk
+   * needs no `advance`: the sink's `held` tells the thread.
    */
-  sink(store: StagingStore, manifest: UploadManifest, chunkNumber: number): ChunkSink | undefined {
-    if (store.stagedFiles) return undefined
+  sink(store: StagingStore, manifest: UploadManifest, chunkNumber: number): ChunkSink {
     const attempt = this.nextAttempt++
     return {
       piece: (bytes) => {
         const copy = new Uint8Array(bytes)
         this.thread().postMessage({ type: 'chunk-piece', attempt, bytes: copy }, [copy.buffer])
       },
-      held: (stored) => this.post({ type: 'chunk-held', attempt, id: stored.id, createdAt: stored.createdAt, chunkNumber }),
+      held: (stored) => this.post({
+        type: 'chunk-held', attempt, key: keyOf(stored), chunkNumber, files: store.stagedFiles?.(stored.id) ?? null, layout: layoutOf(stored),
+      }),
       failed: () => this.post({ type: 'chunk-failed', attempt }),
     }
   }
 
-  /** Tells the thread that a chunk (`chunkNumber`, when known) was stored: it extends the prefix. */
+  /**
+   * Tells the thread that a chunk (`chunkNumber`, when known) was stored without a sink: it extends
+   * the prefix from the staging file.
+   */
   advance(store: StagingStore, manifest: UploadManifest, chunkNumber?: number): void {
     const files = store.stagedFiles?.(manifest.id)
     if (!files) return
@@ -60,7 +65,7 @@ export class PrefixHashes {
     const files = store.stagedFiles?.(manifest.id) ?? null
     const ask = this.nextAsk++
     const answer = await this.ask(ask, {
-      type: 'digest', ask, key: keyOf(manifest), id: manifest.id, createdAt: manifest.createdAt, files, layout: layoutOf(manifest),
+      type: 'digest', ask, key: keyOf(manifest), files, layout: layoutOf(manifest),
     })
     if (answer.hex) return answer.hex
     const finished = await store.finished(manifest.id)

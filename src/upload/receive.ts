@@ -137,6 +137,7 @@ export async function receiveChunk(uploader: Uploader, chunk: ChunkRequest, body
   if (stored) assertSameUpload(stored, wanted)
   else if (feature.policy.onUploadStart) created = await startAllowed(uploader, wanted)
   let written
+  const sink = feature.hashes?.sink(store, stored ?? wanted, chunk.chunkNumber)
   try {
     written = await store.writeChunk(stored ?? wanted, {
       chunkNumber: chunk.chunkNumber,
@@ -144,14 +145,15 @@ export async function receiveChunk(uploader: Uploader, chunk: ChunkRequest, body
       length: chunk.chunkLength,
       body: bodyToStore(feature, chunk, body),
       ...(chunk.sha256 ? { sha256: chunk.sha256 } : {}),
-      sink: feature.hashes?.sink(store, stored ?? wanted, chunk.chunkNumber),
+      sink,
     }, stored ? {} : { create: feature.limits })
   } finally {
     created()
   }
   const manifest = stored ?? (await store.get(wanted.id)) ?? wanted
-  // Told before the completion: a chunk replaced behind the hashed prefix makes it start over.
-  if (written.written) feature.hashes?.advance(store, manifest, chunk.chunkNumber)
+  // The sink told the file hash about the chunk (held, or replaced behind the hashed prefix) before
+  // the completion asks for the digest; only a chunk without a sink has to be announced.
+  if (written.written && !sink) feature.hashes?.advance(store, manifest, chunk.chunkNumber)
   if (written.complete) await settleCompletion(feature, uploader.currentAdmin, manifest)
   return { reference: wanted.id, complete: written.complete }
 }

@@ -14,6 +14,7 @@ const WRITE_BATCH = 256 * 1024
 /**
  * Writes the chunk's bytes at its offset. With `chunk.sha256`, the bytes are hashed as they pass and
  * a mismatch fails the write at the end: the caller marks the chunk only after this returns.
+ * `chunk.sink` sees every byte as it passes; the caller tells it held or failed.
  */
 export async function writeExactly(data: FileHandle, chunk: ChunkWrite): Promise<void> {
   const check = chunkCheck(chunk)
@@ -43,6 +44,7 @@ export async function writeExactly(data: FileHandle, chunk: ChunkWrite): Promise
       }
       received += buffer.length
       check?.update(buffer)
+      chunk.sink?.piece(buffer)
       pending.push(buffer)
       pendingBytes += buffer.length
       if (pendingBytes >= WRITE_BATCH) await startWrite()

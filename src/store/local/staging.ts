@@ -94,13 +94,32 @@ export class LocalStagingStore implements StagingStore {
     return held === null ? 'no-upload' : held ? 'held' : 'missing'
   }
 
+  /**
+   * Stores one chunk. Its sink (the file hash) is told `held` with the upload's manifest on disk once
+   * the chunk is marked, `failed` otherwise (a duplicate too: its bytes were discarded, not held).
+   */
   async writeChunk(manifest: UploadManifest, chunk: ChunkWrite, options: { create?: OwnerLimits } = {}): Promise<WriteResult> {
+    let written: { result: WriteResult; manifest: UploadManifest }
+    try {
+      written = await this.writeChunkOnce(manifest, chunk, options)
+    } catch (error) {
+      chunk.sink?.failed()
+      throw error
+    }
+    if (written.result.written) chunk.sink?.held(written.manifest)
+    else chunk.sink?.failed()
+    return written.result
+  }
+
+  private async writeChunkOnce(
+    manifest: UploadManifest, chunk: ChunkWrite, options: { create?: OwnerLimits },
+  ): Promise<{ result: WriteResult; manifest: UploadManifest }> {
     if (options.create) {
       const created = await this.creations.createWith(manifest, chunk, options.create)
       if (created) {
         // Kept right after the creation: a test GET in between only gets the chunk sent once more.
         if (chunk.sha256) await this.keepDigest(manifest.id, chunk.chunkNumber, chunk.sha256, true)
-        return created
+        return { result: created, manifest }
       }
     }
     const dir = this.layout.upload(manifest.id)
@@ -139,7 +158,7 @@ export class LocalStagingStore implements StagingStore {
       const held = await this.readMark(upload.received, chunk.chunkNumber)
       if (held && !(await this.replaces(manifest.id, chunk))) {
         await discard(chunk.body)
-        return { complete: await this.finishIfAllHeld(manifest, upload.received), written: false }
+        return { result: { complete: await this.finishIfAllHeld(manifest, upload.received), written: false }, manifest: upload.manifest }
       }
       const writer = await this.openUploads.openWriter(upload, dir).catch((error) => {
         if (isMissing(error)) throw uploadGone()
@@ -161,7 +180,7 @@ export class LocalStagingStore implements StagingStore {
       } finally {
         await this.openUploads.closeWriter(upload)
       }
-      return { complete: await this.finishIfAllHeld(manifest, upload.received), written: true }
+      return { result: { complete: await this.finishIfAllHeld(manifest, upload.received), written: true }, manifest: upload.manifest }
     } finally {
       if (upload) this.openUploads.release(upload)
       await release()
