@@ -1,4 +1,4 @@
-// npm run bench [-- --size 512M --rounds 3 --chunks 1M,5M --only ours,ours-off,ours-defaults,tus,plain,disk,adminjs-alone --cpu-prof --large --keep --s3|--no-s3]
+// npm run bench [-- --size 512M --rounds 3 --chunks 1M,5M --only ours,ours-off,ours-noguards,ours-defaults,tus,plain,disk,adminjs-alone --cpu-prof --large --keep --s3|--no-s3]
 //
 // Uploads one random file to: our stack (the example app: Express + AdminJS + Sequelize/SQLite +
 // adminjs-resumable) with a Resumable.js 1.1.0 protocol client; @tus/server + @tus/file-store with
@@ -74,7 +74,7 @@ function parseArgs(argv) {
     }
     else if (name === '--ours-env') { const [k, ...v] = val().split('='); opts.oursEnv[k] = v.join('=') }
     else if (name === '--help' || name === '-h') {
-      console.log('npm run bench -- [--size 512M|2G] [--rounds 3] [--chunks 1M,5M] [--only ours,ours-defaults,tus,tus-par3,plain,disk,adminjs-alone] [--large] [--cpu-prof] [--no-tus-parallel] [--keep] [--s3|--no-s3: the rows ours-s3,ours-s3-quarter,tus-s3,direct-s3; on by default when s3rver is installed]')
+      console.log('npm run bench -- [--size 512M|2G] [--rounds 3] [--chunks 1M,5M] [--only ours,ours-off,ours-noguards,ours-defaults,tus,tus-par3,plain,disk,adminjs-alone] [--large] [--cpu-prof] [--no-tus-parallel] [--keep] [--s3|--no-s3: the rows ours-s3,ours-s3-quarter,tus-s3,direct-s3; on by default when s3rver is installed]')
       process.exit(0)
     } else throw new Error(`Unknown argument ${a}`)
   }
@@ -447,6 +447,9 @@ const PEERS = {
   ours: (ctx, cs) => runOurs(ctx, cs, opts.oursServer, { ...NPM_START, ...opts.oursEnv }),
   // The same with checksums off (no file SHA-256, no chunk digests): what integrity costs.
   'ours-off': (ctx, cs) => runOurs(ctx, cs, opts.oursServer, { ...NPM_START, ...opts.oursEnv, CHECKSUMS: 'off' }),
+  // The same defaults without the cross-site guard and the body guard (bench/no-guards-server.mjs):
+  // what the guards add per chunk request.
+  'ours-noguards': (ctx, cs) => runOurs(ctx, cs, join(here, 'no-guards-server.mjs'), { ...NPM_START, ...opts.oursEnv }),
   // The same app with node's defaults: what the plugin does in an app started without those settings.
   'ours-defaults': (ctx, cs) => runOurs(ctx, cs, opts.oursServer, opts.oursEnv),
   tus: (ctx, cs) => runTus(ctx, cs, 1),
@@ -475,7 +478,7 @@ async function main() {
     PEERS[proto.name] = (ctx, cs) => runOurs(ctx, cs, proto.script, proto.env)
   }
   const s3Wanted = opts.s3 ?? (opts.only ? opts.only.some((p) => S3_PEERS.includes(p)) : s3rverInstalled(projectRoot))
-  let peers = (opts.only ?? ['ours', 'ours-off', 'ours-defaults', 'tus', 'plain', 'disk', 'adminjs-alone', ...opts.protos.map((p) => p.name), ...(opts.tusParallel ? ['tus-par3'] : []), ...(s3Wanted ? S3_PEERS : [])])
+  let peers = (opts.only ?? ['ours', 'ours-off', 'ours-noguards', 'ours-defaults', 'tus', 'plain', 'disk', 'adminjs-alone', ...opts.protos.map((p) => p.name), ...(opts.tusParallel ? ['tus-par3'] : []), ...(s3Wanted ? S3_PEERS : [])])
   for (const peer of peers) if (!PEERS[peer]) throw new Error(`Unknown peer ${peer} (known: ${Object.keys(PEERS).join(', ')})`)
   if (!s3Wanted) peers = peers.filter((p) => !S3_PEERS.includes(p))
   const s3Notes = []
