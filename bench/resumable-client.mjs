@@ -1,10 +1,12 @@
 // A Node client that speaks Resumable.js 1.1.0's wire protocol (multipart mode, testChunks: true):
 // per chunk a GET test (204 = send it, 200 = already held), then a multipart/form-data POST with
 // every parameter in the query string and as fields before the part `file` (filename "blob").
-// The chunk is streamed from the file (createReadStream start/end), so memory stays flat.
+// Each of the requests in flight reads its chunk into one buffer of its own, reused for every chunk
+// it sends (as a browser holds a chunk it hashes: the edit component reads the slice into an
+// ArrayBuffer for crypto.subtle.digest), hashes it from there when digests are on and sends it from
+// there: the file is read once, and memory stays at a few chunks.
 import http from 'node:http'
-import { createReadStream } from 'node:fs'
-import { once } from 'node:events'
+import { open } from 'node:fs/promises'
 import { createHash, randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 
@@ -27,7 +29,7 @@ export function defaultIdentifier(size, relativePath) {
 
 /**
  * A small HTTP request helper on a given agent. `body` is either undefined, a Buffer, or
- * { head: Buffer, file, start, end, tail: Buffer } (streamed).
+ * { head: Buffer, bytes: Buffer, tail: Buffer } (a multipart body around the chunk's bytes).
  */
 export function request(agent, url, { method = 'GET', headers = {}, body } = {}) {
   return new Promise((resolve, reject) => {
@@ -50,16 +52,9 @@ export function request(agent, url, { method = 'GET', headers = {}, body } = {})
     } else if (Buffer.isBuffer(body)) {
       req.end(body)
     } else {
-      ;(async () => {
-        req.write(body.head)
-        if (body.end > body.start) {
-          const rs = createReadStream(body.file, { start: body.start, end: body.end - 1 })
-          for await (const piece of rs) {
-            if (!req.write(piece)) await once(req, 'drain')
-          }
-        }
-        req.end(body.tail)
-      })().catch((error) => req.destroy(error))
+      req.write(body.head)
+      if (body.bytes.length) req.write(body.bytes)
+      req.end(body.tail)
     }
   })
 }
@@ -110,10 +105,11 @@ export async function uploadResumable({
     ['resumableTotalChunks', String(chunks.length)],
   ]
 
-  const sendChunk = async (chunk) => {
+  const sendChunk = async (chunk, buffer) => {
     const params = paramsOf(chunk)
+    const bytes = await readInto(handle, buffer, chunk.start, chunk.end)
     // As the edit component does: the chunk's SHA-256 on the test GET and the POST.
-    if (chunkDigests) params.push(['resumableChunkSha256', await digestOf(file, chunk.start, chunk.end)])
+    if (chunkDigests) params.push(['resumableChunkSha256', createHash('sha256').update(bytes).digest('hex')])
     const url = `${target}${target.includes('?') ? '&' : '?'}${new URLSearchParams(params)}`
     for (let attempt = 0; ; attempt++) {
       if (testChunks) {
@@ -139,7 +135,7 @@ export async function uploadResumable({
           'Content-Type': mp.contentType ?? `multipart/form-data; boundary=${mp.boundary}`,
           'Content-Length': String(length),
         },
-        body: { head: mp.head, tail: mp.tail, file, start: chunk.start, end: chunk.end },
+        body: { head: mp.head, bytes, tail: mp.tail },
       })
       const answer = safeJson(r.text)
       posts.push({ n: chunk.n, status: r.status, ms: r.ms, sentAt: sentAt - started, answer, headers: r.headers })
@@ -156,25 +152,37 @@ export async function uploadResumable({
     }
   }
 
+  // The last chunk takes the rest of the file: up to twice the chunk size.
+  const longest = Math.max(...chunks.map((c) => c.end - c.start))
+  const handle = await open(file, 'r')
   const worker = async () => {
+    // Reused: a chunk's request has ended (its answer arrived) before the next chunk is read into it.
+    const buffer = Buffer.allocUnsafe(longest)
     while (next < chunks.length) {
       const chunk = chunks[next++]
-      await sendChunk(chunk)
+      await sendChunk(chunk, buffer)
     }
   }
   try {
     await Promise.all(Array.from({ length: Math.min(simultaneousUploads, chunks.length) }, worker))
   } finally {
     agent.destroy()
+    await handle.close()
   }
   const ms = performance.now() - started
   return { ms, chunks: chunks.length, posts, tests, problems, complete, identifier: id }
 }
 
-async function digestOf(file, start, end) {
-  const hash = createHash('sha256')
-  for await (const piece of createReadStream(file, { start, end: end - 1 })) hash.update(piece)
-  return hash.digest('hex')
+/** Reads bytes `start`..`end` of the file into `buffer`; returns the view of them. */
+async function readInto(handle, buffer, start, end) {
+  const length = end - start
+  let done = 0
+  while (done < length) {
+    const { bytesRead } = await handle.read(buffer, done, length - done, start + done)
+    if (bytesRead <= 0) throw new Error(`short read at ${start + done}`)
+    done += bytesRead
+  }
+  return buffer.subarray(0, length)
 }
 
 function safeJson(text) {

@@ -18,7 +18,7 @@ import { createHash, randomFillSync } from 'node:crypto'
 import { createReadStream, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs'
 import { mkdtemp, open, readFile, rm, writeFile, mkdir } from 'node:fs/promises'
 import { tmpdir, cpus, release, totalmem, loadavg } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import http from 'node:http'
 import { performance } from 'node:perf_hooks'
@@ -291,11 +291,19 @@ async function saveDocument(agent, base, cookie, reference) {
   })
 }
 
+/**
+ * A folder of profiles per server run: node names each thread's profile itself (the hashing thread
+ * writes its own), so one fixed name would let the last thread overwrite the main thread's.
+ */
+function cpuProfArgs(run) {
+  return ['--cpu-prof', `--cpu-prof-dir=${join(here, '.tmp', 'prof', run)}`]
+}
+
 async function runOurs(ctx, chunkSize, script = opts.oursServer, extraEnv = opts.oursEnv) {
   const dir = join(ctx.work, `ours-${randomBytes(4).toString('hex')}`)
   const uploadDir = join(dir, 'uploads')
   await mkdir(dir, { recursive: true })
-  const nodeArgs = [...(extraEnv.BENCH_NODE_ARGS ? extraEnv.BENCH_NODE_ARGS.split(' ') : []), ...(opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${join(here, '.tmp', 'prof')}`, `--cpu-prof-name=ours-${chunkSize / MiB}M-${Date.now()}.cpuprofile`] : [])]
+  const nodeArgs = [...(extraEnv.BENCH_NODE_ARGS ? extraEnv.BENCH_NODE_ARGS.split(' ') : []), ...(opts.cpuProf ? cpuProfArgs(`${basename(script, '.js').replace(/\.mjs$/, '')}-${extraEnv.CHECKSUMS === 'off' ? 'off-' : ''}${chunkSize / MiB}M-${Date.now()}`) : [])]
   const server = await startServer('ours', script, {
     ...extraEnv,
     UPLOAD_DIR: uploadDir,

@@ -3,7 +3,7 @@
  * written to `properties.checksum` on Save and sent by downloads, also across a restart mid-upload.
  * Through the real example app and router.
  */
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, test } from '@jest/globals'
@@ -165,20 +165,26 @@ describe('PrefixHashes', () => {
     }
   })
 
-  test('local chunks are hashed from the bytes in hand as they stream: the staging file is not read back', async () => {
+  test('local chunks are read back from staging by the thread, never kept in memory, whatever the order', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'adminjs-resumable-prefix-'))
     try {
-      const store = new LocalStagingStore({ directory: dir })
+      const { store, fullReads } = counted(dir)
       await store.init()
       const data = bytes(5 * 1024 + 17, 11)
       const m = manifestFor(data)
       const hashes = new PrefixHashes()
-      for (const n of [3, 1, 2, 5, 4]) await store.writeChunk(m, { ...chunkOf(m, data, n), sink: hashes.sink(store, m, n) }, CREATE)
-      // The assembled staging file overwritten behind the store's back: a digest read from it would
-      // be of zeros; one from the streamed bytes is the source's.
-      const complete = store.stagedFiles(m.id).complete
-      writeFileSync(complete, Buffer.alloc(statSync(complete).size))
+      // As the route stores a chunk: through a sink where the store asks for one, then announced.
+      for (const n of [3, 5, 1, 2, 4]) {
+        const sink = hashes.sink(store, m, n)
+        expect(sink).toBeUndefined()
+        await store.writeChunk(m, { ...chunkOf(m, data, n), sink }, CREATE)
+        hashes.advance(store, m, n)
+        // Chunks 3 and 5 arrive before the run reaches them: no byte of theirs is held for the hash.
+        expect(await hashes.stats()).toEqual({ keptBytes: 0, uploads: 1 })
+      }
       expect(await hashes.digest(store, m)).toBe(sha256(data))
+      expect(fullReads()).toBe(0)
+      expect((await hashes.stats()).uploads).toBe(0)
       await hashes.close()
     } finally {
       rmSync(dir, { recursive: true, force: true })
@@ -199,6 +205,41 @@ describe('PrefixHashes', () => {
       const withoutFiles = Object.assign(Object.create(store) as StagingStore, { stagedFiles: undefined })
       expect(await new PrefixHashes().digest(withoutFiles, m)).toBe(sha256(data))
       expect(fullReads()).toBe(1)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  test('a chunk announced after the run took it in from the marks leaves the run alone; only a replacement restarts it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'adminjs-resumable-prefix-'))
+    try {
+      const { store, fullReads } = counted(dir)
+      await store.init()
+      const data = bytes(4 * 1024, 12)
+      const m = manifestFor(data)
+      const hashes = new PrefixHashes()
+      // Announced as the route announces a stored chunk: the store says whether it replaced one.
+      const announce = (n: number, result: { replaced?: boolean }) => hashes.advance(store, m, result.replaced ? n : undefined)
+      const first = await store.writeChunk(m, chunkOf(m, data, 1), CREATE)
+      const second = await store.writeChunk(m, chunkOf(m, data, 2), CREATE)
+      const third = await store.writeChunk(m, chunkOf(m, data, 3), CREATE)
+      expect([first.replaced, second.replaced, third.replaced]).toEqual([undefined, undefined, undefined])
+      // Chunk 3's request answers first: the thread finds 1 to 3 held and hashes them all...
+      announce(1, first)
+      announce(3, third)
+      expect((await hashes.stats()).uploads).toBe(1)
+      // ...then chunk 2's late announcement, which is no reason to start over.
+      announce(2, second)
+      announce(4, await store.writeChunk(m, chunkOf(m, data, 4), CREATE))
+      expect(await hashes.digest(store, m)).toBe(sha256(data))
+      expect(fullReads()).toBe(0)
+
+      // A held chunk sent again under another digest is a replacement, and says so.
+      const other = manifestFor(data)
+      await writeAll(store, other, data, [1, 2])
+      const again = await store.writeChunk(other, { ...chunkOf(other, data, 2), sha256: sha256(sliceOf(other, data, 2)) }, CREATE)
+      expect(again).toMatchObject({ written: true, replaced: true })
+      await hashes.close()
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

@@ -3,14 +3,20 @@
  * worker (`new Worker(source, { eval: true })`), so it is one self-contained function that loads
  * only Node's own modules: the same code runs from the build and from the TypeScript sources.
  *
- * Per upload it keeps the hash of the longest run of held chunks from the start (the prefix). It
- * extends it with the bytes the chunks' sinks copied to it as they streamed to the store (the bytes
- * in hand: no second read), keeping chunks that arrive before the prefix reaches them in memory up
- * to a bound. Where the store names its staging files (local), a chunk the thread has no bytes for
- * (past the bound, or received by another process) is read back from the staging file, with plain
- * synchronous reads: this thread does nothing else, and none of it touches the server's event loop;
- * which chunks are held it reads from the store's own marks. Without staging files (S3) such a gap
- * breaks the prefix, as does a chunk replaced behind it; the digest then reads the whole file.
+ * Per upload it keeps the hash of the longest run of held chunks from the start (the prefix).
+ *
+ * - Where the store names its staging files (local), the thread extends the prefix by reading the
+ *   chunks that now follow it back from the staging file, just written and so still in the page
+ *   cache, with plain synchronous reads into one buffer: this thread does nothing else, none of it
+ *   touches the server's event loop, and no chunk's bytes are kept in memory whatever the order of
+ *   arrival or the number of uploads. Which chunks are held it reads from the store's own marks, so
+ *   chunks other processes received are hashed too.
+ * - Without staging files (S3: parts cannot be read before the object is assembled), the chunks'
+ *   sinks copy their bytes here as they stream; chunks that arrive before the prefix reaches them
+ *   are kept in memory up to one bound shared by every upload of the process. A chunk past the bound
+ *   breaks the prefix, and the digest then reads the finished object once.
+ *
+ * A chunk replaced behind the prefix breaks it too.
  */
 export function hashWorkerMain(): void {
   /* eslint-disable @typescript-eslint/no-require-imports -- an eval'd worker is a CommonJS script */
@@ -27,23 +33,19 @@ export function hashWorkerMain(): void {
     broken: boolean
     fd: number | null
     used: number
-    /** Bytes of held chunks past the prefix, by chunk number. */
+    /** Fed uploads (S3): bytes of held chunks past the prefix, by chunk number. */
     early: Map<number, Uint8Array[]>
-    /** Chunks past the prefix this process stored without keeping their bytes: read back from staging. */
-    onDisk: Set<number>
-    /** The staging files to read a chunk back from (null: a store without them). */
-    files: Files | null
-    layout: Layout | null
   }
   type Message =
-    | { type: 'advance'; key: string; files: Files; layout: Layout; chunkNumber?: number }
+    | { type: 'advance'; key: string; files: Files; layout: Layout; replaced?: number }
     | { type: 'digest'; ask: number; key: string; files: Files | null; layout: Layout }
     | { type: 'piece'; ask: number; bytes: Uint8Array }
     | { type: 'chunk-piece'; attempt: number; bytes: Uint8Array }
-    | { type: 'chunk-held'; attempt: number; key: string; chunkNumber: number; files: Files | null; layout: Layout }
+    | { type: 'chunk-held'; attempt: number; key: string; chunkNumber: number }
     | { type: 'chunk-failed'; attempt: number }
     | { type: 'end'; ask: number }
     | { type: 'forget'; key: string }
+    | { type: 'stats'; ask: number }
 
   const LIMIT = 256
   const buffer = Buffer.allocUnsafe(1024 * 1024)
@@ -51,11 +53,11 @@ export function hashWorkerMain(): void {
   const streams = new Map<number, import('node:crypto').Hash>()
   let clock = 0
   /**
-   * Bytes of chunks kept in memory: chunks still streaming, and chunks that arrived before the one
-   * the hash needs next. Past this, a chunk's bytes are dropped: it is read back from staging (local)
-   * or its upload's digest reads the finished file (S3), so memory stays bounded whatever the order.
+   * Bytes of fed chunks kept in memory, for every upload of the process together: chunks still
+   * streaming, and chunks that arrived before the one the hash needs next. Past this, a chunk's bytes
+   * are dropped and its upload's digest reads the finished object instead.
    */
-  const KEPT_LIMIT = 48 * 1024 * 1024
+  const KEPT_LIMIT = 32 * 1024 * 1024
   let keptBytes = 0
   const attempts = new Map<number, { pieces: Uint8Array[]; bytes: number; dropped: boolean }>()
   const size = (pieces: Uint8Array[]) => pieces.reduce((n, p) => n + p.length, 0)
@@ -88,12 +90,19 @@ export function hashWorkerMain(): void {
         for (const [k, e] of entries) if (oldest === null || e.used < entries.get(oldest)!.used) oldest = k
         if (oldest !== null) forget(oldest)
       }
-      entry = { hash: createHash('sha256'), next: 1, broken: false, fd: null, used: 0, early: new Map(), onDisk: new Set(), files: null, layout: null }
+      entry = { hash: createHash('sha256'), next: 1, broken: false, fd: null, used: 0, early: new Map() }
       entries.set(key, entry)
     }
     entry.used = ++clock
     return entry
   }
+  /**
+   * Uploads whose digest was given: a chunk of theirs announced after it (another request of this
+   * process that stored its chunk just before the completing one) was hashed already.
+   */
+  const digested = new Set<string>()
+  const wasDigested = (key: string) => digested.has(key)
+
   /** `data` until every chunk is held, then the same inode renamed to `complete`. */
   const openData = (files: Files): number => {
     try {
@@ -111,31 +120,12 @@ export function hashWorkerMain(): void {
       done += n
     }
   }
-  /**
-   * Extends the prefix with the chunks in memory and, with staging files, those read back: only the
-   * ones this process stored without their bytes while chunks arrive (`anyMarked` false: a chunk
-   * marked on disk may be this process's own whose bytes are still on their way here), any chunk
-   * marked held on disk at the digest.
-   */
-  const extend = (entry: Entry, anyMarked: boolean) => {
+  /** Extends a staged upload's prefix with the chunks its marks say are held, read back from staging. */
+  const extendFromStaging = (entry: Entry, files: Files, layout: Layout) => {
     if (entry.broken) return
-    let marks: Buffer | null = null
     try {
-      for (;;) {
-        const pieces = entry.early.get(entry.next)
-        if (pieces) {
-          for (const piece of pieces) entry.hash.update(piece)
-          keptBytes -= size(pieces)
-          entry.early.delete(entry.next)
-          entry.next++
-          continue
-        }
-        const { files, layout } = entry
-        if (!files || !layout || entry.next > layout.chunkCount) return
-        if (!anyMarked && !entry.onDisk.has(entry.next)) return
-        marks ??= fs.readFileSync(files.received)
-        if (marks[entry.next - 1] !== 1) return
-        entry.onDisk.delete(entry.next)
+      const marks = fs.readFileSync(files.received)
+      while (entry.next <= layout.chunkCount && marks[entry.next - 1] === 1) {
         entry.fd ??= openData(files)
         const start = (entry.next - 1) * layout.chunkSize
         const length = entry.next === layout.chunkCount ? layout.totalSize - start : layout.chunkSize
@@ -150,43 +140,34 @@ export function hashWorkerMain(): void {
       breakPrefix(entry)
     }
   }
-  /**
-   * Uploads whose digest was given: a chunk of theirs told held after it (another request of this
-   * process that marked its chunk just before the completing one) was read from staging already.
-   */
-  const digested = new Set<string>()
-  const chunkHeld = (message: { attempt: number; key: string; chunkNumber: number; files: Files | null; layout: Layout }) => {
+  /** Extends a fed upload's prefix with the chunks in memory that now follow it. */
+  const extendFromMemory = (entry: Entry) => {
+    for (let pieces = entry.early.get(entry.next); pieces; pieces = entry.early.get(entry.next)) {
+      for (const piece of pieces) entry.hash.update(piece)
+      keptBytes -= size(pieces)
+      entry.early.delete(entry.next)
+      entry.next++
+    }
+  }
+  const chunkHeld = (message: { attempt: number; key: string; chunkNumber: number }) => {
     const attempt = attempts.get(message.attempt)
     attempts.delete(message.attempt)
     const kept = attempt && !attempt.dropped ? attempt : null
-    if (digested.has(message.key)) {
+    if (wasDigested(message.key)) {
       if (kept) keptBytes -= kept.bytes
       return
     }
     const entry = entryOf(message.key)
-    if (message.files) {
-      entry.files = message.files
-      entry.layout = message.layout
-    }
-    // A chunk replaced behind the hash, or (without staging files) one whose bytes were not kept:
-    // the digest reads the finished file.
-    if (entry.broken || message.chunkNumber < entry.next || (!kept && !entry.files)) {
+    // Bytes not kept, or a chunk replaced behind the hash: the digest reads the finished object.
+    if (!kept || entry.broken || message.chunkNumber < entry.next) {
       if (kept) keptBytes -= kept.bytes
       breakPrefix(entry)
       return
     }
     const replaced = entry.early.get(message.chunkNumber)
-    if (replaced) {
-      keptBytes -= size(replaced)
-      entry.early.delete(message.chunkNumber)
-    }
-    if (kept) {
-      entry.early.set(message.chunkNumber, kept.pieces)
-      entry.onDisk.delete(message.chunkNumber)
-    } else {
-      entry.onDisk.add(message.chunkNumber)
-    }
-    extend(entry, false)
+    if (replaced) keptBytes -= size(replaced)
+    entry.early.set(message.chunkNumber, kept.pieces)
+    extendFromMemory(entry)
   }
   const wholeFile = (files: Files): string => {
     const fd = fs.openSync(files.complete, 'r')
@@ -202,11 +183,10 @@ export function hashWorkerMain(): void {
   parentPort!.on('message', (message: Message) => {
     switch (message.type) {
       case 'advance': {
+        if (wasDigested(message.key)) return
         const entry = entryOf(message.key)
-        entry.files = message.files
-        entry.layout = message.layout
-        if (message.chunkNumber !== undefined && message.chunkNumber < entry.next) breakPrefix(entry)
-        extend(entry, true)
+        if (message.replaced !== undefined && message.replaced < entry.next) breakPrefix(entry)
+        extendFromStaging(entry, message.files, message.layout)
         return
       }
       case 'chunk-piece': {
@@ -237,11 +217,7 @@ export function hashWorkerMain(): void {
       case 'digest': {
         const entry = entryOf(message.key)
         try {
-          if (message.files) {
-            entry.files = message.files
-            entry.layout = message.layout
-          }
-          extend(entry, true)
+          if (message.files) extendFromStaging(entry, message.files, message.layout)
           let hex: string | null = null
           if (!entry.broken && entry.next > message.layout.chunkCount) hex = entry.hash.digest('hex')
           else if (message.files) hex = wholeFile(message.files)
@@ -269,6 +245,9 @@ export function hashWorkerMain(): void {
       }
       case 'forget':
         forget(message.key)
+        return
+      case 'stats':
+        parentPort!.postMessage({ ask: message.ask, stats: { keptBytes, uploads: entries.size } })
     }
   })
 }

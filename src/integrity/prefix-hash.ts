@@ -6,109 +6,147 @@ import { hashWorkerMain } from './hash-worker.js'
 interface Answer {
   hex?: string | null
   error?: string
+  stats?: { keptBytes: number; uploads: number }
 }
 
 /** A finished file streamed to the thread waits for it past this many bytes not hashed yet. */
 const STREAM_WINDOW = 8 * 1024 * 1024
 
+/** A fed chunk's bytes go to the thread in messages of about this size, not one per socket read. */
+const PIECE_BATCH = 1024 * 1024
+
 /**
- * SHA-256 of uploads as their chunks arrive, computed in one worker thread per process, so that the
- * event loop never hashes a byte of it and no chunk request waits for it (see hash-worker.ts for how
- * the thread follows the chunks in order).
+ * SHA-256 of uploads as their chunks arrive, computed in one worker thread per process (shared by
+ * every feature), so that the event loop never hashes a byte of it and no chunk request waits for it
+ * (see hash-worker.ts for how the thread follows the chunks in order).
  *
- * Each chunk's bytes are copied to the thread as they stream to the store (the sink), so the prefix
- * grows from the bytes in hand and the digest is ready about one chunk's hashing after the last
- * chunk arrived. Chunks the thread has no bytes for (received by another process, or beyond the
- * memory bound) are read back from the staging file where the store names one (`stagedFiles`, the
- * local store); where it does not (S3: the parts cannot be read before the object is assembled) the
- * finished file is streamed through to the thread once, at completion.
+ * A store that names its staging files (`stagedFiles`, the local store) is read back by the thread
+ * while the chunks are still in the page cache: the event loop posts one small message per stored
+ * chunk and nothing is kept in memory, and the digest is ready about one chunk's hashing after the
+ * last chunk arrived, whichever process received the chunks. A store without (S3: the parts cannot
+ * be read before the object is assembled) copies each chunk's bytes to the thread as they stream to
+ * the part (the sink); should that fail, its finished file is streamed through to the thread once,
+ * at completion.
  */
 export class PrefixHashes {
-  private worker: Worker | null = null
-  private readonly asks = new Map<number, { resolve: (answer: Answer) => void; reject: (error: Error) => void }>()
-  private nextAsk = 1
-  private nextAttempt = 1
-  /** Per streamed finished file: the bytes the thread has not hashed yet, and who waits for them. */
-  private readonly streaming = new Map<number, { unacked: number; wake: (() => void) | null }>()
-
   /**
-   * A sink that copies the chunk's bytes to the thread as they stream to the store. The thread
-   * hashes the chunks in order and keeps those that arrive early (bounded). With a sink, the chunk
-   * needs no `advance`: the sink's `held` tells the thread.
+   * For a store without staged files (S3): a sink that copies the chunk's bytes to the thread as
+   * they stream to the store. The thread hashes the chunks in order and keeps those that arrive
+   * early (bounded; past the bound the digest reads the finished file). A store with staged files
+   * needs none: `advance` after the chunk is stored.
    */
-  sink(store: StagingStore, manifest: UploadManifest, chunkNumber: number): ChunkSink {
-    const attempt = this.nextAttempt++
+  sink(store: StagingStore, manifest: UploadManifest, chunkNumber: number): ChunkSink | undefined {
+    if (store.stagedFiles) return undefined
+    const thread = hashThread()
+    const attempt = thread.nextAttempt++
+    let batch: Uint8Array<ArrayBuffer> | null = null
+    let filled = 0
+    const flush = () => {
+      if (!batch || !filled) return
+      const bytes = filled === batch.length ? batch : batch.slice(0, filled)
+      batch = null
+      filled = 0
+      thread.worker().postMessage({ type: 'chunk-piece', attempt, bytes }, [bytes.buffer])
+    }
     return {
       piece: (bytes) => {
-        const copy = new Uint8Array(bytes)
-        this.thread().postMessage({ type: 'chunk-piece', attempt, bytes: copy }, [copy.buffer])
+        // Copied (the socket's buffers are reused), a batch at a time, and moved to the thread.
+        let at = 0
+        while (at < bytes.length) {
+          batch ??= new Uint8Array(PIECE_BATCH)
+          const n = Math.min(bytes.length - at, batch.length - filled)
+          batch.set(bytes.subarray(at, at + n), filled)
+          filled += n
+          at += n
+          if (filled === batch.length) flush()
+        }
       },
-      held: (stored) => this.post({
-        type: 'chunk-held', attempt, key: keyOf(stored), chunkNumber, files: store.stagedFiles?.(stored.id) ?? null, layout: layoutOf(stored),
-      }),
-      failed: () => this.post({ type: 'chunk-failed', attempt }),
+      held: (stored) => {
+        flush()
+        thread.post({ type: 'chunk-held', attempt, key: keyOf(stored), chunkNumber })
+      },
+      failed: () => {
+        batch = null
+        thread.post({ type: 'chunk-failed', attempt })
+      },
     }
   }
 
   /**
-   * Tells the thread that a chunk (`chunkNumber`, when known) was stored without a sink: it extends
-   * the prefix from the staging file.
+   * Tells the thread that a chunk was stored: it extends the prefix with the chunks now held.
+   * `replaced` names the chunk when the store replaced its held bytes: if the prefix took in the
+   * old ones, it starts over. Only then: the announcements of chunks stored together arrive in any
+   * order, and the thread may have hashed a chunk (seen held on disk) before its own announcement.
    */
-  advance(store: StagingStore, manifest: UploadManifest, chunkNumber?: number): void {
+  advance(store: StagingStore, manifest: UploadManifest, replaced?: number): void {
     const files = store.stagedFiles?.(manifest.id)
     if (!files) return
-    this.post({ type: 'advance', key: keyOf(manifest), files, layout: layoutOf(manifest), chunkNumber })
+    hashThread().post({ type: 'advance', key: keyOf(manifest), files, layout: layoutOf(manifest), replaced })
   }
 
   /** The file's SHA-256, hex, once the upload is complete. */
   async digest(store: StagingStore, manifest: UploadManifest): Promise<string> {
+    const thread = hashThread()
     const files = store.stagedFiles?.(manifest.id) ?? null
-    const ask = this.nextAsk++
-    const answer = await this.ask(ask, {
-      type: 'digest', ask, key: keyOf(manifest), files, layout: layoutOf(manifest),
-    })
+    const ask = thread.nextAsk++
+    const answer = await thread.ask(ask, { type: 'digest', ask, key: keyOf(manifest), files, layout: layoutOf(manifest) })
     if (answer.hex) return answer.hex
     const finished = await store.finished(manifest.id)
     if (!finished) {
-      this.post({ type: 'end', ask })
+      thread.post({ type: 'end', ask })
       throw new Error('the upload is not complete')
     }
     const window = { unacked: 0, wake: null as (() => void) | null }
-    this.streaming.set(ask, window)
+    thread.streaming.set(ask, window)
     try {
       for await (const piece of finished.read()) {
         // A copy of just these bytes, moved to the thread (a Buffer may view a larger pool).
         const bytes = new Uint8Array(piece as Buffer)
         window.unacked += bytes.length
-        const worker = this.thread()
+        const worker = thread.worker()
         worker.postMessage({ type: 'piece', ask, bytes }, [bytes.buffer])
         // Never more than a window ahead of the thread: the file is not held in memory.
-        while (window.unacked > STREAM_WINDOW && this.worker === worker) await new Promise<void>((wake) => { window.wake = wake })
+        while (window.unacked > STREAM_WINDOW && thread.current === worker) await new Promise<void>((wake) => { window.wake = wake })
       }
     } catch (error) {
-      this.post({ type: 'end', ask })
+      thread.post({ type: 'end', ask })
       throw error
     } finally {
-      this.streaming.delete(ask)
+      thread.streaming.delete(ask)
     }
-    const streamed = await this.ask(ask, { type: 'end', ask })
+    const streamed = await thread.ask(ask, { type: 'end', ask })
     if (!streamed.hex) throw new Error(`hashing failed: ${streamed.error}`)
     return streamed.hex
   }
 
   forget(manifest: UploadManifest): void {
-    if (this.worker) this.post({ type: 'forget', key: keyOf(manifest) })
+    if (shared?.current) shared.post({ type: 'forget', key: keyOf(manifest) })
   }
 
-  /** Stops the thread (it is unref'd: a process may also just exit). */
+  /** What the thread holds now: bytes kept for hashing (all uploads together) and uploads followed. */
+  async stats(): Promise<{ keptBytes: number; uploads: number }> {
+    const thread = hashThread()
+    const ask = thread.nextAsk++
+    return (await thread.ask(ask, { type: 'stats', ask })).stats!
+  }
+
+  /** Stops the process's hashing thread (it is unref'd: a process may also just exit). */
   async close(): Promise<void> {
-    const worker = this.worker
-    this.worker = null
-    await worker?.terminate()
+    await shared?.close()
   }
+}
 
-  private thread(): Worker {
-    if (this.worker) return this.worker
+/** The process's one hashing thread, started on first use, started again after it died. */
+class HashThread {
+  current: Worker | null = null
+  nextAsk = 1
+  nextAttempt = 1
+  private readonly asks = new Map<number, { resolve: (answer: Answer) => void; reject: (error: Error) => void }>()
+  /** Per streamed finished file: the bytes the thread has not hashed yet, and who waits for them. */
+  readonly streaming = new Map<number, { unacked: number; wake: (() => void) | null }>()
+
+  worker(): Worker {
+    if (this.current) return this.current
     const worker = new Worker(`(${hashWorkerMain.toString()})()`, { eval: true })
     worker.unref()
     worker.on('message', (answer: Answer & { ask: number; acked?: number }) => {
@@ -127,35 +165,48 @@ export class PrefixHashes {
       waiting?.resolve(answer)
     })
     const fail = (error: Error) => {
-      if (this.worker === worker) this.worker = null
+      if (this.current === worker) this.current = null
       for (const waiting of this.asks.values()) waiting.reject(error)
       this.asks.clear()
       for (const window of this.streaming.values()) window.wake?.()
     }
     worker.on('error', fail)
     worker.on('exit', (code) => fail(new Error(`the hashing thread exited (${code})`)))
-    this.worker = worker
+    this.current = worker
     return worker
   }
 
-  private post(message: object): void {
-    this.thread().postMessage(message)
+  post(message: object): void {
+    this.worker().postMessage(message)
   }
 
-  private ask(ask: number, message: object): Promise<Answer> {
+  ask(ask: number, message: object): Promise<Answer> {
     return new Promise<Answer>((resolve, reject) => {
       this.asks.set(ask, { resolve, reject })
-      this.thread().ref()
+      this.worker().ref()
       this.post(message)
     }).then((answer) => {
-      if (!this.asks.size) this.worker?.unref()
+      if (!this.asks.size) this.current?.unref()
       if (answer.error && answer.hex === undefined) throw new Error(`hashing failed: ${answer.error}`)
       return answer
     }, (error: Error) => {
-      if (!this.asks.size) this.worker?.unref()
+      if (!this.asks.size) this.current?.unref()
       throw error
     })
   }
+
+  async close(): Promise<void> {
+    const worker = this.current
+    this.current = null
+    await worker?.terminate()
+  }
+}
+
+let shared: HashThread | null = null
+
+function hashThread(): HashThread {
+  shared ??= new HashThread()
+  return shared
 }
 
 function layoutOf(manifest: UploadManifest) {

@@ -71,6 +71,8 @@ export interface WriteResult {
   complete: boolean
   /** False when the chunk was already held and the body was discarded. */
   written: boolean
+  /** True when the bytes replaced a held chunk's (sent again under another digest). */
+  replaced?: boolean
 }
 
 /** How much one owner keeps in staging: uploads not saved yet (in progress or waiting for Save). */

@@ -153,7 +153,7 @@ export async function receiveChunk(uploader: Uploader, chunk: ChunkRequest, body
   const manifest = stored ?? (await store.get(wanted.id)) ?? wanted
   // The sink told the file hash about the chunk (held, or replaced behind the hashed prefix) before
   // the completion asks for the digest; only a chunk without a sink has to be announced.
-  if (written.written && !sink) feature.hashes?.advance(store, manifest, chunk.chunkNumber)
+  if (written.written && !sink) feature.hashes?.advance(store, manifest, written.replaced ? chunk.chunkNumber : undefined)
   if (written.complete) await settleCompletion(feature, uploader.currentAdmin, manifest)
   return { reference: wanted.id, complete: written.complete }
 }

@@ -180,7 +180,8 @@ export class LocalStagingStore implements StagingStore {
       } finally {
         await this.openUploads.closeWriter(upload)
       }
-      return { result: { complete: await this.finishIfAllHeld(manifest, upload.received), written: true }, manifest: upload.manifest }
+      const complete = await this.finishIfAllHeld(manifest, upload.received)
+      return { result: { complete, written: true, ...(held ? { replaced: true } : {}) }, manifest: upload.manifest }
     } finally {
       if (upload) this.openUploads.release(upload)
       await release()
