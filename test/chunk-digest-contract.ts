@@ -77,7 +77,8 @@ export function describeChunkDigests(current: () => StagingStore, h: DigestHelpe
       await store.writeChunk(m, h.chunkOf(m, data, 2, stale), h.CREATE)
       await store.writeChunk(m, signed(m, data, 1), h.CREATE)
       expect(await store.chunkState(m.id, 2, { sha256: hex(h.sliceOf(m, data, 2)) })).toBe('missing')
-      expect(await store.writeChunk(m, signed(m, data, 2), h.CREATE)).toEqual({ complete: false, written: true })
+      // A store may say that it replaced a held chunk (the local one does, for the file hash).
+      expect(await store.writeChunk(m, signed(m, data, 2), h.CREATE)).toMatchObject({ complete: false, written: true })
       expect(await store.chunkState(m.id, 2, { sha256: hex(h.sliceOf(m, data, 2)) })).toBe('held')
       await store.writeChunk(m, signed(m, data, 3), h.CREATE)
       expect((await h.finishedBytes(store, m.id)).equals(data)).toBe(true)

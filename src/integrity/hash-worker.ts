@@ -48,7 +48,7 @@ export function hashWorkerMain(): void {
     | { type: 'stats'; ask: number }
 
   const LIMIT = 256
-  const buffer = Buffer.allocUnsafe(1024 * 1024)
+  const buffer = Buffer.allocUnsafe(256 * 1024)
   const entries = new Map<string, Entry>()
   const streams = new Map<number, import('node:crypto').Hash>()
   let clock = 0

@@ -1,6 +1,6 @@
-import { readSync, statSync, symlinkSync, unlinkSync, writeSync } from 'node:fs'
+import { closeSync, constants, openSync, readSync, statSync, symlinkSync, unlinkSync, writeSync } from 'node:fs'
 import type { Stats } from 'node:fs'
-import { stat, symlink, unlink } from 'node:fs/promises'
+import { open, stat, symlink, unlink } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 
 /**
@@ -12,6 +12,10 @@ export interface MetadataIo {
   /** Reads into all of `buffer` from `position`; returns how many bytes there were. */
   read(file: FileHandle, buffer: Buffer, position: number): Promise<number>
   write(file: FileHandle, buffer: Buffer, position: number): Promise<void>
+  /** Reads into `buffer` from `position` of the file at `path`; returns how many bytes there were. */
+  readAt(path: string, buffer: Buffer, position: number): Promise<number>
+  /** Writes all of `buffer` at `position` of the file at `path`, created (0600) if missing. */
+  writeAt(path: string, buffer: Buffer, position: number): Promise<void>
   symlink(target: string, path: string): Promise<void>
   unlink(path: string): Promise<void>
 }
@@ -32,6 +36,23 @@ export const directIo: MetadataIo = {
   async write(file, buffer, position) {
     writeSync(file.fd, buffer, 0, buffer.length, position)
   },
+  async readAt(path, buffer, position) {
+    const fd = openSync(path, 'r')
+    try {
+      return readSync(fd, buffer, 0, buffer.length, position)
+    } finally {
+      closeSync(fd)
+    }
+  },
+  async writeAt(path, buffer, position) {
+    const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT, 0o600)
+    try {
+      let written = 0
+      while (written < buffer.length) written += writeSync(fd, buffer, written, buffer.length - written, position + written)
+    } finally {
+      closeSync(fd)
+    }
+  },
   async symlink(target, path) {
     symlinkSync(target, path)
   },
@@ -48,6 +69,23 @@ export const pooledIo: MetadataIo = {
   },
   async write(file, buffer, position) {
     await file.write(buffer, 0, buffer.length, position)
+  },
+  async readAt(path, buffer, position) {
+    const file = await open(path, 'r')
+    try {
+      return (await file.read(buffer, 0, buffer.length, position)).bytesRead
+    } finally {
+      await file.close()
+    }
+  },
+  async writeAt(path, buffer, position) {
+    const file = await open(path, constants.O_WRONLY | constants.O_CREAT, 0o600)
+    try {
+      let written = 0
+      while (written < buffer.length) written += (await file.write(buffer, written, buffer.length - written, position + written)).bytesWritten
+    } finally {
+      await file.close()
+    }
   },
   symlink: (target, path) => symlink(target, path),
   unlink: (path) => unlink(path),

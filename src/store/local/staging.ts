@@ -89,7 +89,7 @@ export class LocalStagingStore implements StagingStore {
       if (!(await this.readMark(upload.received, chunkNumber))) return false
       // A complete upload is final: its chunks are not replaced any more.
       if (!query.sha256 || (await exists(this.layout.file(id, 'complete')))) return true
-      return (await readChunkDigest(this.layout.file(id, 'digests'), chunkNumber)) === query.sha256
+      return (await readChunkDigest(this.io, this.layout.file(id, 'digests'), chunkNumber)) === query.sha256
     })
     return held === null ? 'no-upload' : held ? 'held' : 'missing'
   }
@@ -194,12 +194,12 @@ export class LocalStagingStore implements StagingStore {
    */
   private async replaces(id: string, chunk: ChunkWrite): Promise<boolean> {
     if (!chunk.sha256 || (await exists(this.layout.file(id, 'complete')))) return false
-    return (await readChunkDigest(this.layout.file(id, 'digests'), chunk.chunkNumber)) !== chunk.sha256
+    return (await readChunkDigest(this.io, this.layout.file(id, 'digests'), chunk.chunkNumber)) !== chunk.sha256
   }
 
   private async keepDigest(id: string, chunkNumber: number, sha256: string, mayBeGone = false): Promise<void> {
     try {
-      await writeChunkDigest(this.layout.file(id, 'digests'), chunkNumber, sha256)
+      await writeChunkDigest(this.io, this.layout.file(id, 'digests'), chunkNumber, sha256)
     } catch (error) {
       // Removed right after its creation: there is nothing left to describe.
       if (mayBeGone && isMissing(error)) return
