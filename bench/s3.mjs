@@ -2,7 +2,8 @@
 // credentials S3RVER/S3RVER) started for the whole run:
 // - ours-s3: the example app (started as `npm start` starts it) with S3_BUCKET, S3_ENDPOINT, ...,
 //   uploaded with the same Resumable.js protocol client, then Save. ours-s3-quarter is the same on a
-//   file a quarter the size, to show whether Save grows with the file;
+//   file a quarter the size, to show whether Save grows with the file; ours-s3-off the same with
+//   CHECKSUMS=off and no chunk digests;
 // - tus-s3: @tus/server + @tus/s3-store driven by tus-js-client (bench/tus-s3-server.mjs);
 // - direct-s3: @aws-sdk/lib-storage's Upload straight to s3rver, from this process: that server's
 //   ceiling.
@@ -23,8 +24,8 @@ import { uploadTus } from './tus-client.mjs'
 
 const MiB = 1024 * 1024
 export const MIN_PART_SIZE = 5 * MiB
-export const S3_PEERS = ['ours-s3', 'ours-s3-quarter', 'tus-s3', 'direct-s3']
-const OURS = ['ours-s3', 'ours-s3-quarter']
+export const S3_PEERS = ['ours-s3', 'ours-s3-off', 'ours-s3-quarter', 'tus-s3', 'direct-s3']
+const OURS = ['ours-s3', 'ours-s3-off', 'ours-s3-quarter']
 /** S3's part-count limit: with MAX_UPLOAD_SIZE = chunk size x this, the app derives exactly the chunk size asked for. */
 const MAX_PARTS = 10_000
 const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }
@@ -135,7 +136,7 @@ export function s3Peers(h) {
     return ctx.quarter
   }
 
-  async function runOursS3(ctx, chunkSize) {
+  async function runOursS3(ctx, chunkSize, { checksums = true } = {}) {
     const s3 = ctx.s3
     const dir = join(ctx.work, `ours-s3-${randomBytes(4).toString('hex')}`)
     await mkdir(dir, { recursive: true })
@@ -153,6 +154,7 @@ export function s3Peers(h) {
         CHUNK_SIZE: String(chunkSize),
         SWEEP_INTERVAL_MS: '0',
         MAX_UPLOAD_SIZE: String(chunkSize * MAX_PARTS),
+        ...(checksums ? {} : { CHECKSUMS: 'off' }),
       }, BENCH_NODE_ARGS ? BENCH_NODE_ARGS.split(' ') : [])
     } catch (error) {
       await rm(dir, { recursive: true, force: true })
@@ -175,7 +177,7 @@ export function s3Peers(h) {
         target: `${base}/admin/api/resumable/Document/file`,
         file: ctx.source, size: ctx.size, chunkSize, cookie,
         identifier: `${ctx.size}-benchbin-${randomBytes(4).toString('hex')}`,
-        chunkDigests: true,
+        chunkDigests: checksums,
       })
       if (!upload.complete?.reference) throw new Error(`no completing answer; problems: ${JSON.stringify(upload.problems.slice(0, 5))}`)
       // Save is a server-side copy: the app's CPU during it, and s3rver's, tell whose work grows with the file.
@@ -261,6 +263,8 @@ export function s3Peers(h) {
 
   return {
     'ours-s3': (ctx, cs) => runOursS3(ctx, cs),
+    // The same with checksums off (no file SHA-256, no chunk digests): what integrity costs on S3.
+    'ours-s3-off': (ctx, cs) => runOursS3(ctx, cs, { checksums: false }),
     'ours-s3-quarter': async (ctx, cs) => runOursS3(await quarterOf(ctx), cs),
     'tus-s3': (ctx, cs) => runTusS3(ctx, cs),
     'direct-s3': (ctx, cs) => runDirectS3(ctx, cs),
