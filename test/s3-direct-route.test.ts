@@ -9,12 +9,15 @@
  */
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals'
 import request from 'supertest'
-import { ConfigurationError } from 'adminjs-resumable'
+import { ComponentLoader } from 'adminjs'
+import { Sequelize } from 'sequelize'
+import { ConfigurationError, resumableUploadFeature } from 'adminjs-resumable'
 import { login, startTestApp, type Agent, type TestApp } from './support/app.js'
 import { directPath, directUpload, partDigest, putPart, report, sign, viaAgent, type DirectTransport } from './support/direct-client.js'
 import { rawPut } from './support/raw-put.js'
 import { pngFile } from './support/samples.js'
 import { bytes, chunkBytes, chunkParams, ENDPOINT, postChunk, sha256, testChunk, XHR, type FileSpec } from './support/resumable-client.js'
+import { startFaultProxy, type FaultProxy } from './support/s3-fault-proxy.js'
 import { startSigningProxy, type SigningProxy } from './support/signing-proxy.js'
 import { s3rverInstalled, startS3rver, type S3Server } from './support/s3rver.js'
 import { freshPostgresDatabase, postgresTodo, REQUIRED } from './support/services.js'
@@ -29,14 +32,18 @@ const dialects = postgresUrl ? ['sqlite', 'postgres'] as const : ['sqlite'] as c
 
 let server: S3Server
 let proxy: SigningProxy
+/** Between the verifying proxy and s3rver: refuses chosen requests that passed verification. */
+let faults: FaultProxy
 /** The proxy's clock runs this far ahead: a signed URL's expiry without waiting for it. */
 let clockAhead = 0
 beforeAll(async () => {
   if (!installed) return
   server = (await startS3rver())!
-  proxy = await startSigningProxy({ target: server.endpoint, credentials: { S3RVER: 'S3RVER' }, now: () => Date.now() + clockAhead })
+  faults = await startFaultProxy(server.endpoint)
+  proxy = await startSigningProxy({ target: faults.endpoint, credentials: { S3RVER: 'S3RVER' }, now: () => Date.now() + clockAhead })
 })
 afterAll(async () => {
+  await faults?.close()
   await proxy?.close()
   await server?.destroy()
 })
@@ -54,7 +61,7 @@ function directEnv(extra: Record<string, string> = {}): Record<string, string> {
     CHUNK_SIZE: String(5 * MiB),
     MAX_UPLOAD_SIZE: String(1024 * MiB),
     S3_BUCKET: `direct-${process.pid}-${buckets++}`,
-    // Everything the app sends to the S3 server, and every URL it signs, goes through the proxy.
+    // Everything the app sends to the S3 server, and every URL it signs, goes through the proxies.
     S3_ENDPOINT: proxy.endpoint,
     S3_REGION: 'us-east-1',
     S3_FORCE_PATH_STYLE: 'true',
@@ -173,6 +180,26 @@ for (const dialect of dialects) {
       const after = await get(2)
       expect(after.status).toBe(200)
       expect(after.body).toMatchObject({ status: 'held', complete: true, reference: (done.body as { reference: string }).reference })
+    })
+
+    test('a completion the bucket could not run (503) leaves every part held; a report with no parts completes it later, with the checksum', async () => {
+      const file = fileOf(2)
+      const signed = await sign(send, file, [1, 2], true)
+      const etags: Array<{ partNumber: number; etag: string }> = []
+      for (const part of signed.body.parts) etags.push({ partNumber: part.partNumber, etag: String((await putPart(file, part)).headers.etag) })
+      faults.refuse({ match: (req) => req.method === 'POST' && /[?&]uploadId=/.test(req.url ?? ''), status: 503, code: 'SlowDown', times: 3 })
+      // (The SDK tries a CompleteMultipartUpload three times.)
+      const failed = await report(send, file, etags, sha256(file.data))
+      expect([failed.status, failed.body.code]).toEqual([503, 'storage_unavailable'])
+      // After a reload the test GETs find every part held, but no reference yet.
+      for (const n of [1, 2]) {
+        const tested = await testChunk(admin, file, n)
+        expect([tested.status, tested.body.complete]).toEqual([200, false])
+      }
+      const done = await report(send, file, [], sha256(file.data))
+      expect(done.body.status).toBe('complete')
+      const saved = await saveDocument(admin, (done.body as { reference: string }).reference)
+      expect(saved.body.record.params.fileChecksum).toBe(sha256(file.data))
     })
 
     test('a signed URL allows exactly its part: another part number, length, digest, upload, or after its expiry → 403 from the verifying proxy', async () => {
@@ -351,6 +378,15 @@ suite('direct uploads: the content check and the mode', () => {
     } finally {
       await t.close()
     }
+  })
+
+  test('a wrong direct option stops the feature at once with a ConfigurationError naming it', () => {
+    const base = { bucket: 'b', sequelize: new Sequelize('sqlite::memory:', { logging: false }) }
+    const build = (s3: Record<string, unknown>) => () => resumableUploadFeature({ componentLoader: new ComponentLoader(), properties: { key: 'k' }, storage: { s3: { ...base, ...s3 } as never } })
+    expect(build({ upload: 'sideways' })).toThrow(/`storage.s3.upload` must be 'through-app' or 'direct'/)
+    expect(build({ upload: 'direct', partUrlSeconds: 0 })).toThrow(/`storage.s3.partUrlSeconds` must be whole seconds/)
+    expect(build({ upload: 'direct', origin: 'https://admin.example.com/admin' })).toThrow(/`storage.s3.origin` must be an origin/)
+    expect(build({ upload: 'direct', origin: 'https://admin.example.com' })).not.toThrow()
   })
 
   test('direct requests to a property whose chunks go through the app are refused (409) and sign nothing', async () => {
