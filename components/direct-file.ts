@@ -69,6 +69,8 @@ export class DirectFile {
     else if (this.held.has(n)) return 'held'
     await this.urls.ensure(n)
     if (!tested && this.held.has(n)) return 'held'
+    // Without a URL the chunk would be readied again and again: the route must sign what it is asked.
+    if (!this.urls.fresh(n)) throw new Error(`The route did not sign part ${n}.`)
     this.urls.ahead(n, this.ctx.simultaneousUploads)
     return 'send'
   }

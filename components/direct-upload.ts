@@ -37,7 +37,7 @@ function paramOf(params: string[], name: string): string | undefined {
 
 /** Whether the property's storage takes chunks straight from the browser. */
 export function isDirect(custom: ResumableCustom): boolean {
-  return (custom as ResumableCustom & { upload?: unknown }).upload === 'direct'
+  return custom.upload === 'direct'
 }
 
 /** Direct mode for a controller, or null when the property uploads through the app. */
