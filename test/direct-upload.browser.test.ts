@@ -22,7 +22,6 @@ const MiB = 1024 * 1024
 const LONG = 240_000
 const SCREENSHOTS = join(process.cwd(), 'test', '.tmp', 'screenshots')
 const STATUS = '[data-testid=resumable-status]'
-const PROGRESS = '[data-testid=resumable-progress]'
 
 const missing = browserMissing() ?? (s3rverInstalled() ? null : 's3rver is not installed')
 const suite = missing ? describe.skip : describe
@@ -34,6 +33,8 @@ let dir: string
 let server: S3Server
 let proxy: SigningProxy
 let app: Listening
+/** The same bucket, with part URLs valid for 3 seconds only. */
+let shortLived: Listening
 let appRequests: AppRequest[]
 let browser: Browser
 
@@ -51,6 +52,8 @@ function bigPng(size: number, seed: number): Buffer {
 
 async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true })
+  // The bar's width moves with a 0.3 s transition.
+  await page.waitForTimeout(400)
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true })
 }
 
@@ -95,7 +98,7 @@ beforeAll(async () => {
     CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['*'], AllowedMethods: ['PUT'], AllowedHeaders: ['content-type', 'x-amz-checksum-sha256'], ExposeHeaders: ['ETag'] }] },
   }))
   client.destroy()
-  app = await listen({
+  const appEnv = {
     CHUNK_SIZE: String(5 * MiB),
     MAX_UPLOAD_SIZE: String(512 * MiB),
     S3_BUCKET: server.bucket,
@@ -105,14 +108,17 @@ beforeAll(async () => {
     S3_UPLOAD: 'direct',
     AWS_ACCESS_KEY_ID: 'S3RVER',
     AWS_SECRET_ACCESS_KEY: 'S3RVER',
-  })
+  }
+  app = await listen(appEnv)
   appRequests = recordAppRequests(app.server)
+  shortLived = await listen({ ...appEnv, PART_URL_SECONDS: '3' })
   browser = await launchBrowser()
 }, LONG)
 
 afterAll(async () => {
   await browser?.close()
   await app?.close()
+  await shortLived?.close()
   await proxy?.close()
   await server?.destroy()
   if (dir) rmSync(dir, { recursive: true, force: true })
@@ -134,18 +140,16 @@ suite('direct uploads to the bucket in Chromium (s3rver behind the signing proxy
     await openForm()
     const before = proxy.forwarded.length
     await page.setInputFiles('[data-testid=resumable-input]', file.path)
-    await page.waitForFunction(([sel, min]) => Number(document.querySelector(sel as string)?.getAttribute('data-percent') ?? -1) >= (min as number),
-      [PROGRESS, 40] as const, { timeout: LONG, polling: 50 })
+    await eventually(() => acceptedPuts(proxy, before).length >= 2, 'two parts in the bucket', LONG)
     await page.click('[data-testid=resumable-pause]')
     expect(await page.getAttribute(STATUS, 'data-state')).toBe('paused')
     await shot(page, 'direct-single-paused')
 
-    // Every part the bucket accepted before the pause is reported within a second or so.
-    const putBefore = acceptedPuts(proxy, before)
-    expect(putBefore.length).toBeGreaterThan(0)
-    expect(new Set(putBefore.map((p) => p.uploadId)).size).toBe(1)
-    await eventually(() => reported.count() >= new Set(putBefore.map((p) => p.part)).size, 'the ETags of the parts the bucket accepted to be reported', 5_000)
+    // Every part whose answer reached the page before the pause is reported within a second or so.
+    expect(new Set(acceptedPuts(proxy, before).map((p) => p.uploadId)).size).toBe(1)
+    await eventually(() => reported.putsSeen >= 2 && reported.count() >= reported.putsSeen, 'the ETags the page received to be reported', 3_000)
     const recorded = new Set([...reported.byFile.values()][0])
+    expect(recorded.size).toBeGreaterThanOrEqual(2)
 
     const afterPause = proxy.forwarded.length
     await page.reload()
@@ -162,6 +166,8 @@ suite('direct uploads to the bucket in Chromium (s3rver behind the signing proxy
     expect(new Set(putAfter).size).toBe(putAfter.length)
     expect(new Set([...recorded, ...putAfter])).toEqual(new Set([1, 2, 3, 4, 5, 6]))
     expect(proxy.refused).toEqual([])
+    // Every part's SHA-256 is in its signature: the bucket checks the bytes it stores.
+    expect(acceptedPuts(proxy, before).every((p) => p.signedHeaders.includes('x-amz-checksum-sha256'))).toBe(true)
     expect(reported.completing.at(-1)).toBe(file.sha)
 
     await Promise.all([page.waitForURL((url) => !url.pathname.endsWith('/new'), { timeout: 30_000 }), page.click('form button[type=submit]')])
@@ -177,10 +183,10 @@ suite('direct uploads to the bucket in Chromium (s3rver behind the signing proxy
   }, LONG)
 
   test('a multiple property: two images PUT side by side, paused, reloaded, picked again: only the missing parts are PUT; Save; both download byte-identical', async () => {
-    const photos = [sample('direct-north.png', bigPng(3 * 5 * MiB + 777, 51)), sample('direct-south.png', bigPng(2 * 5 * MiB + 99, 52))]
+    const photos = [sample('direct-north.png', bigPng(4 * 5 * MiB + 777, 51)), sample('direct-south.png', bigPng(3 * 5 * MiB + 99, 52))]
     const page = await browser.context.newPage()
     const reported = new ReportedParts(page)
-    await throttleUploads(browser.context, page, 8 * MiB)
+    await throttleUploads(browser.context, page, 4 * MiB)
     await logIn(page, app.base)
     const title = 'Direct gallery'
     const openForm = async () => {
@@ -192,11 +198,12 @@ suite('direct uploads to the bucket in Chromium (s3rver behind the signing proxy
     const before = proxy.forwarded.length
     await page.setInputFiles('[data-testid=resumable-input]', photos.map((p) => p.path))
     await eventually(() => acceptedPuts(proxy, before).length >= 2, 'two parts in the bucket', LONG)
-    for (const pause of await page.locator('[data-testid=resumable-item-pause]').all()) await pause.click()
+    // Both rows at once: a row may finish between two clicks.
+    await page.$$eval('[data-testid=resumable-item-pause]', (buttons) => buttons.forEach((b) => (b as HTMLButtonElement).click()))
     await shot(page, 'direct-multiple-paused')
-    const putBefore = acceptedPuts(proxy, before)
-    await eventually(() => reported.count() >= new Set(putBefore.map((p) => `${p.uploadId}:${p.part}`)).size, 'the ETags to be reported', 5_000)
+    await eventually(() => reported.putsSeen >= 2 && reported.count() >= reported.putsSeen, 'the ETags the page received to be reported', 3_000)
     const recorded = reported.count()
+    expect(recorded).toBeGreaterThanOrEqual(2)
 
     const afterPause = proxy.forwarded.length
     await page.reload()
@@ -210,8 +217,8 @@ suite('direct uploads to the bucket in Chromium (s3rver behind the signing proxy
     expect(await page.locator('[data-testid=resumable-item]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-state')))).toEqual(['complete', 'complete'])
 
     const putAfter = acceptedPuts(proxy, afterPause)
-    // 3 + 2 parts in all: what was recorded before the reload is not sent again.
-    expect(putAfter.length).toBe(5 - recorded)
+    // 4 + 3 parts in all: what was recorded before the reload is not sent again.
+    expect(putAfter.length).toBe(7 - recorded)
     expect(new Set(putAfter.map((p) => `${p.uploadId}:${p.part}`)).size).toBe(putAfter.length)
     expect(proxy.refused).toEqual([])
 
@@ -225,6 +232,35 @@ suite('direct uploads to the bucket in Chromium (s3rver behind the signing proxy
       expect(await download(page, `${app.base}/admin/api/resumable/Gallery/images/download/${saved.id}/${index}`)).toBe(photo.sha)
     }
     expect(fileBytesAtApp().chunkPosts).toBe(0)
+    await page.close()
+  }, LONG)
+
+  test('part URLs that expired during a pause are signed again: the bucket refuses none, and the parts after the resume go under URLs signed after it', async () => {
+    const file = sample('direct-expiring.bin', bytes(4 * 5 * MiB + 11, 43))
+    const page = await browser.context.newPage()
+    await throttleUploads(browser.context, page, 4 * MiB)
+    await logIn(page, shortLived.base)
+    await page.goto(`${shortLived.base}/admin/resources/Document/actions/new`)
+    await page.waitForSelector('[data-testid=resumable-input]', { state: 'attached' })
+    await page.fill('input[name=title]', 'Direct expiring')
+    const before = proxy.forwarded.length
+    const refusedBefore = proxy.refused.length
+    await page.setInputFiles('[data-testid=resumable-input]', file.path)
+    await eventually(() => acceptedPuts(proxy, before).length >= 1, 'a part in the bucket', LONG)
+    await page.click('[data-testid=resumable-pause]')
+    // Longer than a URL lives: every URL signed before the pause has expired.
+    await page.waitForTimeout(4_000)
+    const resumedAt = Date.now()
+    const afterPause = proxy.forwarded.length
+    await page.click('[data-testid=resumable-resume]')
+    await page.waitForFunction(([sel]) => ['complete', 'failed'].includes(document.querySelector(sel as string)?.getAttribute('data-state') ?? ''),
+      [STATUS] as const, { timeout: LONG, polling: 100 })
+    expect(await page.getAttribute(STATUS, 'data-state')).toBe('complete')
+    const resumed = acceptedPuts(proxy, afterPause)
+    expect(resumed.length).toBeGreaterThan(0)
+    // X-Amz-Date has whole seconds.
+    expect(resumed.every((p) => p.signedAt >= Math.floor(resumedAt / 1000) * 1000)).toBe(true)
+    expect(proxy.refused.slice(refusedBefore)).toEqual([])
     await page.close()
   }, LONG)
 })

@@ -22,13 +22,28 @@ export function recordAppRequests(server: Server): AppRequest[] {
   return seen
 }
 
+export interface AcceptedPut {
+  uploadId: string
+  part: number
+  /** When its URL was signed (X-Amz-Date), epoch milliseconds. */
+  signedAt: number
+  /** The headers its signature covers (X-Amz-SignedHeaders). */
+  signedHeaders: string[]
+}
+
 /** The part PUTs the bucket answered 200 (verified signatures only reach it), by upload and part. */
-export function acceptedPuts(proxy: SigningProxy, from = 0): Array<{ uploadId: string; part: number }> {
+export function acceptedPuts(proxy: SigningProxy, from = 0): AcceptedPut[] {
   return proxy.forwarded.slice(from)
     .filter((r) => r.method === 'PUT' && r.status === 200 && r.url.includes('partNumber='))
     .map((r) => {
       const q = new URL(r.url, 'http://bucket').searchParams
-      return { uploadId: q.get('uploadId') ?? '', part: Number(q.get('partNumber')) }
+      const date = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(q.get('X-Amz-Date') ?? '')
+      return {
+        uploadId: q.get('uploadId') ?? '',
+        part: Number(q.get('partNumber')),
+        signedAt: date ? Date.UTC(+date[1]!, +date[2]! - 1, +date[3]!, +date[4]!, +date[5]!, +date[6]!) : NaN,
+        signedHeaders: (q.get('X-Amz-SignedHeaders') ?? '').split(';'),
+      }
     })
 }
 
@@ -36,10 +51,16 @@ export function acceptedPuts(proxy: SigningProxy, from = 0): Array<{ uploadId: s
 export class ReportedParts {
   readonly byFile = new Map<string, Set<number>>()
   readonly completing: string[] = []
+  /** Part PUTs whose 200 the page received (a PUT aborted by Pause may land unseen). */
+  putsSeen = 0
 
   constructor(page: Page) {
     page.on('requestfinished', (req) => {
       const url = new URL(req.url())
+      if (req.method() === 'PUT' && url.searchParams.has('partNumber')) {
+        void req.response().then((res) => { if (res?.status() === 200) this.putsSeen += 1 })
+        return
+      }
       if (req.method() !== 'POST' || !url.pathname.endsWith('/direct/parts')) return
       void req.response().then((res) => {
         if (!res || res.status() !== 200) return
