@@ -55,6 +55,7 @@ async function post<T>(
   url: string,
   payload: unknown,
   read: (body: unknown) => T | null,
+  keepalive = false,
 ): Promise<DirectResult<T>> {
   let response: Response
   let text: string
@@ -64,6 +65,7 @@ async function post<T>(
       headers: { ...REQUEST_HEADERS, 'Content-Type': 'application/json' },
       credentials: 'same-origin',
       body: JSON.stringify(payload),
+      keepalive,
     })
     text = await response.text()
   } catch {
@@ -90,6 +92,7 @@ export function signParts(target: string, file: UploadDescriptor, chunking: Chun
   return post(directUrl(target, DIRECT_PATH.sign, file, chunking), request, readSignAnswer)
 }
 
+/** Reports outlive the page (`keepalive`): the parts a closing tab sent are still recorded. */
 export function reportParts(target: string, file: UploadDescriptor, chunking: Chunking, report: PartsReport): Promise<DirectResult<PartsAnswer>> {
-  return post(directUrl(target, DIRECT_PATH.parts, file, chunking), report, readPartsAnswer)
+  return post(directUrl(target, DIRECT_PATH.parts, file, chunking), report, readPartsAnswer, true)
 }

@@ -48,6 +48,7 @@ export class PartReporter {
   private chain: Promise<unknown> = Promise.resolve()
   private failures = 0
   private reference: string | undefined
+  private readonly leaving = (): void => this.reportOnLeave()
 
   constructor(private readonly ctx: ReporterContext) {}
 
@@ -99,10 +100,25 @@ export class PartReporter {
 
   private schedule(ms: number): void {
     if (this.timer) return
+    globalThis.addEventListener?.('pagehide', this.leaving)
     this.timer = setTimeout(() => {
       this.timer = null
+      globalThis.removeEventListener?.('pagehide', this.leaving)
       void this.enqueue(false)
     }, ms)
+  }
+
+  /** The tab closes or reloads before the next report: what is waiting goes at once, and outlives the page. */
+  private reportOnLeave(): void {
+    const batch = [...this.queue].slice(0, DIRECT_BATCH_MAX)
+    if (!batch.length || !this.ctx.live()) return
+    const fileSha256 = this.ctx.hashes.knownFileSha256()
+    // A report that completes the upload must carry the file's digest; without it, the next page sends these again.
+    if (!fileSha256 && this.completes(new Set(batch.map(([n]) => n)))) return
+    void reportParts(this.ctx.target, this.ctx.file, this.ctx.chunking, {
+      parts: batch.map(([partNumber, etag]) => ({ partNumber, etag })),
+      ...(fileSha256 ? { fileSha256 } : {}),
+    })
   }
 
   private enqueue(final: boolean): Promise<Sent> {

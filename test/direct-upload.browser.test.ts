@@ -263,4 +263,35 @@ suite('direct uploads to the bucket in Chromium (s3rver behind the signing proxy
     expect(proxy.refused.slice(refusedBefore)).toEqual([])
     await page.close()
   }, LONG)
+
+  test('a PUT lost on the network is sent again to a URL that is still fresh, and the person sees no error', async () => {
+    const file = sample('direct-flaky.bin', bytes(3 * 5 * MiB + 5, 47))
+    const page = await browser.context.newPage()
+    const states = new Set<string>()
+    await page.exposeFunction('recordState', (s: string) => { states.add(s) })
+    let dropped = 0
+    await page.route((url) => url.href.startsWith(proxy.endpoint) && url.searchParams.get('partNumber') === '2', async (route) => {
+      if (route.request().method() === 'PUT' && dropped < 2) {
+        dropped += 1
+        await route.abort('connectionreset')
+      } else await route.continue()
+    })
+    await logIn(page, app.base)
+    await page.goto(`${app.base}/admin/resources/Document/actions/new`)
+    await page.waitForSelector('[data-testid=resumable-input]', { state: 'attached' })
+    await page.fill('input[name=title]', 'Direct flaky')
+    await page.evaluate((sel) => {
+      new MutationObserver(() => (window as unknown as { recordState(s: string): void }).recordState(document.querySelector(sel)?.getAttribute('data-state') ?? ''))
+        .observe(document.body, { subtree: true, attributes: true, attributeFilter: ['data-state'] })
+    }, STATUS)
+    const before = proxy.forwarded.length
+    await page.setInputFiles('[data-testid=resumable-input]', file.path)
+    await page.waitForFunction(([sel]) => ['complete', 'failed'].includes(document.querySelector(sel as string)?.getAttribute('data-state') ?? ''),
+      [STATUS] as const, { timeout: LONG, polling: 100 })
+    expect(await page.getAttribute(STATUS, 'data-state')).toBe('complete')
+    expect(dropped).toBe(2)
+    expect(states.has('failed')).toBe(false)
+    expect(acceptedPuts(proxy, before).map((p) => p.part).sort()).toEqual([1, 2, 3])
+    await page.close()
+  }, LONG)
 })
