@@ -147,7 +147,7 @@ suite('direct uploads to the bucket in Chromium (s3rver behind the signing proxy
 
     // Every part whose answer reached the page before the pause is reported within a second or so.
     expect(new Set(acceptedPuts(proxy, before).map((p) => p.uploadId)).size).toBe(1)
-    await eventually(() => reported.putsSeen >= 2 && reported.count() >= reported.putsSeen, 'the ETags the page received to be reported', 3_000)
+    await eventually(() => reported.putsSeen >= 2 && reported.count() >= reported.putsSeen, 'the ETags the page received to be reported')
     const recorded = new Set([...reported.byFile.values()][0])
     expect(recorded.size).toBeGreaterThanOrEqual(2)
 
@@ -201,7 +201,7 @@ suite('direct uploads to the bucket in Chromium (s3rver behind the signing proxy
     // Both rows at once: a row may finish between two clicks.
     await page.$$eval('[data-testid=resumable-item-pause]', (buttons) => buttons.forEach((b) => (b as HTMLButtonElement).click()))
     await shot(page, 'direct-multiple-paused')
-    await eventually(() => reported.putsSeen >= 2 && reported.count() >= reported.putsSeen, 'the ETags the page received to be reported', 3_000)
+    await eventually(() => reported.putsSeen >= 2 && reported.count() >= reported.putsSeen, 'the ETags the page received to be reported')
     const recorded = reported.count()
     expect(recorded).toBeGreaterThanOrEqual(2)
 
