@@ -7,6 +7,8 @@ import { InvalidRequest, TooLarge } from '../errors.js'
  * `application/json` or JSON that does not parse with InvalidRequest.
  */
 export async function readJsonBody(req: Request, maxBytes: number): Promise<unknown> {
+  // An app-wide express.json() in front of the admin has read it already (body-parser marks `_body`).
+  if ((req as Request & { _body?: boolean })._body) return req.body as unknown
   const type = (req.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
   if (type !== 'application/json') throw new InvalidRequest('Send the body as application/json.')
   const declared = Number(req.get('content-length'))

@@ -118,8 +118,10 @@ async function existing(uploader: Uploader, chunk: ChunkRequest): Promise<Upload
 
 /**
  * The test GET of a direct upload, from the recorded parts (any host answers alike): held or
- * wanted; with a digest, held only under that digest. It never completes the upload (the report
- * that does carries the file's checksum); a complete upload passes the completion gate first.
+ * wanted; with a digest, held only under that digest. It never completes the upload nor runs the
+ * completion gate: the report that does carries the file's checksum. Once that report has passed
+ * the gate, the test GET hands out the reference; until then the client, finding every part held,
+ * reports (with no parts) to complete it.
  */
 export async function directChunkStatus(uploader: Uploader, chunk: ChunkRequest): Promise<ChunkStatus> {
   const wanted = newManifest(uploader.scope, chunk)
@@ -135,7 +137,8 @@ export async function directChunkStatus(uploader: Uploader, chunk: ChunkRequest)
   if (!stored) return { held: false }
   assertSameUpload(stored, wanted)
   if (held === 'missing') return { held: false }
-  if ((await store.state(stored.id)) !== 'complete') return { held: true, complete: false }
-  await settleCompletion(uploader.feature, uploader.currentAdmin, stored)
+  // Complete only once the completing report has passed the gate: a test GET settling it first
+  // (a reload racing the report) would record it without the file's checksum.
+  if ((await store.state(stored.id)) !== 'complete' || !(await store.completion(stored.id))) return { held: true, complete: false }
   return { held: true, complete: true, reference: stored.id }
 }

@@ -71,10 +71,13 @@ export function featuresOf(admin: AdminJS): RegisteredFeature[] {
  * the app listens, so that a misconfigured app does not start.
  */
 export async function resumableUploadsReady(admin: AdminJS): Promise<void> {
-  await Promise.all(featuresOf(admin).map(async (feature) => {
+  // Every check ends before the answer: an app that closes on the first failure must not cut the others short.
+  const settled = await Promise.allSettled(featuresOf(admin).map(async (feature) => {
     await feature.ready
     await feature.direct?.corsChecked()
   }))
+  const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected')
+  if (failed) throw failed.reason
 }
 
 /**

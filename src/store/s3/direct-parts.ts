@@ -185,7 +185,7 @@ export class S3DirectParts implements DirectPartStore {
   }
 
   private async held(id: string): Promise<HeldPart[]> {
-    return (await this.deps.parts.held(id)).map(({ partNumber, etag, size, sha256 }) => ({ partNumber, etag, size, sha256 }))
+    return (await this.deps.parts.held(id)).map(({ partNumber, etag, size, sha256 }) => ({ partNumber, etag, size, ...(sha256 ? { sha256 } : {}) }))
   }
 
   async complete(id: string): Promise<DirectCompletion> {
