@@ -22,6 +22,22 @@ function missing() {
   return null
 }
 
+// Below Linux's ephemeral range (32768-60999 by default): a port there can be taken at any moment by
+// an outgoing connection of a concurrent run. Another run may still hold the port drawn, so try a few.
+function startOnFreePort(dir) {
+  let lastError
+  for (let attempt = 0; attempt < 5; attempt += 1) {
+    const port = 20000 + Math.floor(Math.random() * 10000)
+    try {
+      asPostgres('pg_ctl', ['-D', dir, '-l', join(dir, 'log'), '-o', `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c fsync=off`, '-w', 'start'])
+      return port
+    } catch (error) {
+      lastError = error
+    }
+  }
+  throw lastError
+}
+
 export default async function globalSetup() {
   const stateDir = join(process.cwd(), 'test', '.tmp')
   mkdirSync(stateDir, { recursive: true })
@@ -29,11 +45,10 @@ export default async function globalSetup() {
   let state = { postgres: null, postgresMissing: fastTier ? 'the fast tier runs without PostgreSQL' : missing() }
   if (!state.postgresMissing) {
     try {
-      const port = 55000 + Math.floor(Math.random() * 2000)
       const dir = mkdtempSync(join(tmpdir(), 'adminjs-resumable-pg-'))
       if (isRoot) execFileSync('chown', ['postgres:postgres', dir])
       asPostgres('initdb', ['-D', dir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync'])
-      asPostgres('pg_ctl', ['-D', dir, '-l', join(dir, 'log'), '-o', `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c fsync=off`, '-w', 'start'])
+      const port = startOnFreePort(dir)
       state = { postgres: { dir, port, url: `postgres://postgres@127.0.0.1:${port}/postgres` }, postgresMissing: null }
     } catch (error) {
       state = { postgres: null, postgresMissing: String(error) }
