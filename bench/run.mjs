@@ -66,6 +66,7 @@ function parseArgs(argv) {
     else if (name === '--browser') opts.browser = true
     else if (name === '--no-browser') opts.browser = false
     else if (name === '--browser-profile') opts.browserProfile = true
+    else if (name === '--browser-trace') opts.browserTrace = true
     else if (name === '--out') opts.out = val()
     else if (name === '--ours-server') opts.oursServer = val()
     else if (name === '--proto') opts.protos.push({ name: `ours-${val()}`, script: null, env: {} })
@@ -79,7 +80,7 @@ function parseArgs(argv) {
     }
     else if (name === '--ours-env') { const [k, ...v] = val().split('='); opts.oursEnv[k] = v.join('=') }
     else if (name === '--help' || name === '-h') {
-      console.log('npm run bench -- [--size 512M|2G] [--rounds 3] [--chunks 1M,5M] [--only ours,ours-defaults,tus,tus-par3,plain,disk,adminjs-alone] [--large] [--cpu-prof] [--no-tus-parallel] [--keep] [--s3|--no-s3: the rows ours-s3,ours-s3-quarter,tus-s3,direct-s3; on by default when s3rver is installed] [--browser|--no-browser: the rows chromium-edit,chromium-bare,chromium-s3-app,chromium-s3-direct; on by default when Chromium is installed] [--browser-profile: time the hashing calls in the page]')
+      console.log('npm run bench -- [--size 512M|2G] [--rounds 3] [--chunks 1M,5M] [--only ours,ours-defaults,tus,tus-par3,plain,disk,adminjs-alone] [--large] [--cpu-prof] [--no-tus-parallel] [--keep] [--s3|--no-s3: the rows ours-s3,ours-s3-quarter,tus-s3,direct-s3; on by default when s3rver is installed] [--browser|--no-browser: the rows chromium-edit,chromium-bare,chromium-s3-app,chromium-s3-direct; on by default when Chromium is installed] [--browser-profile: time the hashing calls in the page, add chromium-edit-nodigest] [--browser-trace: Chromium performance trace of every browser run, to bench/.tmp/trace]')
       process.exit(0)
     } else throw new Error(`Unknown argument ${a}`)
   }
@@ -466,6 +467,7 @@ const PEERS = {
   ...browserPeers({
     projectRoot, oursServer: opts.oursServer, npmStart: NPM_START, startServer, usageSampler, cpuSeconds, median, mbps, sha256File,
     track: (child) => children.add(child), profile: opts.browserProfile,
+    traceDir: opts.browserTrace ? join(here, '.tmp', 'trace') : null,
   }),
 }
 
@@ -488,7 +490,7 @@ async function main() {
   for (const peer of peers) if (!PEERS[peer]) throw new Error(`Unknown peer ${peer} (known: ${Object.keys(PEERS).join(', ')})`)
   if (!s3Wanted) peers = peers.filter((p) => !S3_PEERS.includes(p))
   const s3Notes = []
-  peers = selectBrowserPeers(peers, { browser: opts.browser, s3: opts.s3, s3Installed: s3rverInstalled(projectRoot), chunks: opts.chunks, notes: s3Notes })
+  peers = selectBrowserPeers(peers, { browser: opts.browser, only: opts.only, profile: opts.browserProfile, s3: opts.s3, s3Installed: s3rverInstalled(projectRoot), chunks: opts.chunks, notes: s3Notes })
   if (peers.some((p) => S3_PEERS.includes(p))) {
     if (!s3rverInstalled(projectRoot)) {
       s3Notes.push('S3 rows: not available: s3rver is not installed (npm install)')

@@ -7,8 +7,11 @@ import { join } from 'node:path'
  * Runs in every page before its own scripts. Times are the page's performance.now(): from the
  * file input's change event (the pick) on. With `profile`, every Blob.arrayBuffer() and
  * crypto.subtle.digest() call is timed too: the edit component's chunk hashing uses exactly those.
+ * `noDigest` takes crypto.subtle.digest away, so the edit component sends its chunks without
+ * digests (as on a page without crypto.subtle): what the component costs without hashing.
  */
-export function instrument(profile) {
+export function instrument({ profile, noDigest }) {
+  if (noDigest && globalThis.SubtleCrypto) SubtleCrypto.prototype.digest = undefined
   performance.setResourceTimingBufferSize(1_000_000)
   const bench = { pickedAt: null, reads: [], digests: [] }
   window.__bench = bench

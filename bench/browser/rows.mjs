@@ -3,6 +3,8 @@
 // - chromium-edit: the real edit component on a record's edit page (chunk digests on, as shipped);
 // - chromium-bare: the same server, a page with nothing but Resumable.js 1.1.0 from node_modules and
 //   the component's own options (resumableOptions from components/dist) without the digests;
+// - chromium-edit-nodigest (diagnostic): the edit component on a page without crypto.subtle.digest,
+//   so it sends no digests: what the component costs apart from hashing;
 // - chromium-s3-app / chromium-s3-direct: the edit component with S3 storage on the bench's s3rver,
 //   chunks through the app's route / PUT straight to the bucket (S3_UPLOAD=direct), for issue #20.
 import { randomBytes } from 'node:crypto'
@@ -13,8 +15,11 @@ import { performance } from 'node:perf_hooks'
 import { CREDENTIALS, MAX_PARTS, MIN_PART_SIZE, NotAvailable, emptyBucket, listKeys, objectSha256, startS3rver } from '../s3.mjs'
 import { chromiumCpu, chromiumMissing, launchChromium } from './chromium.mjs'
 import { barePage, collect, instrument, startBare, watchComponent } from './pages.mjs'
+import { traceOf } from './trace.mjs'
 
-export const BROWSER_PEERS = ['chromium-edit', 'chromium-bare', 'chromium-s3-app', 'chromium-s3-direct']
+export const BROWSER_PEERS = ['chromium-edit', 'chromium-bare', 'chromium-edit-nodigest', 'chromium-s3-app', 'chromium-s3-direct']
+/** Diagnostic: in the default set only with --browser-profile. */
+const DIAGNOSTIC_PEERS = ['chromium-edit-nodigest']
 export const BROWSER_S3_PEERS = ['chromium-s3-app', 'chromium-s3-direct']
 const MiB = 1024 * 1024
 /** No upload of the bench's file takes this long unless something is stuck. */
@@ -92,11 +97,12 @@ function chunkTraffic(requests, base) {
 /**
  * The browser rows to run: all by default, none with --no-browser; without Chromium none, said
  * loudly (into `notes`, printed before and after the tables). The S3 ones need s3rver and chunks of
- * at least 5 MiB, and stay out with --no-s3.
+ * at least 5 MiB, and stay out with --no-s3. The diagnostic ones run when named or when profiling.
  */
-export function selectBrowserPeers(peers, { browser, s3, s3Installed, chunks, notes }) {
+export function selectBrowserPeers(peers, { browser, only, profile, s3, s3Installed, chunks, notes }) {
   const isBrowser = (p) => BROWSER_PEERS.includes(p)
   if (browser === false || !peers.some(isBrowser)) return peers.filter((p) => !isBrowser(p))
+  if (!only && !profile) peers = peers.filter((p) => !DIAGNOSTIC_PEERS.includes(p))
   const missing = chromiumMissing()
   if (missing) {
     notes.push(`!!! BROWSER ROWS SKIPPED (${peers.filter(isBrowser).join(', ')}): ${missing}`)
@@ -121,7 +127,7 @@ export function browserPeers(h) {
     return ctx.browserS3
   }
 
-  async function run(ctx, chunkSize, { client, s3Upload = null }) {
+  async function run(ctx, chunkSize, { client, s3Upload = null, noDigest = false }) {
     if (s3Upload && chunkSize < MIN_PART_SIZE) throw new Error('S3 rows need chunks of at least 5 MiB')
     const missing = chromiumMissing()
     if (missing) throw new NotAvailable(missing, BROWSER_PEERS)
@@ -143,7 +149,7 @@ export function browserPeers(h) {
     try {
       const base = `http://127.0.0.1:${server.port}`
       const page = await chrome.context.newPage()
-      await page.addInitScript(instrument, !!h.profile)
+      await page.addInitScript(instrument, { profile: !!h.profile, noDigest })
       await logIn(page, base)
       const id = await createRecord(page)
       await page.goto(`${base}/admin/resources/Document/records/${id}/edit`)
@@ -169,10 +175,14 @@ export function browserPeers(h) {
       const serverCpu0 = await h.cpuSeconds(server.pid)
       const s3Cpu0 = s3 ? await h.cpuSeconds(s3.pid) : NaN
       const io0 = procIo(server.pid)
+      const tracePath = h.traceDir ? join(h.traceDir, `${client}${noDigest ? '-nodigest' : ''}${s3Upload ? `-s3-${s3Upload}` : ''}-${chunkSize / MiB}M-${Date.now()}.json`) : null
+      const trace = tracePath ? await traceOf(chrome.browser, page, tracePath) : null
       const browserCpu = chromiumCpu()
       await page.setInputFiles(input, ctx.source)
       const end = await withTimeout(page.evaluate(() => window.__bench.done), UPLOAD_TIMEOUT_MS, 'the upload')
       const browserCpuS = browserCpu.seconds()
+      const traceSummary = trace ? await trace.stop() : null
+      if (traceSummary) console.log(`  trace ${tracePath}: ${JSON.stringify(traceSummary)}`)
       const serverCpuS = (await h.cpuSeconds(server.pid)) - serverCpu0
       const s3CpuS = s3 ? (await h.cpuSeconds(s3.pid)) - s3Cpu0 : NaN
       const io1 = procIo(server.pid)
@@ -214,7 +224,7 @@ export function browserPeers(h) {
         chunks: traffic.chunks, requests: traffic.requests, withDigest: traffic.withDigest, toBucket: traffic.toBucket,
         readMs: timing.reads.map(([a, b]) => b - a), digestMs: timing.digests.map(([a, b]) => b - a),
         fileSize: ctx.size, shaOk: sha === ctx.sha, checksumOk: params.fileChecksum ? params.fileChecksum === ctx.sha : null,
-        problems: [], chromium: chrome.version,
+        problems: [], chromium: chrome.version, traceSummary,
         serverErrors: server.log.filter((l) => /error|warn/i.test(l) && !/default password/.test(l)).slice(0, 20),
       }
     } finally {
@@ -228,6 +238,7 @@ export function browserPeers(h) {
   return {
     'chromium-edit': (ctx, cs) => run(ctx, cs, { client: 'edit' }),
     'chromium-bare': (ctx, cs) => run(ctx, cs, { client: 'bare' }),
+    'chromium-edit-nodigest': (ctx, cs) => run(ctx, cs, { client: 'edit', noDigest: true }),
     'chromium-s3-app': (ctx, cs) => run(ctx, cs, { client: 'edit', s3Upload: 'app' }),
     'chromium-s3-direct': (ctx, cs) => run(ctx, cs, { client: 'edit', s3Upload: 'direct' }),
   }
