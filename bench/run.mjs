@@ -80,7 +80,7 @@ function parseArgs(argv) {
     }
     else if (name === '--ours-env') { const [k, ...v] = val().split('='); opts.oursEnv[k] = v.join('=') }
     else if (name === '--help' || name === '-h') {
-      console.log('npm run bench -- [--size 512M|2G] [--rounds 3] [--chunks 1M,5M] [--only ours,ours-defaults,tus,tus-par3,plain,disk,adminjs-alone] [--large] [--cpu-prof] [--no-tus-parallel] [--keep] [--s3|--no-s3: the rows ours-s3,ours-s3-quarter,tus-s3,direct-s3; on by default when s3rver is installed] [--browser|--no-browser: the rows chromium-edit,chromium-bare,chromium-s3-app,chromium-s3-direct; on by default when Chromium is installed] [--browser-profile: time the hashing calls in the page, add chromium-edit-nodigest] [--browser-trace: Chromium performance trace of every browser run, to bench/.tmp/trace]')
+      console.log('npm run bench -- [--size 512M|2G] [--rounds 3] [--chunks 1M,5M] [--only ours,ours-defaults,tus,tus-par3,plain,disk,adminjs-alone] [--large] [--cpu-prof] [--no-tus-parallel] [--keep] [--s3|--no-s3: the rows ours-s3,ours-s3-quarter,tus-s3,direct-s3; on by default when s3rver is installed] [--browser|--no-browser: the rows chromium-edit,chromium-bare,chromium-s3-app,chromium-s3-direct; on by default when Chromium is installed] [--browser-profile: time the hashing calls in the page, add chromium-edit-nodigest] [--browser-trace: Chromium performance trace and the page JavaScript profile of every browser run, to bench/.tmp/trace]')
       process.exit(0)
     } else throw new Error(`Unknown argument ${a}`)
   }

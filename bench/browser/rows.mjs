@@ -9,7 +9,7 @@
 //   chunks through the app's route / PUT straight to the bucket (S3_UPLOAD=direct), for issue #20.
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { mkdir, rm } from 'node:fs/promises'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { CREDENTIALS, MAX_PARTS, MIN_PART_SIZE, NotAvailable, emptyBucket, listKeys, objectSha256, startS3rver } from '../s3.mjs'
@@ -169,6 +169,7 @@ export function browserPeers(h) {
         input = '#pick'
       } else {
         await page.evaluate(watchComponent)
+        if (process.env.BENCH_EDIT_PAGE_CSS) await page.addStyleTag({ content: process.env.BENCH_EDIT_PAGE_CSS })
       }
 
       const sampler = await h.usageSampler(server.pid)
@@ -177,12 +178,22 @@ export function browserPeers(h) {
       const io0 = procIo(server.pid)
       const tracePath = h.traceDir ? join(h.traceDir, `${client}${noDigest ? '-nodigest' : ''}${s3Upload ? `-s3-${s3Upload}` : ''}-${chunkSize / MiB}M-${Date.now()}.json`) : null
       const trace = tracePath ? await traceOf(chrome.browser, page, tracePath) : null
+      const jsProfile = tracePath ? await chrome.context.newCDPSession(page) : null
+      if (jsProfile) {
+        await jsProfile.send('Profiler.enable')
+        await jsProfile.send('Profiler.start')
+      }
       const browserCpu = chromiumCpu()
       await page.setInputFiles(input, ctx.source)
       const end = await withTimeout(page.evaluate(() => window.__bench.done), UPLOAD_TIMEOUT_MS, 'the upload')
       const browserCpuS = browserCpu.seconds()
       const traceSummary = trace ? await trace.stop() : null
       if (traceSummary) console.log(`  trace ${tracePath}: ${JSON.stringify(traceSummary)}`)
+      if (jsProfile) {
+        // The page's JavaScript profile beside the trace: node bench/prof-summary.mjs <file>.
+        const { profile } = await jsProfile.send('Profiler.stop')
+        await writeFile(tracePath.replace(/\.json$/, '.cpuprofile'), JSON.stringify(profile))
+      }
       const serverCpuS = (await h.cpuSeconds(server.pid)) - serverCpu0
       const s3CpuS = s3 ? (await h.cpuSeconds(s3.pid)) - s3Cpu0 : NaN
       const io1 = procIo(server.pid)
