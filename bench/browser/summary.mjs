@@ -33,7 +33,7 @@ export function browserSummary(runs, { chunks, peers, unsupported = {}, median, 
         readMs: median(all('readMs')), readTotalMs: median(ok.map((r) => (r.readMs ?? []).reduce((a, b) => a + b, 0))),
         digestMs: median(all('digestMs')), digestTotalMs: median(ok.map((r) => (r.digestMs ?? []).reduce((a, b) => a + b, 0))),
         shaOk: ok.every((r) => r.shaOk), checksumOk: ok.every((r) => r.checksumOk !== false),
-        error: failed[0]?.error?.split('\n')[0] ?? (ok.length ? undefined : unsupported[peer]),
+        error: failed[0]?.error?.split('\n')[0],
       })
     }
   }
