@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { join, dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { resumableUploadFeature, buildAuthenticatedRouter, closeResumableUploads, withResumableLocales } from 'adminjs-resumable'
+import { resumableUploadFeature, buildAuthenticatedRouter, closeResumableUploads, resumableUploadsReady, withResumableLocales } from 'adminjs-resumable'
 import { assetsUrl, servePrebuiltBundles, usesPrebuiltBundles } from './production-assets.js'
 import { ensureBucket, storageOption } from './storage.js'
 
@@ -301,6 +301,9 @@ export async function createApp(env = process.env) {
   if (usesPrebuiltBundles()) servePrebuiltBundles(app, env)
   app.use(admin.options.rootPath, router)
   await ensureComponentsBundle(admin, env)
+  // Stops here with a ConfigurationError when the features cannot serve (a bucket whose CORS does
+  // not let direct uploads through names what is missing and the JSON to apply).
+  await resumableUploadsReady(admin)
 
   /** Stops every timer the app started (upload sweeps, session expiry) and closes the database. */
   async function close() {

@@ -27,14 +27,43 @@ export function storageOption(env, uploadDir, sequelize) {
       prefix: env.S3_PREFIX || undefined,
       sequelize,
       download: env.S3_DOWNLOAD === 'stream' ? 'stream' : 'presigned',
+      // S3_UPLOAD=direct: browsers PUT each chunk to the bucket under a URL the app signed.
+      upload: env.S3_UPLOAD === 'direct' ? 'direct' : 'through-app',
+      // The origin the bucket's CORS must allow, checked at start-up (unset: any origin a rule names).
+      origin: env.ADMIN_ORIGIN || undefined,
     },
   }
 }
 
-/** Creates the bucket when it is missing (a fresh MinIO or s3rver); an existing one is left as it is. */
+/**
+ * The origins the bucket's CORS rule names for direct uploads: ADMIN_ORIGIN, or this app on this
+ * machine (any port when PORT=0, which picks a free one only when listening).
+ */
+export function adminOrigins(env) {
+  if (env.ADMIN_ORIGIN) return [env.ADMIN_ORIGIN]
+  const port = env.PORT === '0' ? '*' : env.PORT || '3000'
+  return [`http://127.0.0.1:${port}`, `http://localhost:${port}`]
+}
+
+/** The CORS rule direct uploads need: the admin's pages PUT parts and read their ETag (README, "Uploads straight to the bucket"). */
+export function directCorsRule(env) {
+  return {
+    AllowedOrigins: adminOrigins(env),
+    AllowedMethods: ['PUT'],
+    AllowedHeaders: ['content-type', 'x-amz-checksum-sha256'],
+    ExposeHeaders: ['ETag'],
+    MaxAgeSeconds: 3600,
+  }
+}
+
+/**
+ * Creates the bucket when it is missing (a fresh MinIO or s3rver), with S3_UPLOAD=direct with the
+ * CORS rule direct uploads need; an existing bucket is left as it is (the app checks its CORS at
+ * start-up and says what to apply).
+ */
 export async function ensureBucket(env) {
   if (!env.S3_BUCKET) return
-  const { S3Client, HeadBucketCommand, CreateBucketCommand } = await import('@aws-sdk/client-s3')
+  const { S3Client, HeadBucketCommand, CreateBucketCommand, PutBucketCorsCommand } = await import('@aws-sdk/client-s3')
   const client = new S3Client(Object.fromEntries(Object.entries(s3ClientSettings(env)).filter(([, value]) => value !== undefined)))
   try {
     await client.send(new HeadBucketCommand({ Bucket: env.S3_BUCKET }))
@@ -43,8 +72,12 @@ export async function ensureBucket(env) {
     try {
       await client.send(new CreateBucketCommand({ Bucket: env.S3_BUCKET }))
     } catch (createError) {
-      // Another host of the same app created it meanwhile.
+      // Another host of the same app created it meanwhile (and sets its CORS).
       if (!['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'].includes(createError?.name)) throw createError
+      return
+    }
+    if (env.S3_UPLOAD === 'direct') {
+      await client.send(new PutBucketCorsCommand({ Bucket: env.S3_BUCKET, CORSConfiguration: { CORSRules: [directCorsRule(env)] } }))
     }
   } finally {
     client.destroy()

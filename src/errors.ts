@@ -72,6 +72,16 @@ export class UploadConflict extends ResumableError {
   readonly code = ERROR_CODE.conflict
 }
 
+/**
+ * The request belongs to the other upload mode: a chunk POST to a property whose chunks go straight
+ * to the bucket (`storage.s3.upload: 'direct'`), or a direct sign/report on one whose chunks go
+ * through the app. Nothing was stored or signed.
+ */
+export class WrongUploadMode extends ResumableError {
+  readonly status = 409
+  readonly code = ERROR_CODE.wrongUploadMode
+}
+
 /** The upload existed but was swept by expiry: the client must start it again. */
 export class UploadExpired extends ResumableError {
   readonly status = 410

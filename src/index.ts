@@ -1,11 +1,11 @@
 export { resumableUploadFeature } from './feature/feature.js'
-export { closeResumableUploads } from './upload/registry.js'
+export { closeResumableUploads, resumableUploadsReady } from './upload/registry.js'
 export { sweepExpiredUploads } from './upload/expiry.js'
 export { CLEAR_MARKER, DEFAULTS } from './feature/options.js'
 export type {
   ResumableUploadFeatureOptions, ResumablePropertyMapping, ResumableValidation, UploadPathOption,
 } from './feature/options.js'
-export type { ResumableCustom } from './shared/custom.js'
+export type { ResumableCustom, UploadMode } from './shared/custom.js'
 export { ERROR_CODE, ERROR_CODES, type ErrorCode } from './shared/error-codes.js'
 export { buildAuthenticatedRouter, type ResumableRouterOptions } from './route/mount.js'
 export { createResumableRouter } from './route/router.js'

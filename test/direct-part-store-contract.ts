@@ -117,6 +117,47 @@ export function describeDirectPartStore(subject: DirectServerUnderTest, dialects
         expect((await a.direct.heldParts(m.id)).map((p) => p.partNumber)).toEqual([1])
       })
 
+      test('with SHA256: the digest each part was signed with is kept with its report and named again in the completion; a part never signed with one is not recorded', async () => {
+        const [a, b] = await hosts(2)
+        const m = manifestFor(data, {}, CHUNK)
+        const digest = (n: number) => sha256(sliceOf(m, data, n))
+        const target = await a.direct.start(m, undefined, 'SHA256')
+        expect(target.partChecksum).toBe('SHA256')
+        // Whoever asks later gets the upload as it was created.
+        expect(await b.direct.start(m)).toEqual(target)
+        expect(await a.direct.recordPart(m.id, 1, '"0123456789abcdef0123456789abcdef"')).toBe(false)
+        expect(await a.direct.heldParts(m.id)).toEqual([])
+        await a.direct.rememberDigests(m.id, [1, 2, 3].map((n) => ({ partNumber: n, sha256: digest(n) })))
+        // Signed is not held.
+        expect(await b.direct.heldParts(m.id)).toEqual([])
+        const signer = new PartSigner(a.clients, a.staging.deps.where)
+        for (const n of [1, 2, 3]) {
+          const slice = sliceOf(m, data, n)
+          const signed = await signer.sign(target, { partNumber: n, length: slice.length, sha256: digest(n) })
+          expect(signed.headers['x-amz-checksum-sha256']).toBe(Buffer.from(digest(n), 'hex').toString('base64'))
+          const answer = await rawPut(signed.url, slice, signed.headers)
+          expect(answer.status).toBe(200)
+          expect(await b.direct.recordPart(m.id, n, answer.headers.etag as string)).toBe(true)
+        }
+        expect((await a.direct.heldParts(m.id)).map((p) => p.sha256)).toEqual([1, 2, 3].map(digest))
+        // Signing part 2 again with another digest takes it back until its new bytes are reported.
+        await a.direct.rememberDigests(m.id, [{ partNumber: 2, sha256: '0'.repeat(64) }])
+        expect((await a.direct.heldParts(m.id)).map((p) => p.partNumber)).toEqual([1, 3])
+        await a.direct.rememberDigests(m.id, [{ partNumber: 2, sha256: digest(2) }])
+        const slice = sliceOf(m, data, 2)
+        const resigned = await signer.sign(target, { partNumber: 2, length: slice.length, sha256: digest(2) })
+        expect(await a.direct.recordPart(m.id, 2, (await rawPut(resigned.url, slice, resigned.headers)).headers.etag as string)).toBe(true)
+        const completions: unknown[] = []
+        b.clients.client.middlewareStack.add((next, context) => async (args) => {
+          if (context.commandName === 'CompleteMultipartUploadCommand') completions.push(args.input)
+          return next(args)
+        }, { step: 'initialize', name: 'capture-completion' })
+        expect(await b.direct.complete(m.id)).toEqual({ complete: true })
+        const parts = (completions[0] as { MultipartUpload: { Parts: Array<{ PartNumber: number; ChecksumSHA256?: string }> } }).MultipartUpload.Parts
+        expect(parts.map((p) => [p.PartNumber, p.ChecksumSHA256])).toEqual([1, 2, 3].map((n) => [n, Buffer.from(digest(n), 'hex').toString('base64')]))
+        expect(sha256(await readAll((await a.staging.finished(m.id))!.read()))).toBe(sha256(data))
+      })
+
       test('a cancelled upload: reports and completion answer 410, nothing is signed for it any more', async () => {
         const [a, b] = await hosts(2)
         const m = manifestFor(data, {}, CHUNK)

@@ -7,6 +7,7 @@ import { ConfigurationError } from '../errors.js'
 import { PrefixHashes } from '../integrity/prefix-hash.js'
 import { localBackend } from '../store/local/index.js'
 import type { StorageBackend } from '../store/backend.js'
+import { startDirect } from '../upload/direct-setup.js'
 import { startStorage } from '../upload/expiry.js'
 import { registerFeature, type RegisteredFeature } from '../upload/registry.js'
 import { afterDelete, afterSave, beforeSave } from './save-hooks.js'
@@ -42,11 +43,11 @@ function backendOf(storage: ResumableUploadFeatureOptions['storage']): StorageBa
     if (!storage.local?.directory) throw new ConfigurationError('storage.local.directory', 'is required (or pass `{ staging, files }` as `storage`)')
     return localBackend(storage.local)
   }
-  const { staging, files } = storage as StorageBackend
+  const { staging, files, direct } = storage as StorageBackend
   if (typeof staging?.writeChunk !== 'function' || typeof files?.place !== 'function') {
     throw new ConfigurationError('storage', 'must be `{ local: { directory } }`, `{ s3: { bucket, sequelize } }` or `{ staging, files }`')
   }
-  return { staging, files }
+  return direct ? { staging, files, direct } : { staging, files }
 }
 
 function positive(value: number, name: string): number {
@@ -76,6 +77,7 @@ export function resumableUploadFeature(options: ResumableUploadFeatureOptions): 
 
   const backend = backendOf(options.storage)
   const storage = { staging: backend.staging, files: new FilesWithThumbnails(backend.files) }
+  const direct = backend.direct
   const limits = {
     uploads: positive(options.limits?.uploadsPerAdmin ?? DEFAULTS.uploadsPerAdmin, 'limits.uploadsPerAdmin'),
     bytes: options.limits?.bytesPerAdmin === undefined ? undefined : positive(options.limits.bytesPerAdmin, 'limits.bytesPerAdmin'),
@@ -105,6 +107,7 @@ export function resumableUploadFeature(options: ResumableUploadFeatureOptions): 
    */
   const start = (admin: AdminJS): RegisteredFeature => registerFeature(admin, {
     storage, mapping, policy, ttlMs, limits, rules,
+    direct: direct ? startDirect(direct) : null,
     hashes: mapping.checksum ? new PrefixHashes() : null,
     ...startStorage(storage, ttlMs, interval),
   })
@@ -131,6 +134,7 @@ export function resumableUploadFeature(options: ResumableUploadFeatureOptions): 
       extensions: (validation.extensions ?? []).map(normalizeExtension),
       required: !!validation.required,
       multiple: !!options.multiple,
+      upload: direct ? 'direct' : 'through-app',
       properties: mapping,
     }
     const properties: Record<string, PropertyOptions> = {

@@ -1,5 +1,6 @@
 import type { Sequelize } from 'sequelize'
 import { ConfigurationError } from '../errors.js'
+import { UPLOAD_MODES, type UploadMode } from '../shared/custom.js'
 import { deferredBackend } from '../store/deferred.js'
 import { s3ChunkSize } from '../store/s3-part-limits.js'
 import type { StorageBackend } from '../store/backend.js'
@@ -41,6 +42,21 @@ export interface S3StorageOption {
   expiresIn?: number
   /** Prefix of the plugin's table names. Default `resumable_`. */
   tablePrefix?: string
+  /**
+   * How chunks reach the bucket: `through-app` (default) streams each chunk through the chunk route;
+   * `direct` lets the browser PUT each chunk to the bucket under a URL the route signed for exactly
+   * that part, so the app hosts carry no file bytes. Direct needs the bucket's CORS to allow the
+   * admin's origin (checked at start-up, see `origin`).
+   */
+  upload?: UploadMode
+  /** Direct uploads: seconds a signed part URL stays valid. Default 900 (15 minutes), at most 604800. */
+  partUrlSeconds?: number
+  /**
+   * Direct uploads: the origin the admin pages are served from (e.g. `https://admin.example.com`),
+   * which the bucket's CORS must allow; checked at start-up. Default: not named, and the check then
+   * accepts a rule for any origin that allows the PUT, its headers and exposes ETag.
+   */
+  origin?: string
 }
 
 function required(value: unknown, name: string, what: string): void {
@@ -60,7 +76,16 @@ export function s3Backend(options: S3StorageOption): StorageBackend {
   if (!Number.isSafeInteger(expiresIn) || expiresIn < 1 || expiresIn > 604_800) {
     throw new ConfigurationError('storage.s3.expiresIn', 'must be whole seconds between 1 and 604800 (7 days, the longest a presigned URL lives)')
   }
-  return deferredBackend(async () => {
+  const upload = options.upload ?? 'through-app'
+  if (!UPLOAD_MODES.includes(upload)) throw new ConfigurationError('storage.s3.upload', `must be ${UPLOAD_MODES.map((m) => `'${m}'`).join(' or ')}`)
+  const partUrlSeconds = options.partUrlSeconds ?? 900
+  if (!Number.isSafeInteger(partUrlSeconds) || partUrlSeconds < 1 || partUrlSeconds > 604_800) {
+    throw new ConfigurationError('storage.s3.partUrlSeconds', 'must be whole seconds between 1 and 604800 (7 days, the longest a presigned URL lives)')
+  }
+  if (options.origin !== undefined && !isOrigin(options.origin)) {
+    throw new ConfigurationError('storage.s3.origin', 'must be an origin: scheme, host and port only, e.g. `https://admin.example.com`')
+  }
+  const backend = deferredBackend(async () => {
     const { openS3Storage } = await import('../store/s3/index.js')
     const client = {
       ...(options.region ? { region: options.region } : {}),
@@ -75,8 +100,29 @@ export function s3Backend(options: S3StorageOption): StorageBackend {
       tablePrefix: options.tablePrefix,
       client,
       download: { mode, expiresIn },
+      partUrlSeconds,
     })
   })
+  const { staging, files, opened } = backend
+  if (upload !== 'direct') return { staging, files }
+  return {
+    staging,
+    files,
+    direct: {
+      parts: async () => (await opened()).direct,
+      sign: async (target, parts) => (await opened()).signer.signBatch(target, parts),
+      checkCors: async () => (await opened()).checkCors(options.origin ?? null),
+    },
+  }
+}
+
+function isOrigin(value: unknown): boolean {
+  if (typeof value !== 'string') return false
+  try {
+    return new URL(value).origin === value
+  } catch {
+    return false
+  }
 }
 
 /**

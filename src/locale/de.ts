@@ -82,6 +82,7 @@ export const de: ResumableTranslation = {
         storage_unavailable: 'Der Speicher ist kurz nicht erreichbar: der Upload versucht es erneut.',
         too_many_uploads: 'Sie haben zu viele unfertige Uploads: speichern oder verwerfen Sie zuerst einen.',
         range_not_satisfiable: 'Der Server konnte diesen Teil der Datei nicht senden.',
+        wrong_upload_mode: 'Der Server nimmt diese Datei auf anderem Weg an: laden Sie die Seite neu.',
       },
     },
   },

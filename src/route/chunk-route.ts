@@ -3,6 +3,7 @@ import type { Request, Response } from 'express'
 import { mergeParams, parseChunkRequest, type RawParams } from '../protocol/chunk-request.js'
 import { PARAM } from '../shared/chunk-params.js'
 import { closeAfterAnswer, LINGER } from '../guard/linger.js'
+import { assertThroughApp, directChunkStatus } from '../upload/direct.js'
 import { cancelUpload, chunkStatus, receiveChunk } from '../upload/receive.js'
 import { readChunkBody } from './chunk-body.js'
 import { sendError } from './respond.js'
@@ -33,7 +34,7 @@ export function testChunk(admin: AdminJS) {
   return async (req: Request, res: Response) => {
     try {
       const target = await prepare(admin, req)
-      const status = await chunkStatus(target, parseChunkRequest(query(req), target.feature.rules))
+      const status = await (target.feature.direct ? directChunkStatus : chunkStatus)(target, parseChunkRequest(query(req), target.feature.rules))
       if (!status.held) {
         res.status(204).end()
         return
@@ -52,6 +53,7 @@ export function uploadChunk(admin: AdminJS) {
     let maxBody = 0
     try {
       const target = await prepare(admin, req)
+      assertThroughApp(target.feature)
       const { rules } = target.feature
       maxBody = 2 * rules.chunkSize + ENVELOPE
       // Async, so that a bad parameter rejects the promise readChunkBody waits on (it never throws).

@@ -4,6 +4,8 @@ import { MethodNotAllowed, NotFound } from '../errors.js'
 import { assertFeatureColumns } from '../upload/check-columns.js'
 import { closeAfterAnswer } from '../guard/linger.js'
 import { cancelChunks, testChunk, uploadChunk } from './chunk-route.js'
+import { DIRECT_PATH } from '../shared/direct-protocol.js'
+import { reportDirectParts, signDirectParts } from './direct-route.js'
 import { downloadFile } from './download.js'
 import { sendError } from './respond.js'
 import { listUploads } from './uploads-list.js'
@@ -28,6 +30,16 @@ export function createResumableRouter(admin: AdminJS): Router {
   // With `multiple`: the file at this place in the record's list.
   router.get('/:resourceId/:propertyPath/download/:recordId/:index', downloadFile(admin))
   router.head('/:resourceId/:propertyPath/download/:recordId/:index', downloadFile(admin))
+  // Direct uploads (storage.s3.upload: 'direct'): the browser PUTs chunks to the bucket; these sign and record.
+  router.post(`/:resourceId/:propertyPath/${DIRECT_PATH.sign}`, signDirectParts(admin))
+  router.post(`/:resourceId/:propertyPath/${DIRECT_PATH.parts}`, reportDirectParts(admin))
+  for (const path of Object.values(DIRECT_PATH)) {
+    router.all(`/:resourceId/:propertyPath/${path}`, (req, res) => {
+      if (!req.complete) closeAfterAnswer(req, res)
+      res.setHeader('Allow', 'POST')
+      sendError(res, new MethodNotAllowed(`${req.method} is not supported here: direct requests are POSTs.`))
+    })
+  }
   router.get('/:resourceId/:propertyPath', testChunk(admin))
   router.post('/:resourceId/:propertyPath', uploadChunk(admin))
   router.delete('/:resourceId/:propertyPath', cancelChunks(admin))

@@ -27,6 +27,15 @@ export interface ResumablePropertyMapping {
 /** The mapping as the components receive it: the file property's name filled in. */
 export type ResumableCustomProperties = ResumablePropertyMapping & { file: string }
 
+/**
+ * How chunks reach the storage: `through-app` (the chunk route receives each chunk and passes it
+ * on), or `direct` (S3 only: the browser PUTs each chunk to the bucket under a URL the route signed
+ * for exactly that part; see direct-protocol.ts).
+ */
+export type UploadMode = 'through-app' | 'direct'
+
+export const UPLOAD_MODES: readonly UploadMode[] = ['through-app', 'direct']
+
 export interface ResumableCustom {
   /** Names this feature in the server's registry. */
   featureId: string
@@ -44,6 +53,8 @@ export interface ResumableCustom {
   required: boolean
   /** The property holds a list of files; every column holds an array. */
   multiple: boolean
+  /** How the chunks travel (`direct`: to the bucket under signed URLs, see direct-protocol.ts). */
+  upload: UploadMode
   /** record.params column names */
   properties: ResumableCustomProperties
 }
@@ -79,6 +90,7 @@ export function readCustom(custom: unknown): ResumableCustom {
     extensions: strings(c.extensions).map((e) => e.replace(/^\./, '').toLowerCase()),
     required: Boolean(c.required),
     multiple: Boolean(c.multiple),
+    upload: c.upload === 'direct' ? 'direct' : 'through-app',
     properties: {
       key: opt(props.key) ?? 'key',
       file: opt(props.file) ?? 'file',

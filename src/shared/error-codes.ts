@@ -23,6 +23,8 @@ export const ERROR_CODE = {
   tooManyUploads: 'too_many_uploads',
   uploadRefused: 'upload_refused',
   rangeNotSatisfiable: 'range_not_satisfiable',
+  /** A request of the other upload mode: a chunk POST to a direct property, or a direct request to a through-app one. */
+  wrongUploadMode: 'wrong_upload_mode',
 } as const
 
 export type ErrorCode = typeof ERROR_CODE[keyof typeof ERROR_CODE]

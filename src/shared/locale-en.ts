@@ -85,6 +85,7 @@ export const en = {
         storage_unavailable: 'The storage is unavailable for a moment: the upload retries.',
         too_many_uploads: 'You have too many unfinished uploads: save or cancel one first.',
         range_not_satisfiable: 'The server could not send that part of the file.',
+        wrong_upload_mode: 'The server takes this file another way: reload the page.',
       },
     },
   },

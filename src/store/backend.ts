@@ -1,3 +1,4 @@
+import type { DirectUploads } from './direct.js'
 import type { FileStorage } from './file-storage.js'
 import type { StagingStore } from './staging.js'
 
@@ -5,4 +6,6 @@ import type { StagingStore } from './staging.js'
 export interface StorageBackend {
   staging: StagingStore
   files: FileStorage
+  /** Present when browsers send the chunks straight to the object store instead of through the app. */
+  direct?: DirectUploads
 }

@@ -16,8 +16,8 @@ export interface OpenedBackend {
  * failed (database or object store unreachable at start-up) is tried again by the next call
  * instead of failing for ever.
  */
-export function deferredBackend(open: () => Promise<OpenedBackend>): { staging: DeferredStaging; files: DeferredFiles } {
-  let opening: Promise<OpenedBackend> | null = null
+export function deferredBackend<T extends OpenedBackend>(open: () => Promise<T>): { staging: DeferredStaging; files: DeferredFiles; opened(): Promise<T> } {
+  let opening: Promise<T> | null = null
   const get = () => {
     opening ??= open().catch((error: unknown) => {
       opening = null
@@ -30,7 +30,7 @@ export function deferredBackend(open: () => Promise<OpenedBackend>): { staging: 
     opening = null
     await opened?.close()
   }
-  return { staging: new DeferredStaging(get, close), files: new DeferredFiles(get) }
+  return { staging: new DeferredStaging(get, close), files: new DeferredFiles(get), opened: get }
 }
 
 type Opened = () => Promise<OpenedBackend>

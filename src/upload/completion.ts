@@ -2,6 +2,7 @@ import type { CurrentAdmin } from 'adminjs'
 import { Readable } from 'node:stream'
 import { UploadExpired, UploadRefused } from '../errors.js'
 import type { UploadCompletion, UploadManifest } from '../store/types.js'
+import { checkDirectContent } from './direct-content.js'
 import type { UploadHookContext } from './hook-types.js'
 import type { RegisteredFeature } from './registry.js'
 
@@ -39,24 +40,35 @@ export async function checkUploadStart(feature: RegisteredFeature, currentAdmin:
  * reference out (the completing chunk, a test GET, a duplicate chunk, Save) goes through here.
  * The first computes the checksum and runs `onUploadComplete`; its answer is kept with the upload,
  * so later requests, in any process, only read it. A refusal removes the upload.
+ *
+ * A direct upload's bytes never passed the app: its content is checked on the object's first
+ * bytes here, and its checksum is the one the browser `reported` (hashed over the bytes whose
+ * per-part digests the bucket verified); without a report the checksum stays empty.
  */
-export async function settleCompletion(feature: RegisteredFeature, currentAdmin: CurrentAdmin, manifest: UploadManifest): Promise<UploadCompletion> {
+export async function settleCompletion(
+  feature: RegisteredFeature, currentAdmin: CurrentAdmin, manifest: UploadManifest, reported: { sha256?: string } = {},
+): Promise<UploadCompletion> {
   const store = feature.storage.staging
   const known = await store.completion(manifest.id)
   if (known) return known
   const key = `${feature.id}\0${manifest.id}`
   let running = settling.get(key)
   if (!running) {
-    running = settle(feature, currentAdmin, manifest).finally(() => settling.delete(key))
+    running = settle(feature, currentAdmin, manifest, reported).finally(() => settling.delete(key))
     settling.set(key, running)
   }
   return running
 }
 
-async function settle(feature: RegisteredFeature, currentAdmin: CurrentAdmin, manifest: UploadManifest): Promise<UploadCompletion> {
+async function settle(feature: RegisteredFeature, currentAdmin: CurrentAdmin, manifest: UploadManifest, reported: { sha256?: string }): Promise<UploadCompletion> {
   const store = feature.storage.staging
   const completion: UploadCompletion = {}
-  if (feature.hashes) completion.sha256 = await feature.hashes.digest(store, manifest)
+  if (feature.direct) {
+    await checkDirectContent(feature, feature.direct, manifest)
+    if (feature.mapping.checksum && reported.sha256) completion.sha256 = reported.sha256
+  } else if (feature.hashes) {
+    completion.sha256 = await feature.hashes.digest(store, manifest)
+  }
   const hook = feature.policy.onUploadComplete
   if (hook) {
     let result

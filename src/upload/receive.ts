@@ -29,7 +29,7 @@ const NO_SUCH_UPLOAD = 'There is no such upload in progress.'
 const starting = new Map<string, Promise<void>>()
 
 /** Asks `onUploadStart` (once for the first chunks arriving together); the answer ends the creation. */
-async function startAllowed(uploader: Uploader, manifest: UploadManifest): Promise<() => void> {
+export async function startAllowed(uploader: Uploader, manifest: UploadManifest): Promise<() => void> {
   const pending = starting.get(manifest.id)
   if (pending) {
     await pending
@@ -47,7 +47,7 @@ async function startAllowed(uploader: Uploader, manifest: UploadManifest): Promi
   return forget
 }
 
-function newManifest(scope: UploadScope, chunk: ChunkRequest): UploadManifest {
+export function newManifest(scope: UploadScope, chunk: ChunkRequest): UploadManifest {
   return {
     version: 1,
     id: uploadId(scope, chunk.identifier),
@@ -67,7 +67,7 @@ function newManifest(scope: UploadScope, chunk: ChunkRequest): UploadManifest {
 }
 
 /** One identifier is one file: a different size, chunking or name under it is refused. */
-function assertSameUpload(stored: UploadManifest, wanted: UploadManifest): void {
+export function assertSameUpload(stored: UploadManifest, wanted: UploadManifest): void {
   const differs = manifestDifferences(stored, wanted)
   if (differs.length) {
     throw new UploadConflict(

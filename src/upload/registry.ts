@@ -6,6 +6,7 @@ import type { FilesWithThumbnails } from '../preview/thumbnail-storage.js'
 import type { StorageBackend } from '../store/backend.js'
 import type { ResumableCustom } from '../shared/custom.js'
 import type { OwnerLimits } from '../store/types.js'
+import type { DirectMode } from './direct-setup.js'
 import type { UploadCompleteHook, UploadPathOption, UploadStartHook } from './hook-types.js'
 
 /** What the lifecycle needs of the feature's options. */
@@ -30,6 +31,8 @@ export interface RegisteredFeature {
   ttlMs: number
   /** Per admin, checked when a chunk starts a new upload. */
   limits: OwnerLimits
+  /** Set when browsers send the chunks straight to the bucket instead of through the chunk route. */
+  direct: DirectMode | null
   /** Running SHA-256 of uploads in progress; null when no checksum column is configured. */
   hashes: PrefixHashes | null
   /** Resolves once the storage has finished its start-up recovery. */
@@ -59,6 +62,22 @@ export function findFeature(admin: AdminJS, id: unknown): RegisteredFeature | un
 /** The features registered for `admin` (none once it was closed). */
 export function featuresOf(admin: AdminJS): RegisteredFeature[] {
   return [...(byAdmin.get(admin)?.values() ?? [])]
+}
+
+/**
+ * Resolves once every feature of `admin` can serve: its storage's start-up recovery has run and,
+ * with direct uploads, the bucket's CORS allows the admin's pages. Rejects with the first failure:
+ * a ConfigurationError that names what is missing (and the CORS JSON to apply). Await it before
+ * the app listens, so that a misconfigured app does not start.
+ */
+export async function resumableUploadsReady(admin: AdminJS): Promise<void> {
+  // Every check ends before the answer: an app that closes on the first failure must not cut the others short.
+  const settled = await Promise.allSettled(featuresOf(admin).map(async (feature) => {
+    await feature.ready
+    await feature.direct?.corsChecked()
+  }))
+  const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected')
+  if (failed) throw failed.reason
 }
 
 /**

@@ -13,7 +13,7 @@ import express from 'express'
 import session from 'express-session'
 import { DataTypes, Sequelize, type Model, type ModelStatic } from 'sequelize'
 import {
-  buildAuthenticatedRouter, closeResumableUploads, resumableUploadFeature, withResumableLocales,
+  buildAuthenticatedRouter, closeResumableUploads, resumableUploadFeature, resumableUploadsReady, withResumableLocales,
   type ResumableUploadFeatureOptions,
 } from 'adminjs-resumable'
 
@@ -100,16 +100,34 @@ function storage(env: Env, uploadDir: string, sequelize?: Sequelize): ResumableU
       prefix: env.S3_PREFIX || undefined,
       sequelize,
       download: env.S3_DOWNLOAD === 'stream' ? 'stream' : 'presigned',
+      upload: env.S3_UPLOAD === 'direct' ? 'direct' : 'through-app',
+      origin: env.ADMIN_ORIGIN || undefined,
+      partUrlSeconds: env.PART_URL_SECONDS ? Number(env.PART_URL_SECONDS) : undefined,
     },
   } as ResumableUploadFeatureOptions['storage']
 }
 
+/** The CORS rule direct uploads need (README, "Uploads straight to the bucket"), for ADMIN_ORIGIN or any origin. */
+export function directCorsRule(env: Env) {
+  return {
+    AllowedOrigins: [env.ADMIN_ORIGIN || '*'],
+    AllowedMethods: ['PUT'],
+    AllowedHeaders: ['content-type', 'x-amz-checksum-sha256'],
+    ExposeHeaders: ['ETag'],
+    MaxAgeSeconds: 3600,
+  }
+}
+
+/** Creates the bucket unless it exists; with S3_UPLOAD=direct it gets the CORS rule too, unless S3_CORS=none. */
 async function ensureBucket(env: Env): Promise<void> {
   if (!env.S3_BUCKET) return
-  const { S3Client, CreateBucketCommand } = await import('@aws-sdk/client-s3')
+  const { S3Client, CreateBucketCommand, PutBucketCorsCommand } = await import('@aws-sdk/client-s3')
   const client = new S3Client(s3Client(env))
   try {
     await client.send(new CreateBucketCommand({ Bucket: env.S3_BUCKET }))
+    if (env.S3_UPLOAD === 'direct' && env.S3_CORS !== 'none') {
+      await client.send(new PutBucketCorsCommand({ Bucket: env.S3_BUCKET, CORSConfiguration: { CORSRules: [directCorsRule(env)] } }))
+    }
   } catch (error) {
     if (!['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'].includes((error as Error).name)) throw error
   } finally {
@@ -276,6 +294,14 @@ export async function createStack(env: Env, options: { feature?: Feature } = {})
     import('./components-bundle.js').then(({ componentsBundle }) => componentsBundle()).then(() => next(), next)
   })
   app.use(admin.options.rootPath, router)
+  try {
+    await resumableUploadsReady(admin)
+  } catch (error) {
+    await closeResumableUploads(admin)
+    ;(sessionStore as unknown as { stopExpiringSessions(): void }).stopExpiringSessions()
+    await sequelize.close()
+    throw error
+  }
 
   async function close(): Promise<void> {
     await closeResumableUploads(admin)

@@ -26,9 +26,16 @@ function matches(pattern: string, value: string, caseless: boolean): boolean {
   return v.length >= head.length + tail.length && v.startsWith(head) && v.endsWith(tail)
 }
 
-/** What one rule lacks for a direct PUT from `origin`, or null when it does not apply to that origin at all. */
-function shortcomings(rule: CORSRule, origin: string, headers: string[]): string[] | null {
-  if (!(rule.AllowedOrigins ?? []).some((o) => matches(o, origin, false))) return null
+/** Stands in for the admin's origin in the policy shown when the app was not told it. */
+export const ORIGIN_PLACEHOLDER = 'https://admin.example.com'
+
+/**
+ * What one rule lacks for a direct PUT from `origin`, or null when it does not apply to that origin
+ * at all. Without an origin every rule applies: the check then proves the methods, headers and
+ * ETag, and leaves the origins to whoever wrote them.
+ */
+function shortcomings(rule: CORSRule, origin: string | null, headers: string[]): string[] | null {
+  if (origin !== null && !(rule.AllowedOrigins ?? []).some((o) => matches(o, origin, false))) return null
   const missing: string[] = []
   if (!(rule.AllowedMethods ?? []).some((m) => m.toUpperCase() === 'PUT')) missing.push('the PUT method (AllowedMethods)')
   for (const header of headers) {
@@ -61,9 +68,10 @@ export type CorsCheck = 'verified' | 'unverifiable'
  * A bucket without rules, or whose rules the app may not read, fails the same way; an object store
  * that is down fails with its retryable StorageUnavailable.
  */
-export async function checkBucketCors(s3: S3Clients, bucket: string, origin: string, needs: CorsNeeds = {}): Promise<CorsCheck> {
+export async function checkBucketCors(s3: S3Clients, bucket: string, origin: string | null, needs: CorsNeeds = {}): Promise<CorsCheck> {
   const headers = (needs.headers ?? DIRECT_PUT_HEADERS).map((h) => h.toLowerCase())
-  const policy = () => `Apply this CORS configuration to the bucket (merged with any rules it has):\n${corsPolicyFor(origin, headers)}`
+  const policy = () => `Apply this CORS configuration to the bucket (merged with any rules it has${origin === null ? `, ${ORIGIN_PLACEHOLDER} replaced by the admin's origin, which storage.s3.origin names` : ''}):\n${corsPolicyFor(origin ?? ORIGIN_PLACEHOLDER, headers)}`
+  const from = origin === null ? 'the admin\'s origin' : origin
   let rules: CORSRule[]
   try {
     const answer = (await s3.client.send(new s3.sdk.GetBucketCorsCommand({ Bucket: bucket }))).CORSRules
@@ -82,8 +90,8 @@ export async function checkBucketCors(s3: S3Clients, bucket: string, origin: str
   if (candidates.some((missing) => missing.length === 0)) return 'verified'
   if (!candidates.length) {
     const what = rules.length ? `none of its ${rules.length} CORS rules allows the origin ${origin}` : 'it has no CORS rules'
-    throw new ConfigurationError(OPTION, `is 'direct', but browsers at ${origin} cannot send parts to bucket ${bucket}: ${what}. ${policy()}`)
+    throw new ConfigurationError(OPTION, `is 'direct', but browsers at ${from} cannot send parts to bucket ${bucket}: ${what}. ${policy()}`)
   }
   const closest = candidates.reduce((a, b) => (b.length < a.length ? b : a))
-  throw new ConfigurationError(OPTION, `is 'direct', but the CORS rule of bucket ${bucket} for ${origin} does not allow ${closest.join(', ')}. ${policy()}`)
+  throw new ConfigurationError(OPTION, `is 'direct', but the CORS rule of bucket ${bucket} for ${from} does not allow ${closest.join(', ')}. ${policy()}`)
 }

@@ -2,7 +2,7 @@ import { InvalidRequest } from '../../errors.js'
 import { chunkLength } from '../../shared/arithmetic.js'
 import type { PartTable } from '../shared-state/parts.js'
 import type { ReportedParts } from '../shared-state/reported-parts.js'
-import type { UploadRow, UploadTable } from '../shared-state/uploads.js'
+import type { PartChecksum, UploadRow, UploadTable } from '../shared-state/uploads.js'
 import type { OwnerLimits, UploadManifest } from '../types.js'
 import { isNoSuchUpload, isNotFound, isUnsupported, storageError, type S3Clients, type S3Location } from './client.js'
 import { objectStream } from './files.js'
@@ -17,6 +17,13 @@ export interface HeldPart {
   partNumber: number
   etag: string
   size: number
+  /** The part's SHA-256 (hex), on an upload created with SHA256. */
+  sha256?: string | null
+}
+
+/** The multipart upload parts are signed for, and whether each signed part must carry its SHA-256. */
+export interface DirectTarget extends MultipartTarget {
+  partChecksum: PartChecksum | null
 }
 
 /** What a completion attempt came to: done, or the parts the client has to send (again). */
@@ -28,12 +35,25 @@ export type DirectCompletion = { complete: true } | { complete: false; resend: n
  * and complete exactly once across hosts with the recorded ETags.
  */
 export interface DirectPartStore {
-  /** Creates the upload (within the owner's limits) unless it exists, and its multipart upload: what parts are signed for. */
-  start(manifest: UploadManifest, limits?: OwnerLimits): Promise<MultipartTarget>
-  /** Records the ETag the bucket gave the client for a part; 410 (UploadExpired) when the upload is gone. */
-  recordPart(id: string, partNumber: number, etag: string): Promise<void>
-  /** The parts held, from the tables, confirmed (and corrected) by ListParts where the bucket has it. */
-  heldParts(id: string): Promise<HeldPart[]>
+  /**
+   * Creates the upload (within the owner's limits) unless it exists, and its multipart upload: what
+   * parts are signed for. The request that creates the multipart upload names its `checksum`
+   * ('SHA256' when its parts carry digests); the answer says what the upload actually has.
+   */
+  start(manifest: UploadManifest, limits?: OwnerLimits, checksum?: PartChecksum | null): Promise<DirectTarget>
+  /** Keeps the digests parts are signed with, for their reports and the completion (uploads created with SHA256). */
+  rememberDigests(id: string, parts: Array<{ partNumber: number; sha256: string }>): Promise<void>
+  /**
+   * Records the ETag the bucket gave the client for a part; 410 (UploadExpired) when the upload is
+   * gone. False when nothing was recorded: on an upload created with SHA256, a part never signed
+   * with a digest (a late report of a part forgotten since) stays missing.
+   */
+  recordPart(id: string, partNumber: number, etag: string): Promise<boolean>
+  /**
+   * The parts held, from the tables, confirmed (and corrected) by ListParts where the bucket has it;
+   * with `confirm: false` from the tables only (no request to the bucket).
+   */
+  heldParts(id: string, options?: { confirm?: boolean }): Promise<HeldPart[]>
   /** CompleteMultipartUpload with the recorded ETags, once; parts the bucket refused are forgotten and named for resending. */
   complete(id: string): Promise<DirectCompletion>
   /** The first `length` bytes of the completed object (a ranged GET), for the content check. */
@@ -52,7 +72,9 @@ export async function listParts(s3: S3Clients, where: S3Location, key: string, u
       const out = await s3.client.send(new s3.sdk.ListPartsCommand({ Bucket: where.bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }))
       if (out.UploadId === undefined && out.Parts === undefined) return null
       for (const p of out.Parts ?? []) {
-        if (p.PartNumber && p.ETag) found.push({ partNumber: p.PartNumber, etag: p.ETag, size: Number(p.Size ?? 0) })
+        if (!p.PartNumber || !p.ETag) continue
+        const sha256 = p.ChecksumSHA256 ? Buffer.from(p.ChecksumSHA256, 'base64').toString('hex') : null
+        found.push({ partNumber: p.PartNumber, etag: p.ETag, size: Number(p.Size ?? 0), sha256 })
       }
       if (!out.IsTruncated) return found
       marker = out.NextPartNumberMarker
@@ -102,17 +124,24 @@ export class S3DirectParts implements DirectPartStore {
     return this.deps.staging.deps
   }
 
-  async start(manifest: UploadManifest, limits?: OwnerLimits): Promise<MultipartTarget> {
+  async start(manifest: UploadManifest, limits?: OwnerLimits, checksum: PartChecksum | null = null): Promise<DirectTarget> {
     checkUploadId(manifest.id)
     await createUpload(this.s3, manifest, limits ?? null, this.now, this.deps.staging.timings.ownerLockLeaseMs)
     const row = await this.liveRow(manifest.id)
-    // Created without a checksum algorithm: the completion sends no part checksums (the clients
-    // report ETags only), so signed parts must carry none either (docs/design/s3-direct.md).
-    const { uploadId } = await ensureMultipart(this.s3, row, this.deps.staging.timings, this.now)
-    return { key: row.objectKey, uploadId }
+    // With SHA256 every part is signed with its digest and the completion names each again (the
+    // digest kept at signing); without, AWS refuses a part checksum ("Checksum Type mismatch").
+    const { uploadId, partChecksum } = await ensureMultipart(this.s3, row, this.deps.staging.timings, this.now, checksum)
+    return { key: row.objectKey, uploadId, partChecksum }
   }
 
-  async recordPart(id: string, partNumber: number, etag: string): Promise<void> {
+  async rememberDigests(id: string, parts: Array<{ partNumber: number; sha256: string }>): Promise<void> {
+    const row = await this.liveRow(id)
+    if (row.state !== 'open') return
+    for (const part of parts) await this.deps.reported.signed(id, part.partNumber, part.sha256, this.now())
+    await this.deps.uploads.touch(id, this.now())
+  }
+
+  async recordPart(id: string, partNumber: number, etag: string): Promise<boolean> {
     const row = await this.liveRow(id)
     const { manifest } = row
     if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > manifest.chunkCount) {
@@ -120,16 +149,22 @@ export class S3DirectParts implements DirectPartStore {
     }
     if (typeof etag !== 'string' || !/^"?[!#-~]{1,126}"?$/.test(etag)) throw new InvalidRequest('A part ETag must be the ETag header the bucket answered.')
     // Once completing or complete, the parts are settled: a late report (a retried request) changes nothing.
-    if (row.state !== 'open') return
+    if (row.state !== 'open') return true
+    let sha256: string | null = null
+    if (row.partChecksum) {
+      sha256 = await this.deps.reported.digest(id, partNumber)
+      if (!sha256) return false
+    }
     // The size is the upload's arithmetic, never the client's word: the bucket refuses a PUT of
     // another length under the signed URL, so the two agree.
-    await this.deps.reported.record(id, partNumber, etag, chunkLength(manifest, partNumber), this.now())
+    await this.deps.reported.record(id, partNumber, etag, chunkLength(manifest, partNumber), this.now(), sha256)
     await this.deps.uploads.touch(id, this.now())
+    return true
   }
 
-  async heldParts(id: string): Promise<HeldPart[]> {
+  async heldParts(id: string, options: { confirm?: boolean } = {}): Promise<HeldPart[]> {
     const row = await this.liveRow(id)
-    if (row.state === 'complete') return this.held(id)
+    if (row.state === 'complete' || options.confirm === false) return this.held(id)
     const recorded = await this.held(id)
     const listed = row.s3UploadId ? await this.listed(row) : null
     if (!listed) return recorded
@@ -137,19 +172,20 @@ export class S3DirectParts implements DirectPartStore {
     const wrong = recorded.filter((p) => !byNumber.has(p.partNumber) || !sameEtag(byNumber.get(p.partNumber)!.etag, p.etag))
     await this.deps.reported.drop(id, wrong.map((p) => p.partNumber))
     // A part the bucket holds whose report never arrived (the tab closed right after the PUT) is
-    // adopted, if it has the length the upload needs there.
+    // adopted, if it has the length the upload needs there (and, with SHA256, the bucket names its digest).
     const known = new Set(recorded.map((p) => p.partNumber))
     for (const part of listed) {
       const inRange = part.partNumber >= 1 && part.partNumber <= row.manifest.chunkCount
+      if (row.partChecksum && !part.sha256) continue
       if (inRange && !known.has(part.partNumber) && part.size === chunkLength(row.manifest, part.partNumber)) {
-        await this.deps.reported.record(id, part.partNumber, part.etag, part.size, this.now())
+        await this.deps.reported.record(id, part.partNumber, part.etag, part.size, this.now(), part.sha256 ?? null)
       }
     }
     return this.held(id)
   }
 
   private async held(id: string): Promise<HeldPart[]> {
-    return (await this.deps.parts.held(id)).map(({ partNumber, etag, size }) => ({ partNumber, etag, size }))
+    return (await this.deps.parts.held(id)).map(({ partNumber, etag, size, sha256 }) => ({ partNumber, etag, size, ...(sha256 ? { sha256 } : {}) }))
   }
 
   async complete(id: string): Promise<DirectCompletion> {

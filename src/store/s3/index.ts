@@ -8,7 +8,10 @@ import { defineSharedTables } from '../shared-state/models.js'
 import { UploadTable } from '../shared-state/uploads.js'
 import { createS3Clients, type S3Clients } from './client.js'
 import type { CopyOptions } from './copy.js'
+import { checkBucketCors, corsPolicyFor, ORIGIN_PLACEHOLDER } from './cors-check.js'
+import type { CorsVerdict } from '../direct.js'
 import { S3DirectParts } from './direct-parts.js'
+import { PartSigner } from './part-signer.js'
 import { S3Files } from './files.js'
 import { S3Keys } from './keys.js'
 import { S3Staging, type S3StagingTimings } from './staging.js'
@@ -16,8 +19,8 @@ import { S3Staging, type S3StagingTimings } from './staging.js'
 export { s3ChunkSize } from '../s3-part-limits.js'
 export { S3Files, type PresignOptions, type S3FileStat, type S3FilesOptions } from './files.js'
 export { S3Staging, type S3StagingTimings } from './staging.js'
-export { S3DirectParts, type DirectPartStore, type DirectCompletion, type HeldPart } from './direct-parts.js'
-export { PartSigner, type MultipartTarget, type PartToSign, type SignedPart } from './part-signer.js'
+export { S3DirectParts, type DirectPartStore, type DirectCompletion, type DirectTarget, type HeldPart } from './direct-parts.js'
+export { PartSigner, DEFAULT_PART_URL_SECONDS, type MultipartTarget, type PartToSign, type SignedPart } from './part-signer.js'
 export { checkBucketCors, corsPolicyFor, type CorsCheck, type CorsNeeds } from './cors-check.js'
 
 export interface S3StorageOptions {
@@ -34,6 +37,8 @@ export interface S3StorageOptions {
   /** How staff download saved files (default: presigned GET URLs valid 60 s). */
   download?: { mode: 'presigned' | 'stream'; expiresIn: number }
   timings?: Partial<S3StagingTimings>
+  /** Seconds a signed part URL stays valid (direct uploads; default 15 minutes). */
+  partUrlSeconds?: number
 }
 
 export interface S3Storage {
@@ -41,6 +46,10 @@ export interface S3Storage {
   files: S3Files
   /** For direct uploads (browsers PUT parts to presigned URLs): the store's side, on the same tables. */
   direct: S3DirectParts
+  /** Presigns UploadPart URLs for direct uploads. */
+  signer: PartSigner
+  /** Whether the bucket's CORS lets pages at `origin` (any origin, when null) PUT parts and read their ETag. */
+  checkCors(origin: string | null): Promise<CorsVerdict>
   clients: S3Clients
   /** Releases the SDK clients' sockets. */
   close(): void
@@ -61,6 +70,12 @@ export async function openS3Storage(options: S3StorageOptions): Promise<S3Storag
     staging,
     files: new S3Files(clients, where, keys, { copy: options.copy, claims: new FileKeyTable(tables), download: options.download }),
     direct: new S3DirectParts({ staging, uploads: staging.deps.uploads, parts: staging.deps.parts, reported: new ReportedParts(tables) }),
+    signer: new PartSigner(clients, where, { expiresIn: options.partUrlSeconds }),
+    checkCors: async (origin) => ({
+      check: await checkBucketCors(clients, where.bucket, origin),
+      bucket: where.bucket,
+      policy: corsPolicyFor(origin ?? ORIGIN_PLACEHOLDER),
+    }),
     clients,
     close: () => {
       clients.client.destroy()

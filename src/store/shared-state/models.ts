@@ -87,7 +87,23 @@ export interface SharedTables {
  * (`Model.sync()`, never `sequelize.sync()`, which would touch the app's own tables).
  * DataTypes come from the app's Sequelize class, so the plugin carries no copy of Sequelize.
  */
-export async function defineSharedTables(sequelize: Sequelize, tablePrefix = 'resumable_'): Promise<SharedTables> {
+export function defineSharedTables(sequelize: Sequelize, tablePrefix = 'resumable_'): Promise<SharedTables> {
+  // Several features of one app open their storage at once on one Sequelize: one creation for
+  // them all, as concurrent CREATE TABLEs on PostgreSQL fail on its catalog's unique index.
+  let defined = definitions.get(sequelize)
+  if (!defined) definitions.set(sequelize, defined = new Map())
+  let tables = defined.get(tablePrefix)
+  if (!tables) {
+    tables = createSharedTables(sequelize, tablePrefix)
+    defined.set(tablePrefix, tables)
+    tables.catch(() => defined.delete(tablePrefix))
+  }
+  return tables
+}
+
+const definitions = new WeakMap<Sequelize, Map<string, Promise<SharedTables>>>()
+
+async function createSharedTables(sequelize: Sequelize, tablePrefix: string): Promise<SharedTables> {
   const { DataTypes } = sequelize.constructor as unknown as typeof import('sequelize')
   const uploadName = `${tablePrefix}uploads`
   const partName = `${tablePrefix}upload_parts`

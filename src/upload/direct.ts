@@ -1,0 +1,144 @@
+import { ChunkBusy, InvalidRequest, NotFound, UploadExpired, WrongUploadMode } from '../errors.js'
+import type { ChunkRequest } from '../protocol/chunk-request.js'
+import { chunkLength } from '../shared/arithmetic.js'
+import type { PartsAnswer, PartsReport, SignAnswer, SignRequest } from '../shared/direct-protocol.js'
+import type { DirectPartStore } from '../store/s3/direct-parts.js'
+import type { UploadManifest } from '../store/types.js'
+import { settleCompletion } from './completion.js'
+import type { DirectMode } from './direct-setup.js'
+import { assertSameUpload, newManifest, startAllowed, type ChunkStatus, type Uploader } from './receive.js'
+import type { RegisteredFeature } from './registry.js'
+
+/**
+ * The upload lifecycle of direct uploads (`storage.s3.upload: 'direct'`), where the browser PUTs
+ * each chunk to the bucket: sign URLs for exactly the parts asked (after the same checks a first
+ * chunk passes), record the ETags reported, complete once across hosts, and answer the test GET
+ * from the recorded parts. The completion gate is the through-app uploads' own (completion.ts).
+ */
+
+const NO_SUCH_UPLOAD = 'There is no such upload in progress: sign its parts first.'
+
+function range(count: number): number[] {
+  return Array.from({ length: count }, (_, i) => i + 1)
+}
+
+/** The feature's direct mode; WrongUploadMode (409) on a property whose chunks go through the app. */
+export function requireDirect(feature: RegisteredFeature): DirectMode {
+  if (!feature.direct) {
+    throw new WrongUploadMode('This property takes its chunks through the app (storage.s3.upload is not \'direct\'): POST each chunk to the chunk route.')
+  }
+  return feature.direct
+}
+
+/** WrongUploadMode (409) for a chunk sent through the app to a property whose chunks go to the bucket. */
+export function assertThroughApp(feature: RegisteredFeature): void {
+  if (feature.direct) {
+    throw new WrongUploadMode('This property takes its chunks straight to the bucket (storage.s3.upload: \'direct\'): sign each part with POST direct/sign and PUT it there.')
+  }
+}
+
+/**
+ * Signs an UploadPart URL per part asked, each for its exact length from the chunk arithmetic (and
+ * its SHA-256 when given). The upload is created by the first request, within the admin's limits
+ * and after `onUploadStart`, exactly as a first chunk creates it; nothing is signed before.
+ */
+export async function signParts(uploader: Uploader, chunk: ChunkRequest, request: SignRequest): Promise<SignAnswer> {
+  const { feature } = uploader
+  const direct = requireDirect(feature)
+  await direct.corsChecked()
+  const store = feature.storage.staging
+  const wanted = newManifest(uploader.scope, chunk)
+  const stored = await store.find(wanted)
+  let created = () => undefined as void
+  if (stored) assertSameUpload(stored, wanted)
+  else if (feature.policy.onUploadStart) created = await startAllowed(uploader, wanted)
+  const manifest = stored ?? wanted
+  const parts = await direct.uploads.parts()
+  const digests = request.parts.every((part) => part.sha256)
+  let target
+  try {
+    target = await parts.start(manifest, feature.limits, digests ? 'SHA256' : null)
+  } finally {
+    created()
+  }
+  if ((await store.state(manifest.id)) === 'complete') return { status: 'signed', parts: [], held: range(manifest.chunkCount) }
+  if (target.partChecksum && !digests) {
+    throw new InvalidRequest('This upload started with a SHA-256 per part: sign every part with its sha256.')
+  }
+  if (!target.partChecksum && digests) {
+    throw new InvalidRequest('This upload started without a SHA-256 per part: sign its parts without sha256, or cancel it and start again.')
+  }
+  if (target.partChecksum) {
+    await parts.rememberDigests(manifest.id, request.parts.map((part) => ({ partNumber: part.partNumber, sha256: part.sha256! })))
+  }
+  const signed = await direct.uploads.sign(target, request.parts.map((part) => ({
+    partNumber: part.partNumber,
+    length: chunkLength(manifest, part.partNumber),
+    ...(part.sha256 ? { sha256: part.sha256 } : {}),
+  })))
+  const held = (await parts.heldParts(manifest.id)).map((part) => part.partNumber)
+  return { status: 'signed', parts: signed, held }
+}
+
+/**
+ * Records the ETags the bucket gave the browser. The report that makes the upload whole completes
+ * it (CompleteMultipartUpload with the recorded ETags, once across hosts), then the completion gate
+ * runs (content check, checksum, `onUploadComplete`); parts the bucket refused are named for resending.
+ */
+export async function reportParts(uploader: Uploader, chunk: ChunkRequest, report: PartsReport): Promise<PartsAnswer> {
+  const { feature } = uploader
+  const direct = requireDirect(feature)
+  const manifest = await existing(uploader, chunk)
+  const parts = await direct.uploads.parts()
+  for (const part of report.parts) await parts.recordPart(manifest.id, part.partNumber, part.etag)
+  return completeIfWhole(uploader, parts, manifest, report.fileSha256)
+}
+
+async function completeIfWhole(uploader: Uploader, parts: DirectPartStore, manifest: UploadManifest, fileSha256?: string): Promise<PartsAnswer> {
+  const held = (await parts.heldParts(manifest.id, { confirm: false })).map((part) => part.partNumber)
+  if (held.length < manifest.chunkCount) return { status: 'partial', held }
+  const done = await parts.complete(manifest.id)
+  if (!done.complete) {
+    // Every part held, yet not complete: another host's completion is still running.
+    if (!done.resend.length) throw new ChunkBusy('The upload is being completed by another request; report again shortly.')
+    return { status: 'resend', parts: done.resend }
+  }
+  await settleCompletion(uploader.feature, uploader.currentAdmin, manifest, fileSha256 ? { sha256: fileSha256 } : {})
+  return { status: 'complete', reference: manifest.id }
+}
+
+/** The stored upload this request names: 404 when there is none (another admin's never is), 410 when it expired. */
+async function existing(uploader: Uploader, chunk: ChunkRequest): Promise<UploadManifest> {
+  const wanted = newManifest(uploader.scope, chunk)
+  const stored = await uploader.feature.storage.staging.find(wanted)
+  if (!stored) throw new NotFound(NO_SUCH_UPLOAD)
+  assertSameUpload(stored, wanted)
+  return stored
+}
+
+/**
+ * The test GET of a direct upload, from the recorded parts (any host answers alike): held or
+ * wanted; with a digest, held only under that digest. It never completes the upload nor runs the
+ * completion gate: the report that does carries the file's checksum. Once that report has passed
+ * the gate, the test GET hands out the reference; until then the client, finding every part held,
+ * reports (with no parts) to complete it.
+ */
+export async function directChunkStatus(uploader: Uploader, chunk: ChunkRequest): Promise<ChunkStatus> {
+  const wanted = newManifest(uploader.scope, chunk)
+  const store = uploader.feature.storage.staging
+  const held = await store.chunkState(wanted.id, chunk.chunkNumber, { sha256: chunk.sha256 })
+  if (held === 'no-upload') {
+    if ((await store.state(wanted.id)) === 'expired') {
+      throw new UploadExpired('This upload expired on the server and was removed; start it again.')
+    }
+    return { held: false }
+  }
+  const stored = await store.get(wanted.id)
+  if (!stored) return { held: false }
+  assertSameUpload(stored, wanted)
+  if (held === 'missing') return { held: false }
+  // Complete only once the completing report has passed the gate: a test GET settling it first
+  // (a reload racing the report) would record it without the file's checksum.
+  if ((await store.state(stored.id)) !== 'complete' || !(await store.completion(stored.id))) return { held: true, complete: false }
+  return { held: true, complete: true, reference: stored.id }
+}

@@ -1,0 +1,413 @@
+/**
+ * Direct uploads through the real AdminJS router (`storage.s3.upload: 'direct'`), over a real
+ * s3rver behind a SigV4-verifying proxy (test/support/signing-proxy.ts; s3rver on its own accepts
+ * any signature), on SQLite and PostgreSQL. A Node client speaks the wire protocol the edit
+ * components speak (src/shared/direct-protocol.ts): sign a batch on the chunk route, PUT each
+ * chunk straight to the S3 server under its signed URL, report the ETags. The route carries no
+ * file bytes; what a signed URL allows is exactly its part; the same access checks, ownership,
+ * limits and hooks apply before anything is signed.
+ */
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals'
+import request from 'supertest'
+import { ComponentLoader } from 'adminjs'
+import { Sequelize } from 'sequelize'
+import { ConfigurationError, resumableUploadFeature } from 'adminjs-resumable'
+import { login, startTestApp, type Agent, type TestApp } from './support/app.js'
+import { directPath, directUpload, partDigest, putPart, report, sign, viaAgent, type DirectTransport } from './support/direct-client.js'
+import { rawPut } from './support/raw-put.js'
+import { pngFile } from './support/samples.js'
+import { bytes, chunkBytes, chunkParams, ENDPOINT, postChunk, sha256, testChunk, XHR, type FileSpec } from './support/resumable-client.js'
+import { startFaultProxy, type FaultProxy } from './support/s3-fault-proxy.js'
+import { startSigningProxy, type SigningProxy } from './support/signing-proxy.js'
+import { s3rverInstalled, startS3rver, type S3Server } from './support/s3rver.js'
+import { freshPostgresDatabase, postgresTodo, REQUIRED } from './support/services.js'
+
+jest.setTimeout(120_000)
+
+const MiB = 1024 * 1024
+const installed = s3rverInstalled()
+const suite = installed ? describe : describe.skip
+const postgresUrl = installed ? freshPostgresDatabase() : null
+const dialects = postgresUrl ? ['sqlite', 'postgres'] as const : ['sqlite'] as const
+
+let server: S3Server
+let proxy: SigningProxy
+/** Between the verifying proxy and s3rver: refuses chosen requests that passed verification. */
+let faults: FaultProxy
+/** The proxy's clock runs this far ahead: a signed URL's expiry without waiting for it. */
+let clockAhead = 0
+beforeAll(async () => {
+  if (!installed) return
+  server = (await startS3rver())!
+  faults = await startFaultProxy(server.endpoint)
+  proxy = await startSigningProxy({ target: faults.endpoint, credentials: { S3RVER: 'S3RVER' }, now: () => Date.now() + clockAhead })
+})
+afterAll(async () => {
+  await faults?.close()
+  await proxy?.close()
+  await server?.destroy()
+})
+
+if (!installed) {
+  test('s3rver is not installed: the direct upload route tests did not run', () => {
+    if (REQUIRED) throw new Error('s3rver is required under CI=true')
+  })
+}
+if (installed && !postgresUrl) test.todo(postgresTodo('Direct uploads through the router'))
+
+let buckets = 0
+function directEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    CHUNK_SIZE: String(5 * MiB),
+    MAX_UPLOAD_SIZE: String(1024 * MiB),
+    S3_BUCKET: `direct-${process.pid}-${buckets++}`,
+    // Everything the app sends to the S3 server, and every URL it signs, goes through the proxies.
+    S3_ENDPOINT: proxy.endpoint,
+    S3_REGION: 'us-east-1',
+    S3_FORCE_PATH_STYLE: 'true',
+    S3_UPLOAD: 'direct',
+    S3_DOWNLOAD: 'stream',
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    ...extra,
+  }
+}
+
+let files = 0
+/** A file of `parts` parts of 5 MiB (the last one absorbing `extra` bytes). */
+function fileOf(parts: number, extra = 1234, type = 'application/octet-stream', name = 'Bericht März.bin'): FileSpec {
+  const data = bytes(parts * 5 * MiB + extra, 40 + files)
+  return { identifier: `${data.length}-direct-${files++}`, filename: name, type, data, chunkSize: 5 * MiB }
+}
+
+async function saveDocument(agent: Agent, reference: string) {
+  return agent.post('/admin/api/resources/Document/actions/new').field('title', 'direct').field('file', reference)
+}
+
+async function downloaded(agent: Agent, id: string): Promise<Buffer> {
+  const res = await agent.get(`${ENDPOINT}/download/${id}`).buffer(true).parse((stream, done) => {
+    const pieces: Buffer[] = []
+    stream.on('data', (piece: Buffer) => pieces.push(piece))
+    stream.on('end', () => done(null, Buffer.concat(pieces)))
+  })
+  expect(res.status).toBe(200)
+  return res.body as Buffer
+}
+
+/** The upload rows of the app's shared tables (the default prefix), whoever owns them. */
+async function uploadRows(t: TestApp): Promise<number> {
+  const [rows] = await t.sequelize.query('SELECT COUNT(*) AS n FROM resumable_uploads')
+  return Number((rows as Array<{ n: number | string }>)[0]!.n)
+}
+
+for (const dialect of dialects) {
+  suite(`direct uploads through the router (${dialect})`, () => {
+    let t: TestApp
+    let admin: Agent
+    let editor: Agent
+    let viewer: Agent
+    let send: DirectTransport
+
+    beforeAll(async () => {
+      t = await startTestApp({ databaseUrl: dialect === 'postgres' ? postgresUrl : null, env: directEnv() })
+      admin = await login(t.app, 'admin@example.com')
+      editor = await login(t.app, 'editor@example.com')
+      viewer = await login(t.app, 'viewer@example.com')
+      send = viaAgent(admin)
+    })
+    afterAll(async () => {
+      await t?.close()
+    })
+
+    test('the component is told the mode; a chunk POST to a direct property is refused (409) before its body is read', async () => {
+      const custom = t.admin.findResource('Document').decorate().getPropertyByKey('file')?.options.custom as { upload: string }
+      expect(custom.upload).toBe('direct')
+      const file = fileOf(1)
+      const refused = await postChunk(admin, file, 1)
+      expect(refused.status).toBe(409)
+      expect(refused.body).toMatchObject({ code: 'wrong_upload_mode', message: expect.stringContaining('direct/sign') })
+      expect(await uploadRows(t)).toBe(0)
+    })
+
+    test('sign → PUT to the bucket → report completes the upload; Save stores it; the download is byte-identical; the checksum is the reported one', async () => {
+      const file = fileOf(3)
+      const run = await directUpload(send, file, { digests: true })
+      expect(run.failure).toBeNull()
+      expect(run.reference).toMatch(/^[0-9a-f]{40}$/)
+      const saved = await saveDocument(admin, run.reference!)
+      expect(saved.body.record.errors).toEqual({})
+      const params = saved.body.record.params
+      expect(Number(params.fileSize)).toBe(file.data.length)
+      expect(params.fileChecksum).toBe(sha256(file.data))
+      expect(params.fileMetadata).toContain('clean')
+      expect(sha256(await downloaded(admin, params.id))).toBe(sha256(file.data))
+    })
+
+    test('without per-part digests too; a report without the file checksum leaves the checksum column empty', async () => {
+      const file = fileOf(2)
+      const signed = await sign(send, file, [1, 2])
+      expect(signed.status).toBe(200)
+      expect(signed.body.held).toEqual([])
+      expect(signed.body.parts.map((p) => new URL(p.url).searchParams.get('X-Amz-SignedHeaders'))).toEqual(['content-length;host', 'content-length;host'])
+      const etags: Array<{ partNumber: number; etag: string }> = []
+      for (const part of signed.body.parts) etags.push({ partNumber: part.partNumber, etag: String((await putPart(file, part)).headers.etag) })
+      const done = await report(send, file, etags)
+      expect(done.body).toEqual({ status: 'complete', reference: expect.stringMatching(/^[0-9a-f]{40}$/) })
+      const saved = await saveDocument(admin, done.body.status === 'complete' ? done.body.reference : '')
+      expect(saved.body.record.params.fileChecksum ?? null).toBeNull()
+      expect(sha256(await downloaded(admin, saved.body.record.params.id))).toBe(sha256(file.data))
+    })
+
+    test('the test GET answers from the recorded parts: 204 wanted, 200 held (with a digest only under that digest), the reference once complete', async () => {
+      const file = fileOf(2)
+      const digest = (n: number) => ({ resumableChunkSha256: partDigest(file, n) })
+      const get = (n: number, extra: Record<string, string> = {}) => admin.get(ENDPOINT).query({ ...chunkParams(file, n), ...extra }).set(XHR)
+      expect((await get(1)).status).toBe(204)
+      const signed = await sign(send, file, [1, 2], true)
+      expect(signed.status).toBe(200)
+      const put = await putPart(file, signed.body.parts[0]!)
+      expect((await get(1, digest(1))).status).toBe(204)
+      const partial = await report(send, file, [{ partNumber: 1, etag: String(put.headers.etag) }])
+      expect(partial.body).toEqual({ status: 'partial', held: [1] })
+      // Any request of any host answers from the tables at once.
+      expect((await get(1)).status).toBe(200)
+      expect((await get(1, digest(1))).status).toBe(200)
+      expect((await get(1, { resumableChunkSha256: '0'.repeat(64) })).status).toBe(204)
+      expect((await get(2)).status).toBe(204)
+      const put2 = await putPart(file, signed.body.parts[1]!)
+      const done = await report(send, file, [{ partNumber: 2, etag: String(put2.headers.etag) }], sha256(file.data))
+      expect(done.body.status).toBe('complete')
+      const after = await get(2)
+      expect(after.status).toBe(200)
+      expect(after.body).toMatchObject({ status: 'held', complete: true, reference: (done.body as { reference: string }).reference })
+    })
+
+    test('a completion the bucket could not run (503) leaves every part held; a report with no parts completes it later, with the checksum', async () => {
+      const file = fileOf(2)
+      const signed = await sign(send, file, [1, 2], true)
+      const etags: Array<{ partNumber: number; etag: string }> = []
+      for (const part of signed.body.parts) etags.push({ partNumber: part.partNumber, etag: String((await putPart(file, part)).headers.etag) })
+      faults.refuse({ match: (req) => req.method === 'POST' && /[?&]uploadId=/.test(req.url ?? ''), status: 503, code: 'SlowDown', times: 3 })
+      // (The SDK tries a CompleteMultipartUpload three times.)
+      const failed = await report(send, file, etags, sha256(file.data))
+      expect([failed.status, failed.body.code]).toEqual([503, 'storage_unavailable'])
+      // After a reload the test GETs find every part held, but no reference yet.
+      for (const n of [1, 2]) {
+        const tested = await testChunk(admin, file, n)
+        expect([tested.status, tested.body.complete]).toEqual([200, false])
+      }
+      const done = await report(send, file, [], sha256(file.data))
+      expect(done.body.status).toBe('complete')
+      const saved = await saveDocument(admin, (done.body as { reference: string }).reference)
+      expect(saved.body.record.params.fileChecksum).toBe(sha256(file.data))
+    })
+
+    test('a signed URL allows exactly its part: another part number, length, digest, upload, or after its expiry → 403 from the verifying proxy', async () => {
+      const file = fileOf(2)
+      const other = fileOf(2)
+      const [mine, theirs] = [await sign(send, file, [1, 2], true), await sign(send, other, [1], true)]
+      const part1 = mine.body.parts[0]!
+      const url = new URL(part1.url)
+      const asPart2 = new URL(url)
+      asPart2.searchParams.set('partNumber', '2')
+      const forOther = new URL(url)
+      forOther.searchParams.set('uploadId', new URL(theirs.body.parts[0]!.url).searchParams.get('uploadId')!)
+      const body = chunkBytes(file, 1)
+      const before = proxy.refused.length
+      const refusals = [
+        await rawPut(asPart2.href, body, part1.headers),
+        await rawPut(url.href, Buffer.concat([body, Buffer.from('x')]), part1.headers),
+        await rawPut(url.href, body, { 'x-amz-checksum-sha256': Buffer.from(partDigest(file, 2), 'hex').toString('base64') }),
+        await rawPut(forOther.href, body, part1.headers),
+      ]
+      clockAhead = 16 * 60_000
+      try {
+        refusals.push(await rawPut(url.href, body, part1.headers))
+      } finally {
+        clockAhead = 0
+      }
+      expect(refusals.map((r) => r.status)).toEqual([403, 403, 403, 403, 403])
+      expect(proxy.refused.slice(before).map((r) => r.reason)).toEqual([
+        'presigned signature does not verify', 'presigned signature does not verify', 'presigned signature does not verify',
+        'presigned signature does not verify', 'Request has expired',
+      ])
+      // The URL as signed still works, and a URL that expired is simply signed again.
+      expect((await rawPut(url.href, body, part1.headers)).status).toBe(200)
+      const again = await sign(send, file, [1], true)
+      expect(again.body.parts[0]!.expiresAt).toBeGreaterThan(Date.now() + 14 * 60_000)
+    })
+
+    test("another admin's upload cannot be reported (404) nor reached by signing: the same identifier names the signer's own upload", async () => {
+      const file = fileOf(1)
+      const mine = await sign(send, file, [1])
+      expect(mine.status).toBe(200)
+      const foreign = await report(viaAgent(editor), file, [{ partNumber: 1, etag: '"0123456789abcdef0123456789abcdef"' }])
+      expect(foreign.status).toBe(404)
+      expect(foreign.body.code).toBe('not_found')
+      const theirs = await sign(viaAgent(editor), file, [1])
+      expect(theirs.status).toBe(200)
+      const uploadIdOf = (answer: typeof mine) => new URL(answer.body.parts[0]!.url).searchParams.get('uploadId')
+      expect(uploadIdOf(theirs)).not.toBe(uploadIdOf(mine))
+      // The admin's upload is untouched by the editor's requests.
+      expect((await testChunk(admin, file, 1)).status).toBe(204)
+    })
+
+    test('a viewer without edit rights gets 403, an anonymous caller 401, and nothing is created', async () => {
+      const file = fileOf(1)
+      const rows = await uploadRows(t)
+      const refused = await sign(viaAgent(viewer), file, [1])
+      expect(refused.status).toBe(403)
+      expect(refused.body.code).toBe('forbidden')
+      expect((await report(viaAgent(viewer), file, [])).status).toBe(403)
+      const anonymous = await request(t.app).post(directPath(file, 'sign')).set(XHR).set('Content-Type', 'application/json').send('{"parts":[{"partNumber":1}]}')
+      expect(anonymous.status).toBe(401)
+      expect(await uploadRows(t)).toBe(rows)
+    })
+
+    test('bad bodies are refused with 400 (or 413 past the bound), each saying what is wrong, and nothing is signed', async () => {
+      const file = fileOf(2)
+      const rows = await uploadRows(t)
+      const post = (body: string, type = 'application/json') => admin.post(directPath(file, 'sign')).set(XHR).set('Content-Type', type).send(body)
+      const cases: Array<[string, RegExp, string?]> = [
+        ['{"parts":[{"partNumber":1}]', /not valid JSON/],
+        ['{"parts":[{"partNumber":1}]}', /application\/json/, 'text/plain'],
+        ['[]', /JSON object/],
+        ['{"parts":[]}', /1 to 32 parts/],
+        ['{"parts":[{"partNumber":3}]}', /outside this file's parts 1\.\.2/],
+        ['{"parts":[{"partNumber":1},{"partNumber":1}]}', /named twice/],
+        [`{"parts":[{"partNumber":1,"sha256":"${'A'.repeat(64)}"}]}`, /64 lower-case hexadecimal/],
+        [`{"parts":[{"partNumber":1,"sha256":"${'a'.repeat(64)}"},{"partNumber":2}]}`, /every part .* or none/],
+        [JSON.stringify({ parts: Array.from({ length: 33 }, (_, i) => ({ partNumber: i + 1 })) }), /1 to 32 parts/],
+      ]
+      for (const [body, message, type] of cases) {
+        const res = await post(body, type)
+        expect([res.status, res.body.code, res.body.message]).toEqual([400, 'invalid_request', expect.stringMatching(message)])
+      }
+      const huge = await post(JSON.stringify({ parts: [{ partNumber: 1 }], padding: 'x'.repeat(20_000) }))
+      expect(huge.status).toBe(413)
+      const badEtag = await admin.post(directPath(file, 'parts')).set(XHR).set('Content-Type', 'application/json').send('{"parts":[{"partNumber":1,"etag":"a b"}]}')
+      expect(badEtag.status).toBe(400)
+      const badSum = await admin.post(directPath(file, 'parts')).set(XHR).set('Content-Type', 'application/json').send('{"parts":[],"fileSha256":"xyz"}')
+      expect([badSum.status, badSum.body.message]).toEqual([400, expect.stringContaining('fileSha256')])
+      expect((await admin.get(directPath(file, 'sign')).set(XHR)).status).toBe(405)
+      expect(await uploadRows(t)).toBe(rows)
+    })
+
+    test('an upload started with per-part digests must sign every part with one, and one started without must not (400)', async () => {
+      const withDigests = fileOf(2)
+      expect((await sign(send, withDigests, [1], true)).status).toBe(200)
+      const plain = await sign(send, withDigests, [2])
+      expect([plain.status, plain.body.message]).toEqual([400, expect.stringContaining('with a SHA-256 per part')])
+      const without = fileOf(2)
+      expect((await sign(send, without, [1])).status).toBe(200)
+      const digested = await sign(send, without, [2], true)
+      expect([digested.status, digested.body.message]).toEqual([400, expect.stringContaining('without a SHA-256 per part')])
+    })
+
+    test('cancel removes the upload: its parts can no longer be reported (404), its test GET wants every part again', async () => {
+      const file = fileOf(1)
+      const signed = await sign(send, file, [1])
+      const put = await putPart(file, signed.body.parts[0]!)
+      const cancelled = await admin.delete(ENDPOINT).query(chunkParams(file, 1)).set(XHR)
+      expect(cancelled.status).toBe(200)
+      expect((await report(send, file, [{ partNumber: 1, etag: String(put.headers.etag) }])).status).toBe(404)
+      expect((await testChunk(admin, file, 1)).status).toBe(204)
+    })
+  })
+
+  suite(`direct uploads: limits and onUploadStart refuse before anything is signed (${dialect})`, () => {
+    let t: TestApp
+    let admin: Agent
+    let starts: string[]
+
+    beforeAll(async () => {
+      starts = []
+      t = await startTestApp({
+        databaseUrl: dialect === 'postgres' ? freshPostgresDatabase() : null,
+        env: directEnv({ UPLOADS_PER_ADMIN: '1', UPLOAD_BYTES_PER_ADMIN: String(40 * MiB) }),
+        feature: {
+          onUploadStart: ({ filename }) => {
+            starts.push(filename)
+            return filename.startsWith('refused') ? { refuse: 'No files named refused here.' } : undefined
+          },
+        },
+      })
+      admin = await login(t.app, 'admin@example.com')
+    })
+    afterAll(async () => {
+      await t?.close()
+    })
+
+    test('onUploadStart is asked once, on the first sign; its refusal is a 422 and no upload exists', async () => {
+      const refused = await sign(viaAgent(admin), fileOf(1, 5, 'application/octet-stream', 'refused.bin'), [1])
+      expect([refused.status, refused.body.code, refused.body.message]).toEqual([422, 'upload_refused', 'No files named refused here.'])
+      expect(await uploadRows(t)).toBe(0)
+      const file = fileOf(2)
+      expect((await sign(viaAgent(admin), file, [1])).status).toBe(200)
+      expect((await sign(viaAgent(admin), file, [2])).status).toBe(200)
+      expect(starts.filter((name) => name === file.filename)).toHaveLength(1)
+    })
+
+    test('past uploadsPerAdmin or bytesPerAdmin the sign is refused with 429 and nothing is created; maxSize with 413', async () => {
+      const rows = await uploadRows(t)
+      const second = await sign(viaAgent(admin), fileOf(1), [1])
+      expect([second.status, second.body.code]).toEqual([429, 'too_many_uploads'])
+      expect(await uploadRows(t)).toBe(rows)
+      const params = { ...chunkParams(fileOf(1, 0), 1), resumableTotalSize: String(2048 * MiB) }
+      const res = await admin.post(`${ENDPOINT}/direct/sign?${new URLSearchParams(params)}`).set(XHR).set('Content-Type', 'application/json').send('{"parts":[{"partNumber":1}]}')
+      expect([res.status, res.body.code]).toEqual([413, 'too_large'])
+      expect(await uploadRows(t)).toBe(rows)
+    })
+  })
+}
+
+suite('direct uploads: the content check and the mode', () => {
+  test('a direct upload whose first bytes are not of an allowed type is refused (415) on its completing report, and its object deleted', async () => {
+    const t = await startTestApp({ env: directEnv({ ALLOWED_TYPES: 'image/png' }) })
+    try {
+      const admin = await login(t.app, 'admin@example.com')
+      const file = fileOf(1, 10, 'image/png', 'picture.png')
+      const run = await directUpload(viaAgent(admin), file)
+      expect(run.failure).toMatchObject({ status: 415, body: { code: 'type_not_allowed' } })
+      expect(await uploadRows(t)).toBe(0)
+      // A real PNG goes through.
+      const png = pngFile(5 * MiB + 99)
+      const good = await directUpload(viaAgent(admin), { identifier: `${png.length}-png`, filename: 'ok.png', type: 'image/png', data: png, chunkSize: 5 * MiB })
+      expect(good.failure).toBeNull()
+      expect(good.reference).toMatch(/^[0-9a-f]{40}$/)
+    } finally {
+      await t.close()
+    }
+  })
+
+  test('a wrong direct option stops the feature at once with a ConfigurationError naming it', () => {
+    const base = { bucket: 'b', sequelize: new Sequelize('sqlite::memory:', { logging: false }) }
+    const build = (s3: Record<string, unknown>) => () => resumableUploadFeature({ componentLoader: new ComponentLoader(), properties: { key: 'k' }, storage: { s3: { ...base, ...s3 } as never } })
+    expect(build({ upload: 'sideways' })).toThrow(/`storage.s3.upload` must be 'through-app' or 'direct'/)
+    expect(build({ upload: 'direct', partUrlSeconds: 0 })).toThrow(/`storage.s3.partUrlSeconds` must be whole seconds/)
+    expect(build({ upload: 'direct', origin: 'https://admin.example.com/admin' })).toThrow(/`storage.s3.origin` must be an origin/)
+    expect(build({ upload: 'direct', origin: 'https://admin.example.com' })).not.toThrow()
+  })
+
+  test('direct requests to a property whose chunks go through the app are refused (409) and sign nothing', async () => {
+    const t = await startTestApp({ env: directEnv({ S3_UPLOAD: 'through-app' }) })
+    try {
+      const admin = await login(t.app, 'admin@example.com')
+      const refused = await sign(viaAgent(admin), fileOf(1), [1])
+      expect([refused.status, refused.body.code]).toEqual([409, 'wrong_upload_mode'])
+      expect(await uploadRows(t)).toBe(0)
+    } finally {
+      await t.close()
+    }
+  })
+
+  test('a bucket whose CORS does not let direct uploads through stops start-up with a ConfigurationError naming what is missing and the JSON', async () => {
+    const started = startTestApp({ env: directEnv({ S3_CORS: 'none', ADMIN_ORIGIN: 'https://admin.example.org' }) })
+    await expect(started).rejects.toBeInstanceOf(ConfigurationError)
+    const error = await started.catch((e: Error) => e)
+    expect((error as Error).message).toContain('`storage.s3.upload` is \'direct\', but browsers at https://admin.example.org cannot send parts')
+    expect((error as Error).message).toContain('it has no CORS rules')
+    expect((error as Error).message).toContain('"AllowedOrigins": [\n        "https://admin.example.org"')
+    expect((error as Error).message).toContain('"ExposeHeaders": [\n        "ETag"')
+  })
+})
