@@ -10,6 +10,7 @@ import { deleteUpload, type Chunking, type ServerAnswer } from './protocol.js'
 import { measure, succeeded, wireEvents, type FileOutcomes, type Wiring } from './resumable-events.js'
 import { RealResumable, descriptorOf, fileIdentifier, resumableOptions } from './resumable-setup.js'
 import type { ResumableConstructor, ResumableFile, ResumableInstance } from './resumable-types.js'
+import { directMode } from './direct-upload.js'
 import { checkFile, type FileProblem } from './rules.js'
 import type { ListEvent } from './upload-list-state.js'
 
@@ -76,15 +77,13 @@ export class MultiUploadController {
 
   start(): boolean {
     const { custom, target } = this.options()
-    const r = new this.Resumable({ ...resumableOptions(custom, target), maxFiles: undefined, generateUniqueIdentifier: identifierInFolder })
-    if (!r || !r.support) return false
-    takeFilesInTurn(r)
-    this.outcomes = {
+    let r: ResumableInstance | null = null
+    const outcomes: FileOutcomes = {
       added: (f) => {
         this.meters.set(f.uniqueIdentifier, { meter: new SpeedMeter(5000), last: 0 })
         const relativePath = f.relativePath && f.relativePath !== f.fileName ? f.relativePath : undefined
         this.send(f, { type: 'added', name: f.fileName, size: f.size }, relativePath)
-        r.upload()
+        r?.upload()
       },
       progressed: (f) => this.progressed(f, false),
       retried: (f) => this.send(f, { type: 'chunkRetry' }),
@@ -93,10 +92,16 @@ export class MultiUploadController {
       unconfirmed: (f) => this.send(f, { type: 'unconfirmed' }),
       failed: (f, answer, message) => this.failed(f, answer, message),
     }
+    const direct = directMode(custom, () => this.options().target, () => this.chunking(), outcomes)
+    r = new this.Resumable({ ...resumableOptions(custom, target, direct), maxFiles: undefined, generateUniqueIdentifier: identifierInFolder })
+    if (!r || !r.support) return false
+    takeFilesInTurn(r)
+    this.outcomes = outcomes
     this.wiring = {
       target: () => this.options().target,
       chunking: () => this.chunking(),
       live: (f) => !this.stopped && !!this.find(f.uniqueIdentifier),
+      finish: direct ? (f) => direct.finish(f) : undefined,
     }
     wireEvents(r, this.outcomes, this.wiring)
     this.resumable = r

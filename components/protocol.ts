@@ -43,6 +43,9 @@ export function parseAnswer(text: string | null | undefined): ServerAnswer | nul
 
 export const REQUEST_HEADERS = { 'X-Requested-With': 'XMLHttpRequest' }
 
+/** Rejected with these, an upload will not get better by trying again. */
+export const PERMANENT_ERRORS = [400, 401, 403, 404, 409, 410, 413, 415, 422, 429, 500, 501]
+
 /** Cancels an upload on the server. Failures are ignored: expiry removes it anyway. */
 export async function deleteUpload(target: string, file: UploadDescriptor, chunking: Chunking): Promise<void> {
   try {
@@ -58,6 +61,8 @@ export async function deleteUpload(target: string, file: UploadDescriptor, chunk
 
 export interface ReferenceResult {
   reference?: string
+  /** Direct mode: the route named parts to send again; the file finishes once they are in. */
+  resending?: boolean
   answer?: ServerAnswer | null
   status?: number
 }

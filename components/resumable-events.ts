@@ -4,7 +4,7 @@
  * lacks it, and how a file's progress is measured. The controllers only decide what each outcome
  * does to their state.
  */
-import type { ServerAnswer, Chunking } from './protocol.js'
+import type { ServerAnswer, Chunking, ReferenceResult } from './protocol.js'
 import { fetchReference, parseAnswer } from './protocol.js'
 import { descriptorOf, failureMessage } from './resumable-setup.js'
 import type { ResumableFile, ResumableInstance } from './resumable-types.js'
@@ -30,6 +30,8 @@ export interface Wiring {
   chunking(): Chunking
   /** Whether outcomes of `f` still matter (the component is mounted, the file not replaced). */
   live(f: ResumableFile): boolean
+  /** Direct mode: the reference comes from the report that completes the upload, not a test GET. */
+  finish?(f: ResumableFile): Promise<ReferenceResult>
 }
 
 /** Routes Resumable.js's events of every file to `outcomes`. */
@@ -57,8 +59,9 @@ export function succeeded(f: ResumableFile, message: string, outcomes: FileOutco
     return
   }
   outcomes.finishing(f)
-  void fetchReference(wiring.target(), descriptorOf(f), wiring.chunking()).then((result) => {
-    if (!wiring.live(f)) return
+  const ask = wiring.finish ? wiring.finish(f) : fetchReference(wiring.target(), descriptorOf(f), wiring.chunking())
+  void ask.then((result) => {
+    if (!wiring.live(f) || result.resending) return
     if (result.reference) outcomes.complete(f, result.reference)
     else if (result.answer?.status === 'error' || (result.status && result.status >= 400)) failedWith(f, JSON.stringify(result.answer ?? {}), outcomes)
     else outcomes.unconfirmed(f)

@@ -4,21 +4,24 @@ import ResumableJs from 'resumablejs'
 import type { ResumableCustom } from '../src/shared/custom.js'
 import type { UploadDescriptor } from '../src/shared/chunk-params.js'
 import { withChunkDigests } from './chunk-digest.js'
-import { REQUEST_HEADERS, type ServerAnswer } from './protocol.js'
+import { PERMANENT_ERRORS, REQUEST_HEADERS, type ServerAnswer } from './protocol.js'
 import type { ResumableConstructor, ResumableFile, ResumableOptions } from './resumable-types.js'
 
 export const RealResumable = ResumableJs as unknown as ResumableConstructor
 
-/** Rejected with these, an upload will not get better by trying again. */
-export const PERMANENT_ERRORS = [400, 401, 403, 404, 409, 410, 413, 415, 422, 429, 500, 501]
 
 /** One identifier per (file, content version): picking the same file again resumes its upload. */
 export function fileIdentifier(file: File): string {
   return `${file.size}-${file.lastModified}-${file.name}`
 }
 
-export function resumableOptions(custom: ResumableCustom, target: string): ResumableOptions {
-  return withChunkDigests({
+/** Turns the route's options into another mode's (direct-upload.ts). */
+export interface UploadMode {
+  options(base: ResumableOptions): ResumableOptions
+}
+
+export function resumableOptions(custom: ResumableCustom, target: string, mode?: UploadMode | null): ResumableOptions {
+  const base: ResumableOptions = {
     target,
     chunkSize: custom.chunkSize,
     forceChunkSize: custom.forceChunkSize,
@@ -37,7 +40,8 @@ export function resumableOptions(custom: ResumableCustom, target: string): Resum
     minFileSizeErrorCallback: () => undefined,
     maxFileSizeErrorCallback: () => undefined,
     fileTypeErrorCallback: () => undefined,
-  })
+  }
+  return mode ? mode.options(base) : withChunkDigests(base)
 }
 
 export function descriptorOf(f: ResumableFile): UploadDescriptor {

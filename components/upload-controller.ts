@@ -12,6 +12,7 @@ import { deleteUpload, type Chunking, type ServerAnswer } from './protocol.js'
 import { measure, succeeded, wireEvents, type FileOutcomes, type Wiring } from './resumable-events.js'
 import { RealResumable, descriptorOf, fileIdentifier, resumableOptions } from './resumable-setup.js'
 import type { ResumableConstructor, ResumableFile, ResumableInstance } from './resumable-types.js'
+import { directMode } from './direct-upload.js'
 import { checkFile } from './rules.js'
 import type { Progress, UploadEvent, UploadState } from './upload-state.js'
 
@@ -51,10 +52,7 @@ export class UploadController {
   /** Creates the Resumable.js instance; false when this browser cannot upload in chunks. */
   start(): boolean {
     const { custom, target } = this.options()
-    const r = new this.Resumable(resumableOptions(custom, target))
-    // `new Resumable()` gives an object without `support` when the browser lacks File/Blob APIs.
-    if (!r || !r.support) return false
-    this.outcomes = {
+    const outcomes: FileOutcomes = {
       added: (f) => this.added(f),
       progressed: (f) => this.progressed(f),
       retried: (f) => { if (f === this.current) this.dispatch({ type: 'chunkRetry' }) },
@@ -71,10 +69,17 @@ export class UploadController {
       unconfirmed: (f) => { if (f === this.current) this.dispatch({ type: 'unconfirmed' }) },
       failed: (f, answer, message) => this.failed(f, answer, message),
     }
+    const chunking = (): Chunking => this.chunking(this.options().custom)
+    const direct = directMode(custom, () => this.options().target, chunking, outcomes)
+    const r = new this.Resumable(resumableOptions(custom, target, direct))
+    // `new Resumable()` gives an object without `support` when the browser lacks File/Blob APIs.
+    if (!r || !r.support) return false
+    this.outcomes = outcomes
     this.wiring = {
       target: () => this.options().target,
-      chunking: () => this.chunking(this.options().custom),
+      chunking,
       live: (f) => !this.stopped && f === this.current,
+      finish: direct ? (f) => direct.finish(f) : undefined,
     }
     wireEvents(r, this.outcomes, this.wiring)
     this.resumable = r

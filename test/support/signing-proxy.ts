@@ -39,6 +39,8 @@ export interface SigningProxy {
   endpoint: string
   /** Requests refused so far, with the reason (for tests that check why). */
   refused: Array<{ method: string; url: string; reason: string }>
+  /** Requests that verified and went on to the server, with the server's status (for tests that count them). */
+  forwarded: Array<{ method: string; url: string; status: number }>
   close(): Promise<void>
 }
 
@@ -159,6 +161,7 @@ function refuse(res: ServerResponse, verdict: Verdict): void {
 export async function startSigningProxy(options: SigningProxyOptions): Promise<SigningProxy> {
   const target = new URL(options.target)
   const refused: SigningProxy['refused'] = []
+  const forwarded: SigningProxy['forwarded'] = []
   const server: Server = createServer((req, res) => {
     verify(req, options).then((verdict) => {
       if (!verdict.ok) {
@@ -171,6 +174,7 @@ export async function startSigningProxy(options: SigningProxyOptions): Promise<S
       const upstream = httpRequest(
         { hostname: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } },
         (answer) => {
+          forwarded.push({ method: req.method ?? '', url: req.url ?? '', status: answer.statusCode ?? 502 })
           res.writeHead(answer.statusCode ?? 502, answer.headers)
           answer.pipe(res)
         },
@@ -184,6 +188,7 @@ export async function startSigningProxy(options: SigningProxyOptions): Promise<S
   return {
     endpoint: `http://127.0.0.1:${port}`,
     refused,
+    forwarded,
     close: () => new Promise((resolve) => {
       server.closeAllConnections()
       server.close(() => resolve())
