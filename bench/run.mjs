@@ -467,7 +467,7 @@ const PEERS = {
   ...browserPeers({
     projectRoot, oursServer: opts.oursServer, npmStart: NPM_START, startServer, usageSampler, cpuSeconds, median, mbps, sha256File,
     track: (child) => children.add(child), profile: opts.browserProfile,
-    traceDir: opts.browserTrace ? join(here, '.tmp', 'trace') : null,
+    traceDir: opts.browserTrace ? join(here, '.tmp', 'trace') : null, cpuProfDir: opts.cpuProf ? join(here, '.tmp', 'prof') : null,
   }),
 }
 

@@ -144,7 +144,10 @@ export function browserPeers(h) {
         AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
         ...(s3Upload === 'direct' ? { S3_UPLOAD: 'direct' } : {}),
       } : {}),
-    }, BENCH_NODE_ARGS ? BENCH_NODE_ARGS.split(' ') : [])
+    }, [
+      ...(BENCH_NODE_ARGS ? BENCH_NODE_ARGS.split(' ') : []),
+      ...(h.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${h.cpuProfDir}`, `--cpu-prof-name=chromium-${client}${s3Upload ? `-s3-${s3Upload}` : ''}-${chunkSize / MiB}M-${Date.now()}.cpuprofile`] : []),
+    ])
     const chrome = await launchChromium()
     try {
       const base = `http://127.0.0.1:${server.port}`
