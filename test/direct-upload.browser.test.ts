@@ -294,4 +294,27 @@ suite('direct uploads to the bucket in Chromium (s3rver behind the signing proxy
     expect(acceptedPuts(proxy, before).map((p) => p.part).sort()).toEqual([1, 2, 3])
     await page.close()
   }, LONG)
+
+  test('Cancel stops the PUTs to the bucket and sends the DELETE that removes the upload on the server', async () => {
+    const file = sample('direct-cancelled.bin', bytes(6 * 5 * MiB + 9, 49))
+    const page = await browser.context.newPage()
+    await throttleUploads(browser.context, page, 4 * MiB)
+    await logIn(page, app.base)
+    await page.goto(`${app.base}/admin/resources/Document/actions/new`)
+    await page.waitForSelector('[data-testid=resumable-input]', { state: 'attached' })
+    const before = proxy.forwarded.length
+    const seenAtApp = appRequests.length
+    await page.setInputFiles('[data-testid=resumable-input]', file.path)
+    await eventually(() => acceptedPuts(proxy, before).length >= 1, 'a part in the bucket', LONG)
+    await page.click('[data-testid=resumable-cancel]')
+    expect(await page.getAttribute(STATUS, 'data-state')).toBe('idle')
+    await eventually(() => appRequests.slice(seenAtApp).some((r) => r.method === 'DELETE'), 'the DELETE at the app')
+    // PUTs already on the wire may still land; nothing starts after them.
+    await page.waitForTimeout(1_500)
+    const settled = proxy.forwarded.length
+    await page.waitForTimeout(3_000)
+    expect(acceptedPuts(proxy, settled)).toEqual([])
+    expect(appRequests.slice(seenAtApp).filter((r) => r.path.endsWith('/direct/sign')).length).toBeGreaterThan(0)
+    await page.close()
+  }, LONG)
 })
