@@ -8,7 +8,7 @@
 // - chromium-s3-app / chromium-s3-direct: the edit component with S3 storage on the bench's s3rver,
 //   chunks through the app's route / PUT straight to the bucket (S3_UPLOAD=direct), for issue #20.
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -16,6 +16,7 @@ import { CREDENTIALS, MAX_PARTS, MIN_PART_SIZE, NotAvailable, emptyBucket, listK
 import { chromiumCpu, chromiumMissing, launchChromium } from './chromium.mjs'
 import { barePage, collect, instrument, startBare, watchComponent } from './pages.mjs'
 import { traceOf } from './trace.mjs'
+import { monotonicUs, profileWindow } from './prof-window.mjs'
 
 export const BROWSER_PEERS = ['chromium-edit', 'chromium-bare', 'chromium-edit-nodigest', 'chromium-s3-app', 'chromium-s3-direct']
 /** Diagnostic: in the default set only with --browser-profile. */
@@ -136,6 +137,8 @@ export function browserPeers(h) {
     await mkdir(dir, { recursive: true })
     const s3 = s3Upload ? await s3rverOf(ctx) : null
     const bucket = s3 ? `bench-chromium-${randomBytes(4).toString('hex')}` : null
+    // One folder per run: node writes a profile per thread (the hashing worker's too), named by pid and thread.
+    const appProfiles = h.cpuProfDir ? join(h.cpuProfDir, `chromium-${client}${s3Upload ? `-s3-${s3Upload}` : ''}-${chunkSize / MiB}M-${Date.now()}`) : null
     const server = await h.startServer(`chromium-${client}`, h.oursServer, {
       ...settings, UPLOAD_DIR: uploadDir, DATABASE_FILE: join(dir, 'db.sqlite'), CHUNK_SIZE: String(chunkSize), SWEEP_INTERVAL_MS: '0',
       MAX_UPLOAD_SIZE: String(s3 ? chunkSize * MAX_PARTS : 64 * 1024 ** 3),
@@ -146,8 +149,9 @@ export function browserPeers(h) {
       } : {}),
     }, [
       ...(BENCH_NODE_ARGS ? BENCH_NODE_ARGS.split(' ') : []),
-      ...(h.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${h.cpuProfDir}`, `--cpu-prof-name=chromium-${client}${s3Upload ? `-s3-${s3Upload}` : ''}-${chunkSize / MiB}M-${Date.now()}.cpuprofile`] : []),
+      ...(appProfiles ? ['--cpu-prof', `--cpu-prof-dir=${appProfiles}`] : []),
     ])
+    let uploadSpanUs = null
     const chrome = await launchChromium()
     try {
       const base = `http://127.0.0.1:${server.port}`
@@ -187,8 +191,10 @@ export function browserPeers(h) {
         await jsProfile.send('Profiler.start')
       }
       const browserCpu = chromiumCpu()
+      const pickedUs = monotonicUs()
       await page.setInputFiles(input, ctx.source)
       const end = await withTimeout(page.evaluate(() => window.__bench.done), UPLOAD_TIMEOUT_MS, 'the upload')
+      uploadSpanUs = [pickedUs, monotonicUs()]
       const browserCpuS = browserCpu.seconds()
       const traceSummary = trace ? await trace.stop() : null
       if (traceSummary) console.log(`  trace ${tracePath}: ${JSON.stringify(traceSummary)}`)
@@ -244,6 +250,11 @@ export function browserPeers(h) {
     } finally {
       await chrome.close()
       await server.stop()
+      if (appProfiles && uploadSpanUs) {
+        const main = readdirSync(appProfiles).find((f) => f.includes(`.${server.pid}.0.`))
+        const span = main ? profileWindow(join(appProfiles, main), ...uploadSpanUs) : { error: `no main-thread profile in ${appProfiles}` }
+        console.log(`  app profile (main thread) during the upload, ${appProfiles}/${main}: ${JSON.stringify(span)}`)
+      }
       if (s3) await emptyBucket(s3.client, bucket, { remove: true }).catch(() => undefined)
       await rm(dir, { recursive: true, force: true })
     }
