@@ -4,6 +4,7 @@
  * - two processes on one database and one bucket share an upload: parts signed and reported on
  *   either, the completing report sent to both at once, CompleteMultipartUpload exactly once (read
  *   off a recording proxy, in front of the SigV4-verifying one), Save on one, download on the other;
+ * - a bucket without the CORS rule stops the example app at start-up with the message;
  * - the app process carries no file bytes: what it reads (`rchar` of /proc/<pid>/io: sockets and
  *   files alike) during a 64 MiB direct upload stays under 1 % of the file, where the same upload
  *   through the app makes it read at least the whole file.
@@ -148,5 +149,22 @@ suite('direct uploads served by real app processes', () => {
     expect(uploaded.done).toBe(true)
     expect(readBytes(through) - start).toBeGreaterThan(size)
     console.log(`app process reads during a 64 MiB upload: direct ${read} bytes, through the app ${readBytes(through) - start} bytes`)
+  })
+
+  test('the example app does not start on a bucket whose CORS lacks the rule: it exits naming what is missing, with the JSON', async () => {
+    const env = appEnv(server.endpoint, { ADMIN_ORIGIN: 'https://admin.example.net' })
+    const { S3Client, CreateBucketCommand } = await import('@aws-sdk/client-s3')
+    const client = new S3Client(server.config)
+    try {
+      // Created beforehand without CORS: the app leaves an existing bucket as it is.
+      await client.send(new CreateBucketCommand({ Bucket: env.S3_BUCKET }))
+    } finally {
+      client.destroy()
+    }
+    const failure = await startServer(env).then(() => null, (error: Error) => error.message)
+    expect(failure).toContain('server exited (1) before listening')
+    expect(failure).toContain('ConfigurationError')
+    expect(failure).toContain("`storage.s3.upload` is 'direct', but browsers at https://admin.example.net cannot send parts")
+    expect(failure).toContain('"ExposeHeaders"')
   })
 })

@@ -4,101 +4,40 @@
  * any signature), on SQLite and PostgreSQL. A Node client speaks the wire protocol the edit
  * components speak (src/shared/direct-protocol.ts): sign a batch on the chunk route, PUT each
  * chunk straight to the S3 server under its signed URL, report the ETags. The route carries no
- * file bytes; what a signed URL allows is exactly its part; the same access checks, ownership,
- * limits and hooks apply before anything is signed.
+ * file bytes; what a signed URL allows is exactly its part; the same access checks and ownership
+ * apply before anything is signed (limits, hooks, the content check: test/s3-direct-checks.test.ts).
  */
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals'
 import request from 'supertest'
-import { ComponentLoader } from 'adminjs'
-import { Sequelize } from 'sequelize'
-import { ConfigurationError, resumableUploadFeature } from 'adminjs-resumable'
 import { login, startTestApp, type Agent, type TestApp } from './support/app.js'
 import { directPath, directUpload, partDigest, putPart, report, sign, viaAgent, type DirectTransport } from './support/direct-client.js'
 import { rawPut } from './support/raw-put.js'
-import { pngFile } from './support/samples.js'
-import { bytes, chunkBytes, chunkParams, ENDPOINT, postChunk, sha256, testChunk, XHR, type FileSpec } from './support/resumable-client.js'
-import { startFaultProxy, type FaultProxy } from './support/s3-fault-proxy.js'
-import { startSigningProxy, type SigningProxy } from './support/signing-proxy.js'
-import { s3rverInstalled, startS3rver, type S3Server } from './support/s3rver.js'
+import { chunkBytes, chunkParams, ENDPOINT, postChunk, sha256, testChunk, XHR } from './support/resumable-client.js'
+import { downloaded, fileOf, saveDocument, startDirectServers, uploadRows, type DirectServers } from './support/direct-servers.js'
+import { s3rverInstalled } from './support/s3rver.js'
 import { freshPostgresDatabase, postgresTodo, REQUIRED } from './support/services.js'
 
 jest.setTimeout(120_000)
 
-const MiB = 1024 * 1024
 const installed = s3rverInstalled()
 const suite = installed ? describe : describe.skip
 const postgresUrl = installed ? freshPostgresDatabase() : null
 const dialects = postgresUrl ? ['sqlite', 'postgres'] as const : ['sqlite'] as const
 
-let server: S3Server
-let proxy: SigningProxy
-/** Between the verifying proxy and s3rver: refuses chosen requests that passed verification. */
-let faults: FaultProxy
-/** The proxy's clock runs this far ahead: a signed URL's expiry without waiting for it. */
-let clockAhead = 0
+let d: DirectServers
 beforeAll(async () => {
-  if (!installed) return
-  server = (await startS3rver())!
-  faults = await startFaultProxy(server.endpoint)
-  proxy = await startSigningProxy({ target: faults.endpoint, credentials: { S3RVER: 'S3RVER' }, now: () => Date.now() + clockAhead })
+  if (installed) d = await startDirectServers()
 })
 afterAll(async () => {
-  await faults?.close()
-  await proxy?.close()
-  await server?.destroy()
+  await d?.close()
 })
 
 if (!installed) {
-  test('s3rver is not installed: the direct upload route tests did not run', () => {
+  test('s3rver is not installed: the direct upload tests did not run', () => {
     if (REQUIRED) throw new Error('s3rver is required under CI=true')
   })
 }
 if (installed && !postgresUrl) test.todo(postgresTodo('Direct uploads through the router'))
-
-let buckets = 0
-function directEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    CHUNK_SIZE: String(5 * MiB),
-    MAX_UPLOAD_SIZE: String(1024 * MiB),
-    S3_BUCKET: `direct-${process.pid}-${buckets++}`,
-    // Everything the app sends to the S3 server, and every URL it signs, goes through the proxies.
-    S3_ENDPOINT: proxy.endpoint,
-    S3_REGION: 'us-east-1',
-    S3_FORCE_PATH_STYLE: 'true',
-    S3_UPLOAD: 'direct',
-    S3_DOWNLOAD: 'stream',
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    ...extra,
-  }
-}
-
-let files = 0
-/** A file of `parts` parts of 5 MiB (the last one absorbing `extra` bytes). */
-function fileOf(parts: number, extra = 1234, type = 'application/octet-stream', name = 'Bericht März.bin'): FileSpec {
-  const data = bytes(parts * 5 * MiB + extra, 40 + files)
-  return { identifier: `${data.length}-direct-${files++}`, filename: name, type, data, chunkSize: 5 * MiB }
-}
-
-async function saveDocument(agent: Agent, reference: string) {
-  return agent.post('/admin/api/resources/Document/actions/new').field('title', 'direct').field('file', reference)
-}
-
-async function downloaded(agent: Agent, id: string): Promise<Buffer> {
-  const res = await agent.get(`${ENDPOINT}/download/${id}`).buffer(true).parse((stream, done) => {
-    const pieces: Buffer[] = []
-    stream.on('data', (piece: Buffer) => pieces.push(piece))
-    stream.on('end', () => done(null, Buffer.concat(pieces)))
-  })
-  expect(res.status).toBe(200)
-  return res.body as Buffer
-}
-
-/** The upload rows of the app's shared tables (the default prefix), whoever owns them. */
-async function uploadRows(t: TestApp): Promise<number> {
-  const [rows] = await t.sequelize.query('SELECT COUNT(*) AS n FROM resumable_uploads')
-  return Number((rows as Array<{ n: number | string }>)[0]!.n)
-}
 
 for (const dialect of dialects) {
   suite(`direct uploads through the router (${dialect})`, () => {
@@ -109,7 +48,7 @@ for (const dialect of dialects) {
     let send: DirectTransport
 
     beforeAll(async () => {
-      t = await startTestApp({ databaseUrl: dialect === 'postgres' ? postgresUrl : null, env: directEnv() })
+      t = await startTestApp({ databaseUrl: dialect === 'postgres' ? postgresUrl : null, env: d.env() })
       admin = await login(t.app, 'admin@example.com')
       editor = await login(t.app, 'editor@example.com')
       viewer = await login(t.app, 'viewer@example.com')
@@ -187,7 +126,7 @@ for (const dialect of dialects) {
       const signed = await sign(send, file, [1, 2], true)
       const etags: Array<{ partNumber: number; etag: string }> = []
       for (const part of signed.body.parts) etags.push({ partNumber: part.partNumber, etag: String((await putPart(file, part)).headers.etag) })
-      faults.refuse({ match: (req) => req.method === 'POST' && /[?&]uploadId=/.test(req.url ?? ''), status: 503, code: 'SlowDown', times: 3 })
+      d.faults.refuse({ match: (req) => req.method === 'POST' && /[?&]uploadId=/.test(req.url ?? ''), status: 503, code: 'SlowDown', times: 3 })
       // (The SDK tries a CompleteMultipartUpload three times.)
       const failed = await report(send, file, etags, sha256(file.data))
       expect([failed.status, failed.body.code]).toEqual([503, 'storage_unavailable'])
@@ -213,21 +152,21 @@ for (const dialect of dialects) {
       const forOther = new URL(url)
       forOther.searchParams.set('uploadId', new URL(theirs.body.parts[0]!.url).searchParams.get('uploadId')!)
       const body = chunkBytes(file, 1)
-      const before = proxy.refused.length
+      const before = d.proxy.refused.length
       const refusals = [
         await rawPut(asPart2.href, body, part1.headers),
         await rawPut(url.href, Buffer.concat([body, Buffer.from('x')]), part1.headers),
         await rawPut(url.href, body, { 'x-amz-checksum-sha256': Buffer.from(partDigest(file, 2), 'hex').toString('base64') }),
         await rawPut(forOther.href, body, part1.headers),
       ]
-      clockAhead = 16 * 60_000
+      d.setClockAhead(16 * 60_000)
       try {
         refusals.push(await rawPut(url.href, body, part1.headers))
       } finally {
-        clockAhead = 0
+        d.setClockAhead(0)
       }
       expect(refusals.map((r) => r.status)).toEqual([403, 403, 403, 403, 403])
-      expect(proxy.refused.slice(before).map((r) => r.reason)).toEqual([
+      expect(d.proxy.refused.slice(before).map((r) => r.reason)).toEqual([
         'presigned signature does not verify', 'presigned signature does not verify', 'presigned signature does not verify',
         'presigned signature does not verify', 'Request has expired',
       ])
@@ -262,6 +201,16 @@ for (const dialect of dialects) {
       const anonymous = await request(t.app).post(directPath(file, 'sign')).set(XHR).set('Content-Type', 'application/json').send('{"parts":[{"partNumber":1}]}')
       expect(anonymous.status).toBe(401)
       expect(await uploadRows(t)).toBe(rows)
+    })
+
+    test('the guards in front: a sign request from another site\'s page is refused (403 cross_site) before the session is read; the admin\'s own page gets through', async () => {
+      const file = fileOf(1)
+      const rows = await uploadRows(t)
+      const post = (site: string) => admin.post(directPath(file, 'sign')).set(XHR).set('Sec-Fetch-Site', site).set('Content-Type', 'application/json').send('{"parts":[{"partNumber":1}]}')
+      const foreign = await post('cross-site')
+      expect([foreign.status, foreign.body.code]).toEqual([403, 'cross_site'])
+      expect(await uploadRows(t)).toBe(rows)
+      expect((await post('same-origin')).status).toBe(200)
     })
 
     test('bad bodies are refused with 400 (or 413 past the bound), each saying what is wrong, and nothing is signed', async () => {
@@ -314,100 +263,4 @@ for (const dialect of dialects) {
       expect((await testChunk(admin, file, 1)).status).toBe(204)
     })
   })
-
-  suite(`direct uploads: limits and onUploadStart refuse before anything is signed (${dialect})`, () => {
-    let t: TestApp
-    let admin: Agent
-    let starts: string[]
-
-    beforeAll(async () => {
-      starts = []
-      t = await startTestApp({
-        databaseUrl: dialect === 'postgres' ? freshPostgresDatabase() : null,
-        env: directEnv({ UPLOADS_PER_ADMIN: '1', UPLOAD_BYTES_PER_ADMIN: String(40 * MiB) }),
-        feature: {
-          onUploadStart: ({ filename }) => {
-            starts.push(filename)
-            return filename.startsWith('refused') ? { refuse: 'No files named refused here.' } : undefined
-          },
-        },
-      })
-      admin = await login(t.app, 'admin@example.com')
-    })
-    afterAll(async () => {
-      await t?.close()
-    })
-
-    test('onUploadStart is asked once, on the first sign; its refusal is a 422 and no upload exists', async () => {
-      const refused = await sign(viaAgent(admin), fileOf(1, 5, 'application/octet-stream', 'refused.bin'), [1])
-      expect([refused.status, refused.body.code, refused.body.message]).toEqual([422, 'upload_refused', 'No files named refused here.'])
-      expect(await uploadRows(t)).toBe(0)
-      const file = fileOf(2)
-      expect((await sign(viaAgent(admin), file, [1])).status).toBe(200)
-      expect((await sign(viaAgent(admin), file, [2])).status).toBe(200)
-      expect(starts.filter((name) => name === file.filename)).toHaveLength(1)
-    })
-
-    test('past uploadsPerAdmin or bytesPerAdmin the sign is refused with 429 and nothing is created; maxSize with 413', async () => {
-      const rows = await uploadRows(t)
-      const second = await sign(viaAgent(admin), fileOf(1), [1])
-      expect([second.status, second.body.code]).toEqual([429, 'too_many_uploads'])
-      expect(await uploadRows(t)).toBe(rows)
-      const params = { ...chunkParams(fileOf(1, 0), 1), resumableTotalSize: String(2048 * MiB) }
-      const res = await admin.post(`${ENDPOINT}/direct/sign?${new URLSearchParams(params)}`).set(XHR).set('Content-Type', 'application/json').send('{"parts":[{"partNumber":1}]}')
-      expect([res.status, res.body.code]).toEqual([413, 'too_large'])
-      expect(await uploadRows(t)).toBe(rows)
-    })
-  })
 }
-
-suite('direct uploads: the content check and the mode', () => {
-  test('a direct upload whose first bytes are not of an allowed type is refused (415) on its completing report, and its object deleted', async () => {
-    const t = await startTestApp({ env: directEnv({ ALLOWED_TYPES: 'image/png' }) })
-    try {
-      const admin = await login(t.app, 'admin@example.com')
-      const file = fileOf(1, 10, 'image/png', 'picture.png')
-      const run = await directUpload(viaAgent(admin), file)
-      expect(run.failure).toMatchObject({ status: 415, body: { code: 'type_not_allowed' } })
-      expect(await uploadRows(t)).toBe(0)
-      // A real PNG goes through.
-      const png = pngFile(5 * MiB + 99)
-      const good = await directUpload(viaAgent(admin), { identifier: `${png.length}-png`, filename: 'ok.png', type: 'image/png', data: png, chunkSize: 5 * MiB })
-      expect(good.failure).toBeNull()
-      expect(good.reference).toMatch(/^[0-9a-f]{40}$/)
-    } finally {
-      await t.close()
-    }
-  })
-
-  test('a wrong direct option stops the feature at once with a ConfigurationError naming it', () => {
-    const base = { bucket: 'b', sequelize: new Sequelize('sqlite::memory:', { logging: false }) }
-    const build = (s3: Record<string, unknown>) => () => resumableUploadFeature({ componentLoader: new ComponentLoader(), properties: { key: 'k' }, storage: { s3: { ...base, ...s3 } as never } })
-    expect(build({ upload: 'sideways' })).toThrow(/`storage.s3.upload` must be 'through-app' or 'direct'/)
-    expect(build({ upload: 'direct', partUrlSeconds: 0 })).toThrow(/`storage.s3.partUrlSeconds` must be whole seconds/)
-    expect(build({ upload: 'direct', origin: 'https://admin.example.com/admin' })).toThrow(/`storage.s3.origin` must be an origin/)
-    expect(build({ upload: 'direct', origin: 'https://admin.example.com' })).not.toThrow()
-  })
-
-  test('direct requests to a property whose chunks go through the app are refused (409) and sign nothing', async () => {
-    const t = await startTestApp({ env: directEnv({ S3_UPLOAD: 'through-app' }) })
-    try {
-      const admin = await login(t.app, 'admin@example.com')
-      const refused = await sign(viaAgent(admin), fileOf(1), [1])
-      expect([refused.status, refused.body.code]).toEqual([409, 'wrong_upload_mode'])
-      expect(await uploadRows(t)).toBe(0)
-    } finally {
-      await t.close()
-    }
-  })
-
-  test('a bucket whose CORS does not let direct uploads through stops start-up with a ConfigurationError naming what is missing and the JSON', async () => {
-    const started = startTestApp({ env: directEnv({ S3_CORS: 'none', ADMIN_ORIGIN: 'https://admin.example.org' }) })
-    await expect(started).rejects.toBeInstanceOf(ConfigurationError)
-    const error = await started.catch((e: Error) => e)
-    expect((error as Error).message).toContain('`storage.s3.upload` is \'direct\', but browsers at https://admin.example.org cannot send parts')
-    expect((error as Error).message).toContain('it has no CORS rules')
-    expect((error as Error).message).toContain('"AllowedOrigins": [\n        "https://admin.example.org"')
-    expect((error as Error).message).toContain('"ExposeHeaders": [\n        "ETag"')
-  })
-})
