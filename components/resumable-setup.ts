@@ -9,18 +9,17 @@ import type { ResumableConstructor, ResumableFile, ResumableOptions } from './re
 
 export const RealResumable = ResumableJs as unknown as ResumableConstructor
 
-
 /** One identifier per (file, content version): picking the same file again resumes its upload. */
 export function fileIdentifier(file: File): string {
   return `${file.size}-${file.lastModified}-${file.name}`
 }
 
-/** Turns the route's options into another mode's (direct-upload.ts). */
-export interface UploadMode {
+/** Turns the through-app options into another upload mode's (direct-upload.ts). */
+export interface ModeOptions {
   options(base: ResumableOptions): ResumableOptions
 }
 
-export function resumableOptions(custom: ResumableCustom, target: string, mode?: UploadMode | null): ResumableOptions {
+export function resumableOptions(custom: ResumableCustom, target: string, mode?: ModeOptions | null): ResumableOptions {
   const base: ResumableOptions = {
     target,
     chunkSize: custom.chunkSize,

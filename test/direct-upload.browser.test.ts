@@ -3,7 +3,9 @@
  * Chromium with the real Resumable.js: each chunk is PUT from the page to the bucket (s3rver behind
  * the SigV4-verifying proxy, so every signature is checked, with the bucket's CORS set), paused, the
  * page reloaded, the same file picked again: only the parts the route did not record are PUT again.
- * Save, then the download is byte-identical; the app process receives no file bytes.
+ * Save, then the download is byte-identical; the app process receives no file bytes. Also: a
+ * `multiple` property, two app hosts sharing one upload, URLs expired during a pause, a PUT lost on
+ * the network, Cancel.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -35,6 +37,8 @@ let proxy: SigningProxy
 let app: Listening
 /** The same bucket, with part URLs valid for 3 seconds only. */
 let shortLived: Listening
+/** Two app hosts on one database and bucket. */
+let hosts: Listening[]
 let appRequests: AppRequest[]
 let browser: Browser
 
@@ -112,6 +116,8 @@ beforeAll(async () => {
   app = await listen(appEnv)
   appRequests = recordAppRequests(app.server)
   shortLived = await listen({ ...appEnv, PART_URL_SECONDS: '3' })
+  const shared = { ...appEnv, DATABASE_FILE: join(dir, 'shared.sqlite') }
+  hosts = [await listen(shared), await listen(shared)]
   browser = await launchBrowser()
 }, LONG)
 
@@ -119,6 +125,7 @@ afterAll(async () => {
   await browser?.close()
   await app?.close()
   await shortLived?.close()
+  for (const host of hosts ?? []) await host.close()
   await proxy?.close()
   await server?.destroy()
   if (dir) rmSync(dir, { recursive: true, force: true })
@@ -315,6 +322,45 @@ suite('direct uploads to the bucket in Chromium (s3rver behind the signing proxy
     await page.waitForTimeout(3_000)
     expect(acceptedPuts(proxy, settled)).toEqual([])
     expect(appRequests.slice(seenAtApp).filter((r) => r.path.endsWith('/direct/sign')).length).toBeGreaterThan(0)
+    await page.close()
+  }, LONG)
+
+  test('two app hosts on one database and bucket share the upload: started on one, paused, picked again on the other, only the parts not recorded are PUT; Save there, download from the first', async () => {
+    const [first, second] = hosts as [Listening, Listening]
+    const file = sample('direct-shared.bin', bytes(5 * 5 * MiB + 3, 53))
+    const page = await browser.context.newPage()
+    const reported = new ReportedParts(page)
+    await throttleUploads(browser.context, page, 6 * MiB)
+    await logIn(page, first.base)
+    const title = 'Direct on two hosts'
+    const openForm = async (host: Listening) => {
+      await page.goto(`${host.base}/admin/resources/Document/actions/new`)
+      // Both hosts are on 127.0.0.1 and share the session store: the cookie is good on either.
+      await page.waitForSelector('[data-testid=resumable-input]', { state: 'attached' })
+      await page.fill('input[name=title]', title)
+    }
+    await openForm(first)
+    const before = proxy.forwarded.length
+    await page.setInputFiles('[data-testid=resumable-input]', file.path)
+    await eventually(() => acceptedPuts(proxy, before).length >= 2, 'two parts in the bucket', LONG)
+    await page.click('[data-testid=resumable-pause]')
+    await eventually(() => reported.putsSeen >= 2 && reported.count() >= reported.putsSeen, 'the ETags the page received to be reported')
+    const recorded = new Set([...reported.byFile.values()][0])
+
+    const afterPause = proxy.forwarded.length
+    await openForm(second)
+    await page.setInputFiles('[data-testid=resumable-input]', file.path)
+    await page.waitForFunction(([sel]) => ['complete', 'failed'].includes(document.querySelector(sel as string)?.getAttribute('data-state') ?? ''),
+      [STATUS] as const, { timeout: LONG, polling: 100 })
+    expect(await page.getAttribute(STATUS, 'data-state')).toBe('complete')
+    const putAfter = acceptedPuts(proxy, afterPause).map((p) => p.part)
+    expect(putAfter.filter((n) => recorded.has(n))).toEqual([])
+    expect(new Set([...recorded, ...putAfter])).toEqual(new Set([1, 2, 3, 4, 5]))
+
+    await Promise.all([page.waitForURL((url) => !url.pathname.endsWith('/new'), { timeout: 30_000 }), page.click('form button[type=submit]')])
+    const saved = await eventually(async () => second.app.Document.findOne({ where: { title }, raw: true }) as Promise<Record<string, unknown> | null>, 'the saved Document row')
+    expect(saved.fileChecksum).toBe(file.sha)
+    expect(await download(page, `${first.base}/admin/api/resumable/Document/file/download/${saved.id}`)).toBe(file.sha)
     await page.close()
   }, LONG)
 })
