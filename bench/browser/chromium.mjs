@@ -57,7 +57,7 @@ function chromiumTree() {
   return tree
 }
 
-/** CPU seconds used by Chromium's processes since `mark()`: processes gone since are counted by their parents. */
+/** From now on, the CPU seconds of Chromium's processes: `seconds()` adds what each used since (a process gone meanwhile counts in its parent). */
 export function chromiumCpu() {
   const before = chromiumTree()
   return {
