@@ -26,6 +26,8 @@ import { randomBytes } from 'node:crypto'
 import { uploadResumable, request } from './resumable-client.mjs'
 import { uploadTus } from './tus-client.mjs'
 import { MIN_PART_SIZE, NotAvailable, S3_PEERS, s3Peers, s3Summary, s3rverInstalled, startS3rver } from './s3.mjs'
+import { BROWSER_PEERS, BROWSER_S3_PEERS, browserPeers, selectBrowserPeers } from './browser/rows.mjs'
+import { browserSummary } from './browser/summary.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const projectRoot = resolve(here, '..')
@@ -42,7 +44,7 @@ function parseBytes(text) {
 function parseArgs(argv) {
   const opts = {
     size: 512 * MiB, rounds: 3, chunks: [1 * MiB, 5 * MiB], only: null, cpuProf: false, keep: false,
-    tusParallel: true, out: null, oursServer: 'example-app/server.js', oursEnv: {}, protos: [], s3: null,
+    tusParallel: true, out: null, oursServer: 'example-app/server.js', oursEnv: {}, protos: [], s3: null, browser: null, browserProfile: false,
   }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
@@ -61,6 +63,10 @@ function parseArgs(argv) {
     else if (name === '--no-tus-parallel') opts.tusParallel = false
     else if (name === '--s3') opts.s3 = true
     else if (name === '--no-s3') opts.s3 = false
+    else if (name === '--browser') opts.browser = true
+    else if (name === '--no-browser') opts.browser = false
+    else if (name === '--browser-profile') opts.browserProfile = true
+    else if (name === '--browser-trace') opts.browserTrace = true
     else if (name === '--out') opts.out = val()
     else if (name === '--ours-server') opts.oursServer = val()
     else if (name === '--proto') opts.protos.push({ name: `ours-${val()}`, script: null, env: {} })
@@ -74,7 +80,7 @@ function parseArgs(argv) {
     }
     else if (name === '--ours-env') { const [k, ...v] = val().split('='); opts.oursEnv[k] = v.join('=') }
     else if (name === '--help' || name === '-h') {
-      console.log('npm run bench -- [--size 512M|2G] [--rounds 3] [--chunks 1M,5M] [--only ours,ours-off,ours-noguards,ours-defaults,tus,tus-par3,plain,disk,adminjs-alone] [--large] [--cpu-prof] [--no-tus-parallel] [--keep] [--s3|--no-s3: the rows ours-s3,ours-s3-quarter,tus-s3,direct-s3; on by default when s3rver is installed]')
+      console.log('npm run bench -- [--size 512M|2G] [--rounds 3] [--chunks 1M,5M] [--only ours,ours-off,ours-noguards,ours-defaults,tus,tus-par3,plain,disk,adminjs-alone] [--large] [--cpu-prof] [--no-tus-parallel] [--keep] [--s3|--no-s3: the rows ours-s3,ours-s3-quarter,tus-s3,direct-s3; on by default when s3rver is installed] [--browser|--no-browser: the rows chromium-edit,chromium-bare,chromium-s3-app,chromium-s3-direct; on by default when Chromium is installed] [--browser-profile: time the hashing calls in the page, add chromium-edit-nodigest] [--browser-trace: Chromium performance trace and the page JavaScript profile of every browser run, to bench/.tmp/trace]')
       process.exit(0)
     } else throw new Error(`Unknown argument ${a}`)
   }
@@ -469,6 +475,11 @@ const PEERS = {
     here, oursServer: opts.oursServer, npmStart: NPM_START, startServer, usageSampler, cpuSeconds, logIn, saveDocument,
     uploadResumable, makeSource, median, mbps,
   }),
+  ...browserPeers({
+    projectRoot, oursServer: opts.oursServer, npmStart: NPM_START, startServer, usageSampler, cpuSeconds, median, mbps, sha256File,
+    track: (child) => children.add(child), profile: opts.browserProfile,
+    traceDir: opts.browserTrace ? join(here, '.tmp', 'trace') : null, cpuProfDir: opts.cpuProf ? join(here, '.tmp', 'prof') : null,
+  }),
 }
 
 function fmt(n, digits = 0) {
@@ -486,10 +497,11 @@ async function main() {
     PEERS[proto.name] = (ctx, cs) => runOurs(ctx, cs, proto.script, proto.env)
   }
   const s3Wanted = opts.s3 ?? (opts.only ? opts.only.some((p) => S3_PEERS.includes(p)) : s3rverInstalled(projectRoot))
-  let peers = (opts.only ?? ['ours', 'ours-off', 'ours-noguards', 'ours-defaults', 'tus', 'plain', 'disk', 'adminjs-alone', ...opts.protos.map((p) => p.name), ...(opts.tusParallel ? ['tus-par3'] : []), ...(s3Wanted ? S3_PEERS : [])])
+  let peers = (opts.only ?? ['ours', 'ours-off', 'ours-noguards', 'ours-defaults', 'tus', 'plain', 'disk', 'adminjs-alone', ...opts.protos.map((p) => p.name), ...(opts.tusParallel ? ['tus-par3'] : []), ...(s3Wanted ? S3_PEERS : []), ...BROWSER_PEERS])
   for (const peer of peers) if (!PEERS[peer]) throw new Error(`Unknown peer ${peer} (known: ${Object.keys(PEERS).join(', ')})`)
   if (!s3Wanted) peers = peers.filter((p) => !S3_PEERS.includes(p))
   const s3Notes = []
+  peers = selectBrowserPeers(peers, { browser: opts.browser, only: opts.only, profile: opts.browserProfile, s3: opts.s3, s3Installed: s3rverInstalled(projectRoot), chunks: opts.chunks, notes: s3Notes })
   if (peers.some((p) => S3_PEERS.includes(p))) {
     if (!s3rverInstalled(projectRoot)) {
       s3Notes.push('S3 rows: not available: s3rver is not installed (npm install)')
@@ -525,7 +537,7 @@ async function main() {
       const order = [...main4.slice(shift), ...main4.slice(0, shift), ...extra]
       for (const peer of order) {
         if (unsupported[peer]) continue
-        if (S3_PEERS.includes(peer) && chunkSize < MIN_PART_SIZE) continue
+        if ((S3_PEERS.includes(peer) || BROWSER_S3_PEERS.includes(peer)) && chunkSize < MIN_PART_SIZE) continue
         ctx.cachesDropped = resetKernelCaches(ctx.source)
         const label = `round ${round} ${sizeLabel(chunkSize)} ${peer}`
         try {
@@ -557,7 +569,7 @@ async function main() {
     const med = (peer, key) => median(of(peer).map((r) => r[key]))
     const tusMbps = med('tus', 'mbps')
     const diskMbps = med('disk', 'mbps')
-    for (const peer of peers.filter((p) => !S3_PEERS.includes(p))) {
+    for (const peer of peers.filter((p) => !S3_PEERS.includes(p) && !BROWSER_PEERS.includes(p))) {
       const ok = of(peer)
       const failed = runs.filter((r) => r.peer === peer && r.chunkSize === chunkSize && r.error)
       const m = med(peer, 'mbps')
@@ -600,6 +612,10 @@ async function main() {
     for (const line of s3.lines) console.log(line)
     for (const s of s3.summary) if (s.error) console.log(`${s.server} ${sizeLabel(s.chunkSize)}: ${s.error}`)
   }
+  const browser = peers.some((p) => BROWSER_PEERS.includes(p)) ? browserSummary(runs, { chunks: opts.chunks, peers, unsupported, median, fmt, sizeLabel }) : null
+  if (browser?.localTable) console.log(`\nBrowser rows, headless Chromium: the edit component (chunk digests on) against bare Resumable.js 1.1.0 with the component's options; MB/s from the pick to the reference; "x bare" = / chromium-bare\n${browser.localTable}`)
+  if (browser?.s3Table) console.log(`\nBrowser rows on S3 (s3rver): the edit component through the app's route against S3_UPLOAD=direct; "x app route" = / chromium-s3-app; app read/write = /proc/<pid>/io rchar/wchar of the app per GiB uploaded\n${browser.s3Table}`)
+  for (const line of browser?.lines ?? []) console.log(line)
   for (const [peer, why] of Object.entries(unsupported)) if (peers.includes(peer) && why.startsWith('not available')) console.log(`${peer}: ${why}`)
   for (const note of s3Notes) console.log(note)
   console.log(`rounds took ${fmt((performance.now() - started) / 1000)} s`)
@@ -617,6 +633,7 @@ async function main() {
     },
     options: { ...opts }, size: opts.size, sha256: ctx.sha, table, summary,
     s3: s3 ? { table: s3.table, summary: s3.summary, lines: s3.lines } : null, notes: s3Notes,
+    browser: browser ? { localTable: browser.localTable, s3Table: browser.s3Table, summary: browser.summary, lines: browser.lines } : null,
     runs: runs.map(({ ...r }) => r), unsupported,
   }
   const outDir = join(here, 'results')

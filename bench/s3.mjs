@@ -27,8 +27,8 @@ export const MIN_PART_SIZE = 5 * MiB
 export const S3_PEERS = ['ours-s3', 'ours-s3-off', 'ours-s3-quarter', 'tus-s3', 'direct-s3']
 const OURS = ['ours-s3', 'ours-s3-off', 'ours-s3-quarter']
 /** S3's part-count limit: with MAX_UPLOAD_SIZE = chunk size x this, the app derives exactly the chunk size asked for. */
-const MAX_PARTS = 10_000
-const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }
+export const MAX_PARTS = 10_000
+export const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }
 
 /** A row that cannot run in this checkout (as opposed to one that failed): reported, then skipped. */
 export class NotAvailable extends Error {
@@ -79,14 +79,14 @@ export async function startS3rver({ projectRoot, dir, track }) {
   }
 }
 
-async function objectSha256(client, bucket, key) {
+export async function objectSha256(client, bucket, key) {
   const { Body } = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))
   const hash = createHash('sha256')
   for await (const piece of Body) hash.update(piece)
   return hash.digest('hex')
 }
 
-async function listKeys(client, bucket) {
+export async function listKeys(client, bucket) {
   const keys = []
   let token
   do {
@@ -98,7 +98,7 @@ async function listKeys(client, bucket) {
 }
 
 /** Deletes every object of `bucket` (and the bucket itself when asked), so s3rver's disk holds one run at a time. */
-async function emptyBucket(client, bucket, { remove = false } = {}) {
+export async function emptyBucket(client, bucket, { remove = false } = {}) {
   const exists = await bucketExists(client, bucket)
   if (!exists) return
   const keys = await listKeys(client, bucket)

@@ -4,6 +4,12 @@
  * and the `query` function then adds the digest to both requests, so the server can refuse a chunk
  * damaged on the way and only answer "have it" for a chunk it holds with these very bytes.
  *
+ * Resumable.js keeps a chunk's upload slot idle while its `preprocess` runs, so hashing a chunk only
+ * when its turn comes puts the file read and the digest in front of every request. Instead the
+ * chunks of a file are hashed in order, a little ahead of the ones being sent, and read in blocks
+ * of several small chunks (a Blob read has a fixed cost besides its bytes): by its turn a chunk's
+ * digest is usually known.
+ *
  * Where `crypto.subtle` is missing (a page served over plain HTTP to another host than localhost),
  * chunks go without a digest, as from any client that sends none.
  */
@@ -48,6 +54,64 @@ export async function chunkDigest(chunk: ResumableChunk): Promise<string> {
   return digestHex(await globalThis.crypto.subtle.digest('SHA-256', bytes))
 }
 
+/** Bytes hashed beyond the end of the chunk whose turn it is: a few chunks' worth. */
+const HASH_AHEAD_BYTES = 16 * 1024 * 1024
+/** Small chunks are read together up to this many bytes; a chunk larger than it is read alone. */
+const READ_BLOCK_BYTES = 8 * 1024 * 1024
+
+/** One file's hashing in chunk order: the digests under way by chunk index, and the next index. */
+interface FileHashing {
+  chunks: ResumableChunk[]
+  next: number
+  /** Settles when the last block read so far has been read: the next read starts after it. */
+  reading: Promise<unknown>
+  pending: Map<number, Promise<string>>
+}
+
+const hashing = new WeakMap<ResumableFile, FileHashing>()
+
+/** Reads the chunks first..last of `chunks` in one Blob read and hashes each; one promise per chunk. */
+function hashBlock(file: File, chunks: ResumableChunk[], first: number, last: number, after: Promise<unknown>): Promise<string>[] {
+  const start = chunks[first].startByte
+  const block = after.then(() => file.slice(start, chunks[last].endByte).arrayBuffer())
+  const digests: Promise<string>[] = []
+  for (let i = first; i <= last; i += 1) {
+    const { startByte, endByte } = chunks[i]
+    digests.push(block.then(async (bytes) => digestHex(
+      await globalThis.crypto.subtle.digest('SHA-256', new Uint8Array(bytes, startByte - start, endByte - startByte)),
+    )))
+  }
+  return digests
+}
+
+/**
+ * The digest of `chunk`, hashed in order with the chunks after it up to HASH_AHEAD_BYTES. A chunk
+ * asked for again (its hashing failed, or the file's chunks were rebuilt) is hashed on its own.
+ */
+function digestInOrder(chunk: ResumableChunk): Promise<string> {
+  const { fileObj } = chunk
+  const { chunks } = fileObj
+  const known = hashing.get(fileObj)
+  const state: FileHashing = known && known.chunks === chunks ? known : { chunks, next: 0, reading: Promise.resolve(), pending: new Map() }
+  hashing.set(fileObj, state)
+  const index = chunk.offset
+  if (chunks[index] !== chunk) return chunkDigest(chunk)
+  if (state.next <= index && !state.pending.has(index)) state.next = index
+  const horizon = chunk.endByte + HASH_AHEAD_BYTES
+  while (state.next < chunks.length && (state.next <= index || chunks[state.next].startByte < horizon)) {
+    const first = state.next
+    let last = first
+    while (last + 1 < chunks.length && chunks[last + 1].endByte - chunks[first].startByte <= READ_BLOCK_BYTES) last += 1
+    const digests = hashBlock(fileObj.file, chunks, first, last, state.reading)
+    state.reading = digests[0].then(() => undefined, () => undefined)
+    digests.forEach((digest, i) => state.pending.set(first + i, digest))
+    state.next = last + 1
+  }
+  const digest = state.pending.get(index)
+  state.pending.delete(index)
+  return digest ?? chunkDigest(chunk)
+}
+
 /** `options` with chunks hashed before they are sent and their digest in every chunk request. */
 export function withChunkDigests(options: ResumableOptions): ResumableOptions {
   if (!canHashChunks()) return options
@@ -60,7 +124,7 @@ export function withChunkDigests(options: ResumableOptions): ResumableOptions {
         chunk.preprocessFinished()
         return
       }
-      chunkDigest(chunk).then(
+      digestInOrder(chunk).then(
         (digest) => digests.set(chunk, digest),
         // Unreadable just now: the chunk goes without a digest; reading it for the POST fails as before.
         () => digests.delete(chunk),
