@@ -58,4 +58,29 @@ suite('file SHA-256 on S3', () => {
       await subject.cleanup()
     }
   }, 120_000)
+
+  test('the buffers that carry the bytes to the hashing thread come back and are filled again, as the chunks stream and when the object is read', async () => {
+    server ??= await startS3rver()
+    const subject = await openSubject(server!, 'sqlite', null)
+    try {
+      const { store, fullReads } = counted(subject.storage.staging)
+      const data = bytes(8 * PART, 22)
+      const m = manifestFor(data, {}, PART)
+      const hashes = new PrefixHashes()
+      const before = hashes.batchBuffers()
+      for (let n = 1; n <= m.chunkCount; n++) await store.writeChunk(m, { ...chunkOf(m, data, n), sink: hashes.sink(store, m, n) }, CREATE)
+      expect(await hashes.digest(store, m)).toBe(sha256(data))
+      // 40 MiB went through in 1 MiB batches: without reuse, 40 buffers; reused, about one chunk's worth.
+      const streamed = hashes.batchBuffers() - before
+      expect(streamed).toBeLessThanOrEqual(PART / (1024 * 1024) + 3)
+      expect(await hashes.stats()).toEqual({ keptBytes: 0, uploads: 0 })
+      // Read back from the object (a process that saw no chunk): the same buffers again, 40 MiB more.
+      expect(await new PrefixHashes().digest(store, m)).toBe(sha256(data))
+      expect(fullReads()).toBe(1)
+      expect(hashes.batchBuffers() - before).toBeLessThanOrEqual(16)
+      await hashes.close()
+    } finally {
+      await subject.cleanup()
+    }
+  }, 120_000)
 })

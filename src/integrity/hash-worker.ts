@@ -61,9 +61,20 @@ export function hashWorkerMain(): void {
   let keptBytes = 0
   const attempts = new Map<number, { pieces: Uint8Array[]; bytes: number; dropped: boolean }>()
   const size = (pieces: Uint8Array[]) => pieces.reduce((n, p) => n + p.length, 0)
+  /**
+   * Moves spent batches back to the event loop, which fills them again: freed here they would wait
+   * for this thread's rare garbage collections (see batch-pool.ts).
+   */
+  const recycle = (pieces: Uint8Array[], answer: object = {}) => {
+    const buffers = [...new Set(pieces.map((p) => p.buffer as ArrayBuffer))].filter((b) => b.byteLength > 0)
+    if (buffers.length || Object.keys(answer).length) parentPort!.postMessage({ ...answer, recycled: buffers }, buffers)
+  }
 
   const dropEarly = (entry: Entry) => {
-    for (const pieces of entry.early.values()) keptBytes -= size(pieces)
+    for (const pieces of entry.early.values()) {
+      keptBytes -= size(pieces)
+      recycle(pieces)
+    }
     entry.early.clear()
   }
   const breakPrefix = (entry: Entry) => {
@@ -145,6 +156,7 @@ export function hashWorkerMain(): void {
     for (let pieces = entry.early.get(entry.next); pieces; pieces = entry.early.get(entry.next)) {
       for (const piece of pieces) entry.hash.update(piece)
       keptBytes -= size(pieces)
+      recycle(pieces)
       entry.early.delete(entry.next)
       entry.next++
     }
@@ -154,18 +166,27 @@ export function hashWorkerMain(): void {
     attempts.delete(message.attempt)
     const kept = attempt && !attempt.dropped ? attempt : null
     if (wasDigested(message.key)) {
-      if (kept) keptBytes -= kept.bytes
+      if (kept) {
+        keptBytes -= kept.bytes
+        recycle(kept.pieces)
+      }
       return
     }
     const entry = entryOf(message.key)
     // Bytes not kept, or a chunk replaced behind the hash: the digest reads the finished object.
     if (!kept || entry.broken || message.chunkNumber < entry.next) {
-      if (kept) keptBytes -= kept.bytes
+      if (kept) {
+        keptBytes -= kept.bytes
+        recycle(kept.pieces)
+      }
       breakPrefix(entry)
       return
     }
     const replaced = entry.early.get(message.chunkNumber)
-    if (replaced) keptBytes -= size(replaced)
+    if (replaced) {
+      keptBytes -= size(replaced)
+      recycle(replaced)
+    }
     entry.early.set(message.chunkNumber, kept.pieces)
     extendFromMemory(entry)
   }
@@ -192,9 +213,13 @@ export function hashWorkerMain(): void {
       case 'chunk-piece': {
         let attempt = attempts.get(message.attempt)
         if (!attempt) attempts.set(message.attempt, attempt = { pieces: [], bytes: 0, dropped: false })
-        if (attempt.dropped) return
+        if (attempt.dropped) {
+          recycle([message.bytes])
+          return
+        }
         if (keptBytes + message.bytes.length > KEPT_LIMIT) {
           keptBytes -= attempt.bytes
+          recycle([...attempt.pieces, message.bytes])
           attempt.pieces = []
           attempt.bytes = 0
           attempt.dropped = true
@@ -211,7 +236,10 @@ export function hashWorkerMain(): void {
       case 'chunk-failed': {
         const attempt = attempts.get(message.attempt)
         attempts.delete(message.attempt)
-        if (attempt && !attempt.dropped) keptBytes -= attempt.bytes
+        if (attempt && !attempt.dropped) {
+          keptBytes -= attempt.bytes
+          recycle(attempt.pieces)
+        }
         return
       }
       case 'digest': {
@@ -235,7 +263,7 @@ export function hashWorkerMain(): void {
       }
       case 'piece':
         streams.get(message.ask)?.update(message.bytes)
-        parentPort!.postMessage({ ask: message.ask, acked: message.bytes.length })
+        recycle([message.bytes], { ask: message.ask, acked: message.bytes.length })
         return
       case 'end': {
         const hash = streams.get(message.ask)

@@ -1,19 +1,25 @@
 import { Worker } from 'node:worker_threads'
 import type { StagingStore } from '../store/staging.js'
 import type { ChunkSink, UploadManifest } from '../store/types.js'
+import { BatchPool, Batcher } from './batch-pool.js'
 import { hashWorkerMain } from './hash-worker.js'
 
 interface Answer {
   hex?: string | null
   error?: string
   stats?: { keptBytes: number; uploads: number }
+  /** Batch buffers the thread is done with, moved back for reuse. */
+  recycled?: ArrayBuffer[]
 }
 
 /** A finished file streamed to the thread waits for it past this many bytes not hashed yet. */
 const STREAM_WINDOW = 8 * 1024 * 1024
 
-/** A fed chunk's bytes go to the thread in messages of about this size, not one per socket read. */
-const PIECE_BATCH = 1024 * 1024
+/**
+ * Free batch buffers kept for reuse: about what three 5 MiB chunks streaming at once need, so that
+ * an idle process does not hold more.
+ */
+const POOL_KEEP = 16
 
 /**
  * SHA-256 of uploads as their chunks arrive, computed in one worker thread per process (shared by
@@ -39,34 +45,15 @@ export class PrefixHashes {
     if (store.stagedFiles) return undefined
     const thread = hashThread()
     const attempt = thread.nextAttempt++
-    let batch: Uint8Array<ArrayBuffer> | null = null
-    let filled = 0
-    const flush = () => {
-      if (!batch || !filled) return
-      const bytes = filled === batch.length ? batch : batch.slice(0, filled)
-      batch = null
-      filled = 0
-      thread.worker().postMessage({ type: 'chunk-piece', attempt, bytes }, [bytes.buffer])
-    }
+    const batcher = new Batcher(thread.pool, (bytes) => thread.worker().postMessage({ type: 'chunk-piece', attempt, bytes }, [bytes.buffer]))
     return {
-      piece: (bytes) => {
-        // Copied (the socket's buffers are reused), a batch at a time, and moved to the thread.
-        let at = 0
-        while (at < bytes.length) {
-          batch ??= new Uint8Array(PIECE_BATCH)
-          const n = Math.min(bytes.length - at, batch.length - filled)
-          batch.set(bytes.subarray(at, at + n), filled)
-          filled += n
-          at += n
-          if (filled === batch.length) flush()
-        }
-      },
+      piece: (bytes) => batcher.push(bytes),
       held: (stored) => {
-        flush()
+        batcher.flush()
         thread.post({ type: 'chunk-held', attempt, key: keyOf(stored), chunkNumber })
       },
       failed: () => {
-        batch = null
+        batcher.drop()
         thread.post({ type: 'chunk-failed', attempt })
       },
     }
@@ -98,17 +85,20 @@ export class PrefixHashes {
     }
     const window = { unacked: 0, wake: null as (() => void) | null }
     thread.streaming.set(ask, window)
+    const batcher = new Batcher(thread.pool, (bytes) => {
+      window.unacked += bytes.length
+      thread.worker().postMessage({ type: 'piece', ask, bytes }, [bytes.buffer])
+    })
     try {
       for await (const piece of finished.read()) {
-        // A copy of just these bytes, moved to the thread (a Buffer may view a larger pool).
-        const bytes = new Uint8Array(piece as Buffer)
-        window.unacked += bytes.length
-        const worker = thread.worker()
-        worker.postMessage({ type: 'piece', ask, bytes }, [bytes.buffer])
+        batcher.push(piece as Buffer)
         // Never more than a window ahead of the thread: the file is not held in memory.
+        const worker = thread.worker()
         while (window.unacked > STREAM_WINDOW && thread.current === worker) await new Promise<void>((wake) => { window.wake = wake })
       }
+      batcher.flush()
     } catch (error) {
+      batcher.drop()
       thread.post({ type: 'end', ask })
       throw error
     } finally {
@@ -130,6 +120,11 @@ export class PrefixHashes {
     return (await thread.ask(ask, { type: 'stats', ask })).stats!
   }
 
+  /** Batch buffers the process allocated so far to carry bytes to the thread (reused ones count once). */
+  batchBuffers(): number {
+    return hashThread().pool.allocated
+  }
+
   /** Stops the process's hashing thread (it is unref'd: a process may also just exit). */
   async close(): Promise<void> {
     await shared?.close()
@@ -139,6 +134,7 @@ export class PrefixHashes {
 /** The process's one hashing thread, started on first use, started again after it died. */
 class HashThread {
   current: Worker | null = null
+  readonly pool = new BatchPool(POOL_KEEP)
   nextAsk = 1
   nextAttempt = 1
   private readonly asks = new Map<number, { resolve: (answer: Answer) => void; reject: (error: Error) => void }>()
@@ -150,6 +146,10 @@ class HashThread {
     const worker = new Worker(`(${hashWorkerMain.toString()})()`, { eval: true })
     worker.unref()
     worker.on('message', (answer: Answer & { ask: number; acked?: number }) => {
+      if (answer.recycled) {
+        this.pool.give(answer.recycled)
+        if ((answer.ask as number | undefined) === undefined) return
+      }
       if (answer.acked !== undefined) {
         const window = this.streaming.get(answer.ask)
         if (window) {
