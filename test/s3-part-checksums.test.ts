@@ -96,6 +96,12 @@ for (const dialect of dialects) {
       expect(sent.parts.map(partNumber).sort()).toEqual([1, 2, 3])
       for (const part of sent.parts) {
         expect(part.headers['x-amz-checksum-sha256']).toBe(base64(sha256(sliceOf(m, data, partNumber(part)))))
+        // The precomputed header alone: no checksum of the SDK's own, no trailer, no aws-chunked
+        // framing, and the body streamed with its declared length.
+        expect(Object.keys(part.headers).filter((h) => h.startsWith('x-amz-checksum'))).toEqual(['x-amz-checksum-sha256'])
+        expect(part.headers['x-amz-trailer']).toBeUndefined()
+        expect(part.headers['content-encoding'] ?? '').not.toMatch(/aws-chunked/)
+        expect(Number(part.headers['content-length'])).toBe(sliceOf(m, data, partNumber(part)).length)
       }
       expect(sent.complete).toHaveLength(1)
       const xml = sent.complete[0].body
