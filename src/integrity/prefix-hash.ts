@@ -145,13 +145,13 @@ class HashThread {
     if (this.current) return this.current
     const worker = new Worker(`(${hashWorkerMain.toString()})()`, { eval: true })
     worker.unref()
-    worker.on('message', (answer: Answer & { ask: number; acked?: number }) => {
-      if (answer.recycled) {
-        this.pool.give(answer.recycled)
-        if ((answer.ask as number | undefined) === undefined) return
-      }
+    // Spent batches come back alone (no `ask`) or with the ack of a streamed piece.
+    worker.on('message', (answer: Answer & { ask?: number; acked?: number }) => {
+      if (answer.recycled) this.pool.give(answer.recycled)
+      const ask = answer.ask
+      if (ask === undefined) return
       if (answer.acked !== undefined) {
-        const window = this.streaming.get(answer.ask)
+        const window = this.streaming.get(ask)
         if (window) {
           window.unacked -= answer.acked
           const wake = window.wake
@@ -160,8 +160,8 @@ class HashThread {
         }
         return
       }
-      const waiting = this.asks.get(answer.ask)
-      this.asks.delete(answer.ask)
+      const waiting = this.asks.get(ask)
+      this.asks.delete(ask)
       waiting?.resolve(answer)
     })
     const fail = (error: Error) => {
