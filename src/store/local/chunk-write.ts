@@ -1,6 +1,6 @@
 import type { FileHandle } from 'node:fs/promises'
 import { InvalidRequest } from '../../errors.js'
-import { chunkCheck } from '../../integrity/chunk-check.js'
+import { chunkCheck } from '../../content/chunk-check.js'
 import type { ChunkWrite } from '../types.js'
 import { storageError } from './fs-errors.js'
 

@@ -1,6 +1,6 @@
 import { Transform, type Readable, type TransformCallback } from 'node:stream'
 import { InvalidRequest } from '../../errors.js'
-import { chunkCheck } from '../../integrity/chunk-check.js'
+import { chunkCheck } from '../../content/chunk-check.js'
 import type { ChunkSink } from '../types.js'
 
 /**
