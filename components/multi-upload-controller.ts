@@ -11,10 +11,9 @@ import { measure, succeeded, wireEvents, type FileOutcomes, type Wiring } from '
 import { RealResumable, descriptorOf, fileIdentifier, resumableOptions } from './resumable-setup.js'
 import type { ResumableConstructor, ResumableFile, ResumableInstance } from './resumable-types.js'
 import { directMode } from './direct-upload.js'
+import { ProgressThrottle } from './progress-throttle.js'
 import { checkFile, type FileProblem } from './rules.js'
 import type { ListEvent } from './upload-list-state.js'
-
-const PROGRESS_INTERVAL_MS = 200
 
 export interface MultiUploadOptions {
   custom: ResumableCustom
@@ -62,7 +61,10 @@ function takeFilesInTurn(r: ResumableInstance): void {
 
 export class MultiUploadController {
   private resumable: ResumableInstance | null = null
-  private readonly meters = new Map<string, { meter: SpeedMeter; last: number }>()
+  private readonly meters = new Map<string, SpeedMeter>()
+  /** Files whose progress changed since it was last drawn: drawn together, in one render. */
+  private readonly moved = new Set<string>()
+  private readonly throttle = new ProgressThrottle(() => this.drawProgress())
   private readonly expiredRestarts = new Set<string>()
   private stopped = false
   private outcomes: FileOutcomes | null = null
@@ -80,14 +82,17 @@ export class MultiUploadController {
     let r: ResumableInstance | null = null
     const outcomes: FileOutcomes = {
       added: (f) => {
-        this.meters.set(f.uniqueIdentifier, { meter: new SpeedMeter(5000), last: 0 })
+        this.meters.set(f.uniqueIdentifier, new SpeedMeter(5000))
         const relativePath = f.relativePath && f.relativePath !== f.fileName ? f.relativePath : undefined
         this.send(f, { type: 'added', name: f.fileName, size: f.size }, relativePath)
         r?.upload()
       },
-      progressed: (f) => this.progressed(f, false),
+      progressed: (f) => this.progressed(f),
       retried: (f) => this.send(f, { type: 'chunkRetry' }),
-      finishing: (f) => this.send(f, { type: 'finishing' }),
+      finishing: (f) => {
+        this.drawFile(f)
+        this.send(f, { type: 'finishing' })
+      },
       complete: (f, reference) => this.complete(f, reference),
       unconfirmed: (f) => this.send(f, { type: 'unconfirmed' }),
       failed: (f, answer, message) => this.failed(f, answer, message),
@@ -110,6 +115,7 @@ export class MultiUploadController {
 
   stop(): void {
     this.stopped = true
+    this.throttle.cancel()
     this.resumable?.files.forEach((f) => {
       f.pause(true)
       f.abort()
@@ -131,9 +137,11 @@ export class MultiUploadController {
   pause(id: string): void {
     const f = this.find(id)
     if (!f) return
+    // What was sent up to the press, in flight included, is what the paused bar shows.
+    if (this.moved.has(id)) this.drawFile(f)
     f.pause(true)
     f.abort()
-    this.meterOf(id).meter.reset()
+    this.meterOf(id).reset()
     this.send(f, { type: 'pause' })
   }
 
@@ -141,7 +149,7 @@ export class MultiUploadController {
     const f = this.find(id)
     if (!f) return
     f.pause(false)
-    this.meterOf(id).meter.reset()
+    this.meterOf(id).reset()
     this.send(f, { type: 'resume' })
     this.resumable?.upload()
   }
@@ -158,6 +166,7 @@ export class MultiUploadController {
   /** Stops the file and removes its upload on the server; its entry goes from the list. */
   remove(id: string): void {
     const f = this.find(id)
+    this.moved.delete(id)
     this.dispatch({ type: 'remove', id })
     if (!f) return
     f.cancel()
@@ -171,7 +180,7 @@ export class MultiUploadController {
 
   /** Keeps speed and time left moving between progress events. */
   tick(): void {
-    this.resumable?.files.forEach((f) => { if (f.isUploading()) this.progressed(f, true) })
+    this.resumable?.files.forEach((f) => { if (f.isUploading()) this.progressed(f) })
   }
 
   private find(id: string): ResumableFile | null {
@@ -182,18 +191,29 @@ export class MultiUploadController {
     if (!this.stopped) this.dispatch({ type: 'file', id: f.uniqueIdentifier, event, relativePath })
   }
 
-  private meterOf(id: string): { meter: SpeedMeter; last: number } {
+  private meterOf(id: string): SpeedMeter {
     let m = this.meters.get(id)
-    if (!m) this.meters.set(id, m = { meter: new SpeedMeter(5000), last: 0 })
+    if (!m) this.meters.set(id, m = new SpeedMeter(5000))
     return m
   }
 
-  private progressed(f: ResumableFile, force: boolean): void {
-    const m = this.meterOf(f.uniqueIdentifier)
-    const now = Date.now()
-    if (!force && now - m.last < PROGRESS_INTERVAL_MS) return
-    m.last = now
-    this.send(f, { type: 'progress', progress: measure(f, m.meter, now), chunkSucceeded: true })
+  private progressed(f: ResumableFile): void {
+    this.moved.add(f.uniqueIdentifier)
+    this.throttle.request()
+  }
+
+  private drawProgress(): void {
+    const ids = [...this.moved]
+    this.moved.clear()
+    for (const id of ids) {
+      const f = this.find(id)
+      if (f) this.drawFile(f)
+    }
+  }
+
+  private drawFile(f: ResumableFile): void {
+    this.moved.delete(f.uniqueIdentifier)
+    this.send(f, { type: 'progress', progress: measure(f, this.meterOf(f.uniqueIdentifier), Date.now()), chunkSucceeded: true })
   }
 
   private complete(f: ResumableFile, reference: string): void {

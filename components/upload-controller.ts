@@ -13,12 +13,12 @@ import { measure, succeeded, wireEvents, type FileOutcomes, type Wiring } from '
 import { RealResumable, descriptorOf, fileIdentifier, resumableOptions } from './resumable-setup.js'
 import type { ResumableConstructor, ResumableFile, ResumableInstance } from './resumable-types.js'
 import { directMode } from './direct-upload.js'
+import { ProgressThrottle } from './progress-throttle.js'
 import { checkFile } from './rules.js'
-import type { Progress, UploadEvent, UploadState } from './upload-state.js'
+import type { UploadEvent, UploadState } from './upload-state.js'
 
 /** How often an upload the server swept is started again on its own before the user is asked. */
 export const MAX_EXPIRED_RESTARTS = 2
-const PROGRESS_INTERVAL_MS = 200
 
 export interface UploadOptions {
   custom: ResumableCustom
@@ -34,9 +34,10 @@ export class UploadController {
   /** What this component put into the form (a reference or PENDING_MARKER), if anything. */
   private value: string | null = null
   private readonly meter = new SpeedMeter(5000)
-  private lastRefresh = 0
-  private lastProgress: Progress = { percent: 0, bytes: 0, speed: 0 }
+  private readonly throttle = new ProgressThrottle(() => this.drawProgress())
   private succeededChunks = 0
+  /** A chunk succeeded since progress was last drawn: the next draw clears the retry count. */
+  private succeededSinceDraw = false
   private readonly restarts = new Map<string, number>()
   private stopped = false
   private outcomes: FileOutcomes | null = null
@@ -55,15 +56,20 @@ export class UploadController {
     const outcomes: FileOutcomes = {
       added: (f) => this.added(f),
       progressed: (f) => this.progressed(f),
-      retried: (f) => { if (f === this.current) this.dispatch({ type: 'chunkRetry' }) },
+      retried: (f) => {
+        if (f !== this.current) return
+        // A success not drawn yet came before this retry: it must not clear the retry's count.
+        if (this.succeededSinceDraw) this.throttle.flushNow()
+        this.dispatch({ type: 'chunkRetry' })
+      },
       finishing: (f) => {
         if (f !== this.current) return
-        this.refresh(f, true, false)
+        this.throttle.flushNow()
         this.dispatch({ type: 'finishing' })
       },
       complete: (f, reference) => {
         if (f !== this.current) return
-        this.refresh(f, true, false)
+        this.throttle.flushNow()
         this.complete(reference)
       },
       unconfirmed: (f) => { if (f === this.current) this.dispatch({ type: 'unconfirmed' }) },
@@ -92,6 +98,7 @@ export class UploadController {
    */
   stop(): void {
     this.stopped = true
+    this.throttle.cancel()
     this.resumable?.files.forEach((f) => {
       f.pause(true)
       f.abort()
@@ -129,9 +136,12 @@ export class UploadController {
   pause(): void {
     const f = this.current
     if (!f) return
+    // What was sent up to the press, in flight included, is what the paused bar shows.
+    this.throttle.flushNow()
     f.pause(true)
     f.abort()
     this.meter.reset()
+    this.throttle.cancel()
     this.dispatch({ type: 'pause' })
   }
 
@@ -141,6 +151,7 @@ export class UploadController {
     if (!f || !r) return
     f.pause(false)
     this.meter.reset()
+    this.throttle.reset()
     this.dispatch({ type: 'resume' })
     const inFlight = f.chunks.filter((c) => c.status() === 'uploading').length
     for (let i = inFlight; i < this.options().custom.simultaneousUploads; i += 1) {
@@ -210,15 +221,15 @@ export class UploadController {
 
   /** Keeps speed and time left moving (and decaying) between progress events. */
   tick(): void {
-    if (this.current && this.state().phase === 'uploading') this.refresh(this.current, true, false)
+    if (this.current && this.state().phase === 'uploading') this.throttle.request()
   }
 
   private added(f: ResumableFile): void {
     this.current = f
     this.meter.reset()
     this.succeededChunks = 0
-    this.lastRefresh = 0
-    this.lastProgress = { percent: 0, bytes: 0, speed: 0 }
+    this.succeededSinceDraw = false
+    this.throttle.reset()
     this.dispatch({ type: 'added', name: f.fileName, size: f.size })
     this.resumable?.upload()
   }
@@ -226,13 +237,16 @@ export class UploadController {
   private progressed(f: ResumableFile): void {
     if (f !== this.current) return
     const done = f.chunks.filter((c) => c.status() === 'success').length
-    const chunkSucceeded = done > this.succeededChunks
-    if (chunkSucceeded) this.succeededChunks = done
-    this.refresh(f, false, chunkSucceeded)
+    if (done > this.succeededChunks) {
+      this.succeededChunks = done
+      this.succeededSinceDraw = true
+    }
+    this.throttle.request()
   }
 
   private failed(f: ResumableFile, answer: ServerAnswer | null, message: string | undefined): void {
     if (f !== this.current) return
+    this.throttle.cancel()
     if (answer?.code === ERROR_CODE.expired) {
       const count = this.restarts.get(f.uniqueIdentifier) ?? 0
       if (count < MAX_EXPIRED_RESTARTS) {
@@ -267,18 +281,18 @@ export class UploadController {
     this.setValue(reference)
   }
 
-  private refresh(f: ResumableFile, force: boolean, chunkSucceeded: boolean): void {
-    const now = Date.now()
-    if (force || now - this.lastRefresh >= PROGRESS_INTERVAL_MS) {
-      this.lastRefresh = now
-      this.lastProgress = measure(f, this.meter, now)
-    } else if (!chunkSucceeded) return
-    this.dispatch({ type: 'progress', progress: this.lastProgress, chunkSucceeded })
+  private drawProgress(): void {
+    const f = this.current
+    if (!f || this.stopped) return
+    const chunkSucceeded = this.succeededSinceDraw
+    this.succeededSinceDraw = false
+    this.dispatch({ type: 'progress', progress: measure(f, this.meter, Date.now()), chunkSucceeded })
   }
 
   private discardCurrent(sendDelete: boolean): void {
     const f = this.current
     this.current = null
+    this.throttle.cancel()
     if (!f) return
     f.cancel()
     if (sendDelete) void deleteUpload(this.options().target, descriptorOf(f), this.chunking(this.options().custom))

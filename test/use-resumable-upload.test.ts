@@ -50,8 +50,12 @@ let upload: ResumableUpload
 let values: Array<string | undefined>
 let effectsRan = false
 
+/** Every state the hook rendered, with when: how often progress reaches React. */
+let rendered: Array<{ at: number; state: ResumableUpload['state'] }> = []
+
 function Harness(): null {
   upload = useResumableUpload({ custom, target, onValue: (value) => { values.push(value) } })
+  if (rendered[rendered.length - 1]?.state !== upload.state) rendered.push({ at: Date.now(), state: upload.state })
   // Runs after the hook's own effects: the Resumable.js instance exists from here on.
   useEffect(() => { effectsRan = true }, [])
   return null
@@ -67,6 +71,7 @@ async function until(what: string, ready: () => boolean, timeoutMs = 30_000): Pr
 
 async function mount(): Promise<void> {
   values = []
+  rendered = []
   effectsRan = false
   const container = document.createElement('div')
   document.body.appendChild(container)
@@ -98,6 +103,21 @@ describe('useResumableUpload', () => {
     upload.cancel()
     await until('idle', () => upload.state.phase === 'idle')
     expect(values[values.length - 1]).toBeUndefined()
+  })
+
+  test('progress renders at most every 250 ms however many chunks succeed; the end renders at once', async () => {
+    await mount()
+    // 16 chunks of 64 KiB to a local app: many chunk answers a second, each one a progress event.
+    upload.choose([file(1024 * KiB)])
+    await until('complete', () => upload.state.phase === 'complete')
+    const uploading = rendered.filter((r) => r.state.phase === 'uploading')
+    expect(uploading.length).toBeGreaterThan(0)
+    const span = uploading[uploading.length - 1].at - uploading[0].at
+    // One render on the phase change, then one per 250 ms interval at most (+1 for a boundary).
+    expect(uploading.length).toBeLessThanOrEqual(2 + Math.ceil(span / 250))
+    const last = rendered[rendered.length - 1].state
+    expect(last.phase).toBe('complete')
+    expect(last.progress).toMatchObject({ percent: 100, bytes: 1024 * KiB })
   })
 
   test('refused files (several, empty, too large) send nothing and leave the form alone', async () => {
