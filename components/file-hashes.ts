@@ -26,6 +26,9 @@ async function sha256Hex(bytes: ArrayBuffer): Promise<string> {
   return new Sha256().update(new Uint8Array(bytes)).hex()
 }
 
+/** The worker itself failed (a page whose CSP refuses Blob URL workers): the page hashes from then on. */
+class WorkerFailed extends Error {}
+
 /** Feeds one worker the file in order: parts whose bytes are in hand, the others as slices to read. */
 class WorkerFeed {
   readonly result: Promise<string>
@@ -50,7 +53,7 @@ class WorkerFeed {
       worker.onerror = (event) => {
         event.preventDefault()
         worker.terminate()
-        reject(new Error('The file hash worker failed.'))
+        reject(new WorkerFailed('The file hash worker failed.'))
       }
     })
     this.result.catch(() => undefined)
@@ -163,8 +166,9 @@ export class FileHashes {
 
   private settle(whole: Promise<string>): void {
     this.whole = whole
-    whole.then((hex) => { this.wholeDone = hex }, () => {
+    whole.then((hex) => { this.wholeDone = hex }, (error: unknown) => {
       // Tried again from the start on the next call (the file may be readable again).
+      if (error instanceof WorkerFailed) this.noWorker = true
       this.whole = null
       this.feed = null
     })
