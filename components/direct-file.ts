@@ -3,6 +3,7 @@
  * still to report, and what each chunk does next (confirm a held part by the test GET, or PUT it).
  */
 import type { UploadDescriptor } from '../src/shared/chunk-params.js'
+import { DIRECT_BATCH_MAX } from '../src/shared/direct-protocol.js'
 import type { DirectFailure } from './direct-requests.js'
 import { FileHashes } from './file-hashes.js'
 import { PartReporter, type FinishResult } from './part-reporter.js'
@@ -63,7 +64,7 @@ export class DirectFile {
    * signed URL (and the next ones signed in the background). `tested`: its test GET said "send it".
    */
   async prepare(n: number, tested: boolean): Promise<'held' | 'send'> {
-    this.hashes.fileSha256().catch(() => undefined)
+    this.hashes.start()
     await this.hashes.part(n)
     if (tested) this.held.delete(n)
     else if (this.held.has(n)) return 'held'
@@ -71,7 +72,9 @@ export class DirectFile {
     if (!tested && this.held.has(n)) return 'held'
     // Without a URL the chunk would be readied again and again: the route must sign what it is asked.
     if (!this.urls.fresh(n)) throw new Error(`The route did not sign part ${n}.`)
-    this.urls.ahead(n, this.ctx.simultaneousUploads)
+    // Half a batch ahead: the next batch is signed (and its parts read and hashed) while the parts
+    // signed before it are sent.
+    this.urls.ahead(n, Math.max(this.ctx.simultaneousUploads, DIRECT_BATCH_MAX / 2))
     return 'send'
   }
 

@@ -10,8 +10,11 @@ import { reportParts, type DirectFailure } from './direct-requests.js'
 import type { FileHashes } from './file-hashes.js'
 import { PERMANENT_ERRORS, type Chunking } from './protocol.js'
 
-/** ETags that arrive within this long go in one report. */
-const REPORT_DELAY_MS = 150
+/**
+ * ETags that arrive within this long go in one report: few requests for the app, and the tables
+ * still know within about a second which parts are held.
+ */
+const REPORT_DELAY_MS = 800
 const REPORT_ATTEMPTS = 20
 const REPORT_RETRY_MS = 1000
 

@@ -40,7 +40,10 @@ export interface PartUrlsContext {
   held(parts: number[]): void
   /** A sign request failed and is tried again. */
   retried(): void
-  /** How many parts a batch signs at most. */
+  /**
+   * How many parts the first batch signs (few, so the first PUTs start early); the batches signed
+   * ahead sign up to DIRECT_BATCH_MAX, so that the app sees few requests.
+   */
   batch: number
 }
 
@@ -72,10 +75,14 @@ export class PartUrls {
       await inFlight
       if (this.fresh(n)) return
     }
-    await this.sign(this.batchFrom(n, true))
+    await this.sign(this.batchFrom(n, true, Math.min(DIRECT_BATCH_MAX, this.ctx.batch)))
   }
 
-  /** Signs the next batch in the background when fewer than `keep` parts after `n` are signed. */
+  /**
+   * Signs the next batch in the background when fewer than `keep` parts after `n` are signed. A URL
+   * that expires before its part's turn is signed again then (`ensure`), so a batch this large only
+   * wastes signatures on a link too slow to send it within the URLs' lifetime.
+   */
   ahead(n: number, keep: number): void {
     let ready = 0
     let next = n + 1
@@ -85,13 +92,12 @@ export class PartUrls {
       ready += 1
     }
     if (ready >= keep || next > this.ctx.hashes.parts) return
-    const batch = this.batchFrom(next, false)
+    const batch = this.batchFrom(next, false, DIRECT_BATCH_MAX)
     if (batch.length) this.sign(batch).catch(() => undefined)
   }
 
-  private batchFrom(n: number, includeFirst: boolean): number[] {
+  private batchFrom(n: number, includeFirst: boolean, size: number): number[] {
     const batch = includeFirst ? [n] : []
-    const size = Math.min(DIRECT_BATCH_MAX, this.ctx.batch)
     for (let p = includeFirst ? n + 1 : n; p <= this.ctx.hashes.parts && batch.length < size; p += 1) {
       if (!this.ctx.done(p) && !this.fresh(p) && !this.signing.has(p)) batch.push(p)
     }
@@ -108,7 +114,9 @@ export class PartUrls {
 
   private async request(parts: number[]): Promise<void> {
     const { target, file, chunking, hashes } = this.ctx
-    const digests = await Promise.all(parts.map((p) => hashes.part(p)))
+    // One part read at a time: a batch of large parts read at once would hold them all in memory.
+    const digests: string[] = []
+    for (const p of parts) digests.push(await hashes.part(p))
     const body = { parts: parts.map((partNumber, i) => ({ partNumber, sha256: digests[i] })) }
     for (let attempt = 1; ; attempt += 1) {
       const result = await signParts(target, file, chunking, body)

@@ -117,6 +117,32 @@ export function describeDirectPartStore(subject: DirectServerUnderTest, dialects
         expect((await a.direct.heldParts(m.id)).map((p) => p.partNumber)).toEqual([1])
       })
 
+      test('a report of several parts is recorded together; one bad part in it records none of it', async () => {
+        const [a, b] = await hosts(2)
+        const m = manifestFor(data, {}, CHUNK)
+        const [e1, e3] = [await browserPut(a, m, 1), await browserPut(a, m, 3)]
+        await expect(a.direct.recordParts(m.id, [{ partNumber: 1, etag: e1 }, { partNumber: 4, etag: e1 }])).rejects.toThrow(/outside 1\.\.3/)
+        await expect(a.direct.recordParts(m.id, [{ partNumber: 1, etag: e1 }, { partNumber: 3, etag: 'a\nb' }])).rejects.toBeInstanceOf(InvalidRequest)
+        expect(await b.direct.heldParts(m.id)).toEqual([])
+        expect(await a.direct.recordParts(m.id, [{ partNumber: 3, etag: e3 }, { partNumber: 1, etag: '"stale"' }, { partNumber: 1, etag: e1 }])).toEqual([3, 1])
+        expect(await b.direct.heldParts(m.id)).toEqual([{ partNumber: 1, etag: e1, size: CHUNK }, { partNumber: 3, etag: e3, size: CHUNK + 4321 }])
+        // A report of parts held already replaces their ETags in the same way.
+        const again = await browserPut(b, m, 1)
+        await b.direct.recordParts(m.id, [{ partNumber: 1, etag: again }, { partNumber: 2, etag: await browserPut(b, m, 2) }])
+        expect((await a.direct.heldParts(m.id)).map((p) => [p.partNumber, p.etag === again])).toEqual([[1, true], [2, false], [3, false]])
+        expect(await a.direct.complete(m.id)).toEqual({ complete: true })
+      })
+
+      test('with SHA256, a report of several parts records those signed with a digest, each with its own', async () => {
+        const [a] = await hosts(1)
+        const m = manifestFor(data, {}, CHUNK)
+        await a.direct.start(m, undefined, 'SHA256')
+        await a.direct.rememberDigests(m.id, [{ partNumber: 1, sha256: '1'.repeat(64) }, { partNumber: 3, sha256: '3'.repeat(64) }])
+        const etag = '"0123456789abcdef0123456789abcdef"'
+        expect(await a.direct.recordParts(m.id, [1, 2, 3].map((partNumber) => ({ partNumber, etag })))).toEqual([1, 3])
+        expect((await a.direct.heldParts(m.id, { confirm: false })).map((p) => [p.partNumber, p.sha256])).toEqual([[1, '1'.repeat(64)], [3, '3'.repeat(64)]])
+      })
+
       test('with SHA256: the digest each part was signed with is kept with its report and named again in the completion; a part never signed with one is not recorded', async () => {
         const [a, b] = await hosts(2)
         const m = manifestFor(data, {}, CHUNK)

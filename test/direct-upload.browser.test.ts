@@ -58,6 +58,9 @@ suite('direct uploads to the bucket in Chromium (s3rver behind the signing proxy
     const file = stack.sample('direct-survey.bin', bytes(6 * 5 * MiB + 4321, 41))
     const page = await browser.context.newPage()
     const reported = new ReportedParts(page)
+    // The file's SHA-256 is hashed off the page's main thread, on a worker made from a Blob URL.
+    const workers: string[] = []
+    page.on('worker', (worker) => { workers.push(worker.url()) })
     await throttleUploads(browser.context, page, 8 * MiB)
     await logIn(page, app.base)
     const title = 'Direct survey'
@@ -93,6 +96,7 @@ suite('direct uploads to the bucket in Chromium (s3rver behind the signing proxy
     // Every part's SHA-256 is in its signature: the bucket checks the bytes it stores.
     expect(acceptedPuts(stack.proxy, before).every((p) => p.signedHeaders.includes('x-amz-checksum-sha256'))).toBe(true)
     expect(reported.completing.at(-1)).toBe(file.sha)
+    expect(workers.filter((url) => url.startsWith('blob:')).length).toBeGreaterThanOrEqual(2)
 
     await Promise.all([page.waitForURL((url) => !url.pathname.endsWith('/new'), { timeout: 30_000 }), page.click('form button[type=submit]')])
     const saved = await eventually(async () => app.app.Document.findOne({ where: { title }, raw: true }) as Promise<Record<string, unknown> | null>, 'the saved Document row')

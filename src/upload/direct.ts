@@ -90,7 +90,7 @@ export async function reportParts(uploader: Uploader, chunk: ChunkRequest, repor
   const direct = requireDirect(feature)
   const manifest = await existing(uploader, chunk)
   const parts = await direct.uploads.parts()
-  for (const part of report.parts) await parts.recordPart(manifest.id, part.partNumber, part.etag)
+  await parts.recordParts(manifest.id, report.parts.map(({ partNumber, etag }) => ({ partNumber, etag })))
   return completeIfWhole(uploader, parts, manifest, report.fileSha256)
 }
 

@@ -50,6 +50,11 @@ export interface DirectPartStore {
    */
   recordPart(id: string, partNumber: number, etag: string): Promise<boolean>
   /**
+   * `recordPart` for several parts of one report at once; every part is checked before any is
+   * recorded. Answers the part numbers recorded (or settled already).
+   */
+  recordParts(id: string, parts: Array<{ partNumber: number; etag: string }>): Promise<number[]>
+  /**
    * The parts held, from the tables, confirmed (and corrected) by ListParts where the bucket has it;
    * with `confirm: false` from the tables only (no request to the bucket).
    */
@@ -137,29 +142,39 @@ export class S3DirectParts implements DirectPartStore {
   async rememberDigests(id: string, parts: Array<{ partNumber: number; sha256: string }>): Promise<void> {
     const row = await this.liveRow(id)
     if (row.state !== 'open') return
-    for (const part of parts) await this.deps.reported.signed(id, part.partNumber, part.sha256, this.now())
+    await this.deps.reported.signedMany(id, parts, this.now())
     await this.deps.uploads.touch(id, this.now())
   }
 
   async recordPart(id: string, partNumber: number, etag: string): Promise<boolean> {
+    return (await this.recordParts(id, [{ partNumber, etag }])).includes(partNumber)
+  }
+
+  async recordParts(id: string, parts: Array<{ partNumber: number; etag: string }>): Promise<number[]> {
     const row = await this.liveRow(id)
     const { manifest } = row
-    if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > manifest.chunkCount) {
-      throw new InvalidRequest(`Part ${partNumber} is outside 1..${manifest.chunkCount}.`)
+    // Every part is checked before any is written: a bad one in a report records none of it.
+    for (const { partNumber, etag } of parts) {
+      if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > manifest.chunkCount) {
+        throw new InvalidRequest(`Part ${partNumber} is outside 1..${manifest.chunkCount}.`)
+      }
+      if (typeof etag !== 'string' || !/^"?[!#-~]{1,126}"?$/.test(etag)) throw new InvalidRequest('A part ETag must be the ETag header the bucket answered.')
     }
-    if (typeof etag !== 'string' || !/^"?[!#-~]{1,126}"?$/.test(etag)) throw new InvalidRequest('A part ETag must be the ETag header the bucket answered.')
+    const numbers = parts.map((p) => p.partNumber)
     // Once completing or complete, the parts are settled: a late report (a retried request) changes nothing.
-    if (row.state !== 'open') return true
-    let sha256: string | null = null
-    if (row.partChecksum) {
-      sha256 = await this.deps.reported.digest(id, partNumber)
-      if (!sha256) return false
-    }
-    // The size is the upload's arithmetic, never the client's word: the bucket refuses a PUT of
-    // another length under the signed URL, so the two agree.
-    await this.deps.reported.record(id, partNumber, etag, chunkLength(manifest, partNumber), this.now(), sha256)
+    if (row.state !== 'open' || !parts.length) return numbers
+    const digests = row.partChecksum ? await this.deps.reported.digests(id, numbers) : null
+    // The last report of a part number wins, as the bucket keeps the last part written under it.
+    const latest = new Map(parts.map((p) => [p.partNumber, p.etag]))
+    const rows = [...latest].filter(([n]) => !digests || digests.has(n)).map(([partNumber, etag]) => ({
+      // The size is the upload's arithmetic, never the client's word: the bucket refuses a PUT of
+      // another length under the signed URL, so the two agree.
+      partNumber, etag, size: chunkLength(manifest, partNumber), sha256: digests?.get(partNumber) ?? null,
+    }))
+    if (!rows.length) return []
+    await this.deps.reported.recordMany(id, rows, this.now(), !digests)
     await this.deps.uploads.touch(id, this.now())
-    return true
+    return rows.map((r) => r.partNumber)
   }
 
   async heldParts(id: string, options: { confirm?: boolean } = {}): Promise<HeldPart[]> {

@@ -33,6 +33,21 @@ export class ReportedParts {
   }
 
   /**
+   * Records several reported parts of one upload in one statement (an insert that updates the rows
+   * already there), as `record` does one by one. `keepDigest`: the rows carry no digest, so a
+   * digest already in a row stays.
+   */
+  async recordMany(uploadId: string, parts: Array<{ partNumber: number; etag: string; size: number; sha256: string | null }>, now: number, keepDigest: boolean): Promise<void> {
+    if (!parts.length) return
+    const rows = parts.map((p) => ({
+      upload_id: uploadId, part_number: p.partNumber, state: 'held', token: REPORTED, claimed_at: now, etag: p.etag, size: p.size, sha256: p.sha256,
+    }))
+    const updated: Array<'state' | 'token' | 'claimed_at' | 'etag' | 'size' | 'sha256'> = ['state', 'token', 'claimed_at', 'etag', 'size']
+    if (!keepDigest) updated.push('sha256')
+    await this.tables.Part.bulkCreate(rows, { updateOnDuplicate: updated })
+  }
+
+  /**
    * Remembers the digest a part was signed with. A part held under another digest goes back to
    * `signed` (its new bytes are on their way, as a chunk sent again with another digest replaces
    * the held one); a part held under this very digest stays held.
@@ -51,10 +66,42 @@ export class ReportedParts {
     }
   }
 
+  /**
+   * `signed` for several parts: the parts without a row yet are inserted in one statement, the
+   * others (and all of them, when another request inserted one meanwhile) one by one.
+   */
+  async signedMany(uploadId: string, parts: Array<{ partNumber: number; sha256: string }>, now: number): Promise<void> {
+    const { Part } = this.tables
+    const existing = new Set(((await Part.findAll({
+      where: { upload_id: uploadId, part_number: parts.map((p) => p.partNumber) }, attributes: ['part_number'], raw: true,
+    })) as unknown as Array<{ part_number: number }>).map((r) => Number(r.part_number)))
+    const fresh = parts.filter((p) => !existing.has(p.partNumber))
+    let later = parts.filter((p) => existing.has(p.partNumber))
+    try {
+      if (fresh.length) {
+        await Part.bulkCreate(fresh.map((p) => ({
+          upload_id: uploadId, part_number: p.partNumber, state: 'signed', token: REPORTED, claimed_at: now, etag: null, size: null, sha256: p.sha256,
+        })))
+      }
+    } catch (error) {
+      if (!(error instanceof this.S.UniqueConstraintError)) throw error
+      later = parts
+    }
+    for (const p of later) await this.signed(uploadId, p.partNumber, p.sha256, now)
+  }
+
   /** The digest a part was signed with (or is held under), or null. */
   async digest(uploadId: string, partNumber: number): Promise<string | null> {
     const row = (await this.tables.Part.findOne({ where: { upload_id: uploadId, part_number: partNumber }, raw: true })) as { sha256: string | null } | null
     return row?.sha256 ?? null
+  }
+
+  /** The digests these parts were signed with (or are held under), in one query; a part without one is absent. */
+  async digests(uploadId: string, partNumbers: number[]): Promise<Map<number, string>> {
+    const rows = (await this.tables.Part.findAll({
+      where: { upload_id: uploadId, part_number: partNumbers }, attributes: ['part_number', 'sha256'], raw: true,
+    })) as unknown as Array<{ part_number: number; sha256: string | null }>
+    return new Map(rows.filter((r) => r.sha256).map((r) => [Number(r.part_number), r.sha256!]))
   }
 
   /** Forgets parts the bucket does not hold as recorded, so that the client sends them again. */
