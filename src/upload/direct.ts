@@ -1,4 +1,4 @@
-import { ChunkBusy, InvalidRequest, NotFound, UploadExpired, WrongUploadMode } from '../errors.js'
+import { ChunkBusy, InvalidRequest, NotFound, WrongUploadMode } from '../errors.js'
 import type { ChunkRequest } from '../protocol/chunk-request.js'
 import { chunkLength } from '../shared/arithmetic.js'
 import type { PartsAnswer, PartsReport, SignAnswer, SignRequest } from '../shared/direct-protocol.js'
@@ -6,7 +6,7 @@ import type { DirectPartStore } from '../store/s3/direct-parts.js'
 import type { UploadManifest } from '../store/types.js'
 import { settleCompletion } from './completion.js'
 import type { DirectMode } from './direct-setup.js'
-import { assertSameUpload, newManifest, startAllowed, type ChunkStatus, type Uploader } from './receive.js'
+import { assertSameUpload, newManifest, startAllowed, uploadHoldingChunk, type ChunkStatus, type Uploader } from './receive.js'
 import type { RegisteredFeature } from './registry.js'
 
 /**
@@ -124,19 +124,9 @@ async function existing(uploader: Uploader, chunk: ChunkRequest): Promise<Upload
  * reports (with no parts) to complete it.
  */
 export async function directChunkStatus(uploader: Uploader, chunk: ChunkRequest): Promise<ChunkStatus> {
-  const wanted = newManifest(uploader.scope, chunk)
-  const store = uploader.feature.storage.staging
-  const held = await store.chunkState(wanted.id, chunk.chunkNumber, { sha256: chunk.sha256 })
-  if (held === 'no-upload') {
-    if ((await store.state(wanted.id)) === 'expired') {
-      throw new UploadExpired('This upload expired on the server and was removed; start it again.')
-    }
-    return { held: false }
-  }
-  const stored = await store.get(wanted.id)
+  const stored = await uploadHoldingChunk(uploader, chunk)
   if (!stored) return { held: false }
-  assertSameUpload(stored, wanted)
-  if (held === 'missing') return { held: false }
+  const store = uploader.feature.storage.staging
   // Complete only once the completing report has passed the gate: a test GET settling it first
   // (a reload racing the report) would record it without the file's checksum.
   if ((await store.state(stored.id)) !== 'complete' || !(await store.completion(stored.id))) return { held: true, complete: false }

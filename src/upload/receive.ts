@@ -95,8 +95,11 @@ function bodyToStore(feature: RegisteredFeature, chunk: ChunkRequest, stream: Re
 
 export type ChunkStatus = { held: false } | { held: true; complete: boolean; reference?: string }
 
-/** Whether the staging store already holds a chunk; a complete upload passes the completion gate first. */
-export async function chunkStatus(uploader: Uploader, chunk: ChunkRequest): Promise<ChunkStatus> {
+/**
+ * The upload a test GET asks about, when the staging store holds the chunk it names (under the
+ * chunk's digest, when one was sent); null when the chunk is wanted. Any host answers alike.
+ */
+export async function uploadHoldingChunk(uploader: Uploader, chunk: ChunkRequest): Promise<UploadManifest | null> {
   const wanted = newManifest(uploader.scope, chunk)
   const store = uploader.feature.storage.staging
   const held = await store.chunkState(wanted.id, chunk.chunkNumber, { sha256: chunk.sha256 })
@@ -104,15 +107,21 @@ export async function chunkStatus(uploader: Uploader, chunk: ChunkRequest): Prom
     if ((await store.state(wanted.id)) === 'expired') {
       throw new UploadExpired('This upload expired on the server and was removed; start it again.')
     }
-    return { held: false }
+    return null
   }
   // The store keeps the manifests of the uploads it works on (the local one checks one inode).
   const stored = await store.get(wanted.id)
   // Removed in between: as good as never started.
-  if (!stored) return { held: false }
+  if (!stored) return null
   assertSameUpload(stored, wanted)
-  if (held === 'missing') return { held: false }
-  const complete = await store.finishIfReady(stored)
+  return held === 'missing' ? null : stored
+}
+
+/** Whether the staging store already holds a chunk; a complete upload passes the completion gate first. */
+export async function chunkStatus(uploader: Uploader, chunk: ChunkRequest): Promise<ChunkStatus> {
+  const stored = await uploadHoldingChunk(uploader, chunk)
+  if (!stored) return { held: false }
+  const complete = await uploader.feature.storage.staging.finishIfReady(stored)
   if (!complete) return { held: true, complete }
   await settleCompletion(uploader.feature, uploader.currentAdmin, stored)
   return { held: true, complete, reference: stored.id }
