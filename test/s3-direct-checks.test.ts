@@ -5,39 +5,24 @@
  * upload mode, wrong options, and a bucket whose CORS stops start-up. The uploads themselves:
  * test/s3-direct-route.test.ts.
  */
-import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals'
+import { afterAll, beforeAll, expect, jest, test } from '@jest/globals'
 import { ComponentLoader } from 'adminjs'
 import { Sequelize } from 'sequelize'
 import { ConfigurationError, resumableUploadFeature } from 'adminjs-resumable'
 import { login, startTestApp, type Agent, type TestApp } from './support/app.js'
 import { directUpload, sign, viaAgent } from './support/direct-client.js'
-import { fileOf, MiB, startDirectServers, uploadRows, type DirectServers } from './support/direct-servers.js'
+import { fileOf, MiB, directSuite, uploadRows, type DirectServers } from './support/direct-servers.js'
 import { pngFile } from './support/samples.js'
 import { chunkParams, ENDPOINT, XHR } from './support/resumable-client.js'
-import { s3rverInstalled } from './support/s3rver.js'
-import { freshPostgresDatabase, postgresTodo, REQUIRED } from './support/services.js'
+import { freshPostgresDatabase } from './support/services.js'
 
 jest.setTimeout(120_000)
 
-const installed = s3rverInstalled()
-const suite = installed ? describe : describe.skip
-const postgresUrl = installed ? freshPostgresDatabase() : null
-const dialects = postgresUrl ? ['sqlite', 'postgres'] as const : ['sqlite'] as const
-
+const { suite, dialects, servers } = directSuite('Direct upload limits')
 let d: DirectServers
-beforeAll(async () => {
-  if (installed) d = await startDirectServers()
+beforeAll(() => {
+  d = servers()
 })
-afterAll(async () => {
-  await d?.close()
-})
-
-if (!installed) {
-  test('s3rver is not installed: the direct upload tests did not run', () => {
-    if (REQUIRED) throw new Error('s3rver is required under CI=true')
-  })
-}
-if (installed && !postgresUrl) test.todo(postgresTodo('Direct upload limits'))
 
 for (const dialect of dialects) {
   suite(`direct uploads: limits and onUploadStart refuse before anything is signed (${dialect})`, () => {

@@ -3,7 +3,7 @@
  * does not compare the ETags of CompleteMultipartUpload with the parts it holds, so the refusal
  * of a wrong ETag is shown on fauxqs (test/s3-fauxqs.test.ts); neither server has ListParts.
  */
-import { afterAll, beforeAll, describe, test } from '@jest/globals'
+import { afterAll, beforeAll, test } from '@jest/globals'
 import { describeDirectPartStore } from './direct-part-store-contract.js'
 import type { Dialect } from './support/s3-storage.js'
 import { s3rverInstalled, startS3rver, type S3Server } from './support/s3rver.js'
@@ -22,4 +22,5 @@ afterAll(async () => {
 })
 
 if (installed) describeDirectPartStore({ name: 's3rver', server: () => server, checksEtags: false }, dialects, postgres)
-else describe.skip('DirectPartStore (s3rver not installed)', () => test('skipped', () => undefined))
+// Reached only outside CI: s3rverInstalled() throws under CI=true.
+else test.todo('DIRECT PART STORE TESTS DID NOT RUN: s3rver is not installed (npm install)')

@@ -7,37 +7,21 @@
  * file bytes; what a signed URL allows is exactly its part; the same access checks and ownership
  * apply before anything is signed (limits, hooks, the content check: test/s3-direct-checks.test.ts).
  */
-import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals'
+import { afterAll, beforeAll, expect, jest, test } from '@jest/globals'
 import request from 'supertest'
 import { login, startTestApp, type Agent, type TestApp } from './support/app.js'
 import { directPath, directUpload, partDigest, putPart, report, sign, viaAgent, type DirectTransport } from './support/direct-client.js'
 import { rawPut } from './support/raw-put.js'
 import { chunkBytes, chunkParams, ENDPOINT, postChunk, sha256, testChunk, XHR } from './support/resumable-client.js'
-import { downloaded, fileOf, saveDocument, startDirectServers, uploadRows, type DirectServers } from './support/direct-servers.js'
-import { s3rverInstalled } from './support/s3rver.js'
-import { freshPostgresDatabase, postgresTodo, REQUIRED } from './support/services.js'
+import { downloaded, fileOf, saveDocument, directSuite, uploadRows, type DirectServers } from './support/direct-servers.js'
 
 jest.setTimeout(120_000)
 
-const installed = s3rverInstalled()
-const suite = installed ? describe : describe.skip
-const postgresUrl = installed ? freshPostgresDatabase() : null
-const dialects = postgresUrl ? ['sqlite', 'postgres'] as const : ['sqlite'] as const
-
+const { suite, postgresUrl, dialects, servers } = directSuite('Direct uploads through the router')
 let d: DirectServers
-beforeAll(async () => {
-  if (installed) d = await startDirectServers()
+beforeAll(() => {
+  d = servers()
 })
-afterAll(async () => {
-  await d?.close()
-})
-
-if (!installed) {
-  test('s3rver is not installed: the direct upload tests did not run', () => {
-    if (REQUIRED) throw new Error('s3rver is required under CI=true')
-  })
-}
-if (installed && !postgresUrl) test.todo(postgresTodo('Direct uploads through the router'))
 
 for (const dialect of dialects) {
   suite(`direct uploads through the router (${dialect})`, () => {

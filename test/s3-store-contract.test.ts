@@ -3,7 +3,7 @@
  * against S3: a real s3rver process and the shared upload state in a real database, once on SQLite
  * and once on PostgreSQL.
  */
-import { afterAll, describe, test } from '@jest/globals'
+import { afterAll, test } from '@jest/globals'
 import { describeFileStorage } from './file-storage-contract.js'
 import { describeStagingStore, manifestFor, writeAll } from './staging-contract.js'
 import { openSubject, type Dialect } from './support/s3-storage.js'
@@ -40,7 +40,6 @@ if (s3rverInstalled()) {
     })
   }
 } else {
-  describe('S3 store contracts', () => {
-    test.skip('s3rver is not installed (see the warning above)', () => undefined)
-  })
+  // Reached only outside CI: s3rverInstalled() throws under CI=true.
+  test.todo('S3 STORE CONTRACT TESTS DID NOT RUN: s3rver is not installed (npm install)')
 }

@@ -4,12 +4,13 @@
  * chosen requests which passed verification; and the test app's environment for direct uploads
  * through them.
  */
-import { expect } from '@jest/globals'
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
 import type { Agent, TestApp } from './app.js'
 import { bytes, ENDPOINT, type FileSpec } from './resumable-client.js'
 import { startFaultProxy, type FaultProxy } from './s3-fault-proxy.js'
 import { startSigningProxy, type SigningProxy } from './signing-proxy.js'
-import { startS3rver, type S3Server } from './s3rver.js'
+import { s3rverInstalled, startS3rver, type S3Server } from './s3rver.js'
+import { freshPostgresDatabase, postgresTodo, REQUIRED } from './services.js'
 
 export const MiB = 1024 * 1024
 
@@ -84,4 +85,41 @@ export async function downloaded(agent: Agent, id: string): Promise<Buffer> {
   })
   expect(res.status).toBe(200)
   return res.body as Buffer
+}
+
+export interface DirectSuite {
+  /** `describe`, or `describe.skip` when s3rver is missing (outside CI; under CI that fails). */
+  suite: typeof describe | typeof describe.skip
+  postgresUrl: string | null
+  dialects: readonly ('sqlite' | 'postgres')[]
+  /** The servers, started in a `beforeAll` this registers (so only inside tests and hooks). */
+  servers(): DirectServers
+}
+
+/**
+ * What every direct-upload test file starts with: s3rver behind the verifying proxy for the whole
+ * file, PostgreSQL when there is one, and a loud test or todo for what cannot run.
+ */
+export function directSuite(what: string): DirectSuite {
+  const installed = s3rverInstalled()
+  const postgresUrl = installed ? freshPostgresDatabase() : null
+  let servers: DirectServers | undefined
+  beforeAll(async () => {
+    if (installed) servers = await startDirectServers()
+  })
+  afterAll(async () => {
+    await servers?.close()
+  })
+  if (!installed) {
+    test('s3rver is not installed: the direct upload tests did not run', () => {
+      if (REQUIRED) throw new Error('s3rver is required under CI=true')
+    })
+  }
+  if (installed && !postgresUrl) test.todo(postgresTodo(what))
+  return {
+    suite: installed ? describe : describe.skip,
+    postgresUrl,
+    dialects: postgresUrl ? ['sqlite', 'postgres'] : ['sqlite'],
+    servers: () => servers!,
+  }
 }
