@@ -6,7 +6,7 @@ import type { DirectPartStore } from '../store/s3/direct-parts.js'
 import type { UploadManifest } from '../store/types.js'
 import { settleCompletion } from './completion.js'
 import type { DirectMode } from './direct-setup.js'
-import { assertSameUpload, newManifest, startAllowed, uploadHoldingChunk, type ChunkStatus, type Uploader } from './receive.js'
+import { assertSameUpload, newManifest, uploadHoldingChunk, uploadToWrite, type ChunkStatus, type Uploader } from './receive.js'
 import type { RegisteredFeature } from './registry.js'
 
 /**
@@ -47,11 +47,7 @@ export async function signParts(uploader: Uploader, chunk: ChunkRequest, request
   const direct = requireDirect(feature)
   await direct.corsChecked()
   const store = feature.storage.staging
-  const wanted = newManifest(uploader.scope, chunk)
-  const stored = await store.find(wanted)
-  let created = () => undefined as void
-  if (stored) assertSameUpload(stored, wanted)
-  else if (feature.policy.onUploadStart) created = await startAllowed(uploader, wanted)
+  const { wanted, stored, started } = await uploadToWrite(uploader, chunk)
   const manifest = stored ?? wanted
   const parts = await direct.uploads.parts()
   const digests = request.parts.every((part) => part.sha256)
@@ -59,7 +55,7 @@ export async function signParts(uploader: Uploader, chunk: ChunkRequest, request
   try {
     target = await parts.start(manifest, feature.limits, digests ? 'SHA256' : null)
   } finally {
-    created()
+    started()
   }
   if ((await store.state(manifest.id)) === 'complete') return { status: 'signed', parts: [], held: range(manifest.chunkCount) }
   if (target.partChecksum && !digests) {

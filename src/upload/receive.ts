@@ -29,7 +29,7 @@ const NO_SUCH_UPLOAD = 'There is no such upload in progress.'
 const starting = new Map<string, Promise<void>>()
 
 /** Asks `onUploadStart` (once for the first chunks arriving together); the answer ends the creation. */
-export async function startAllowed(uploader: Uploader, manifest: UploadManifest): Promise<() => void> {
+async function startAllowed(uploader: Uploader, manifest: UploadManifest): Promise<() => void> {
   const pending = starting.get(manifest.id)
   if (pending) {
     await pending
@@ -127,6 +127,23 @@ export async function chunkStatus(uploader: Uploader, chunk: ChunkRequest): Prom
   return { held: true, complete, reference: stored.id }
 }
 
+/**
+ * The upload a chunk or sign request names: the stored one (checked to be the same file), or a new
+ * one `onUploadStart` allowed. Call `started` once the store has created it (or failed to), so that
+ * the first requests arriving together share one verdict and no later one reuses it.
+ */
+export async function uploadToWrite(uploader: Uploader, chunk: ChunkRequest): Promise<{ wanted: UploadManifest; stored: UploadManifest | null; started: () => void }> {
+  const { feature } = uploader
+  const wanted = newManifest(uploader.scope, chunk)
+  const stored = await feature.storage.staging.find(wanted)
+  if (stored) {
+    assertSameUpload(stored, wanted)
+    return { wanted, stored, started: () => undefined }
+  }
+  const started = feature.policy.onUploadStart ? await startAllowed(uploader, wanted) : () => undefined
+  return { wanted, stored: null, started }
+}
+
 export interface ReceivedChunk {
   /** The upload's reference; Save takes it once `complete`. */
   reference: string
@@ -140,11 +157,7 @@ export interface ReceivedChunk {
 export async function receiveChunk(uploader: Uploader, chunk: ChunkRequest, body: Readable): Promise<ReceivedChunk> {
   const { feature } = uploader
   const store = feature.storage.staging
-  const wanted = newManifest(uploader.scope, chunk)
-  const stored = await store.find(wanted)
-  let created = () => undefined as void
-  if (stored) assertSameUpload(stored, wanted)
-  else if (feature.policy.onUploadStart) created = await startAllowed(uploader, wanted)
+  const { wanted, stored, started } = await uploadToWrite(uploader, chunk)
   let written
   const sink = feature.hashes?.sink(store, stored ?? wanted, chunk.chunkNumber)
   try {
@@ -157,7 +170,7 @@ export async function receiveChunk(uploader: Uploader, chunk: ChunkRequest, body
       sink,
     }, stored ? {} : { create: feature.limits })
   } finally {
-    created()
+    started()
   }
   const manifest = stored ?? (await store.get(wanted.id)) ?? wanted
   // The sink told the file hash about the chunk (held, or replaced behind the hashed prefix) before
