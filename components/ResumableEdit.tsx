@@ -10,7 +10,7 @@ import { useFocusAfterChange } from './focus.js'
 import { useFreshError } from './fresh-error.js'
 import { useResumableTranslation } from './i18n.js'
 import { acceptAttribute } from './rules.js'
-import { constraintsText } from './upload-messages.js'
+import { constraintsText, refusalText } from './upload-messages.js'
 import { isActive } from './upload-state.js'
 import UploadProgress from './UploadProgress.js'
 import UploadStatus from './UploadStatus.js'
@@ -127,7 +127,7 @@ const ResumableEdit: React.FC<EditPropertyProps> = ({ property, record, resource
       <UploadStatus state={state} canRetry={state.file !== null} onRetry={upload.retry} tm={tm} tb={tb} />
 
       </div>
-      <FormMessage data-testid="resumable-save-error">{recordError ? tm(recordError.message, recordError.message) : null}</FormMessage>
+      <FormMessage data-testid="resumable-save-error">{recordError ? refusalText(recordError, tm) : null}</FormMessage>
     </FormGroup>
   )
 }

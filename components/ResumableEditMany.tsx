@@ -221,7 +221,7 @@ const ResumableEditMany: React.FC<EditPropertyProps> = ({ property, record, reso
       </Box>
 
       <FormMessage data-testid="resumable-save-error" role={recordError ? 'alert' : undefined}>
-        {recordError ? <Text as="span" color="error">{saveRefusal(recordError.message, failedRows, tm)}</Text> : null}
+        {recordError ? <Text as="span" color="error">{saveRefusal(recordError, failedRows, tm)}</Text> : null}
       </FormMessage>
     </FormGroup>
   )

@@ -65,24 +65,26 @@ export interface FailedRow {
   retryable: boolean
 }
 
+/** A Save refusal as the server puts it on the record: English words, and the key of the same words. */
+export interface Refusal {
+  message: string
+  /** `resumable.…` when the words are the feature's own (src/shared/locale-en.ts); a hook's words have none. */
+  type?: string
+}
+
+/** The server's refusal in the admin's language where it is one of the feature's own texts. */
+export function refusalText(refusal: Refusal, tm: T): string {
+  return refusal.type?.startsWith('resumable.') ? tm(refusal.type, refusal.message) : refusal.message
+}
+
 /**
  * What a refused Save says on a `multiple` field: when rows failed, the server's "not finished" is
  * misleading (waiting never helps), so the failed files are named with what to do instead; Retry
  * only when it can finish every one of them. Without failed rows (a reloaded page) the server's
- * words stay, in the admin's language when they are the shared failed-row texts
- * (src/upload/save-plan.ts answers with these very strings of src/shared/locale-en.ts).
+ * words stay.
  */
-export function saveRefusal(serverMessage: string, failed: FailedRow[], tm: T): string {
-  if (failed.length === 0) {
-    const shared = en.messages.resumable
-    if (serverMessage === shared.saveFailedRow) {
-      return tm('resumable.saveFailedRow', 'A file in the list could not be uploaded: remove it from the list, then save again.')
-    }
-    if (serverMessage === shared.saveFailedRowRetry) {
-      return tm('resumable.saveFailedRowRetry', 'A file in the list could not be uploaded: retry it or remove it from the list, then save again.')
-    }
-    return tm(serverMessage, serverMessage)
-  }
+export function saveRefusal(refusal: Refusal, failed: FailedRow[], tm: T): string {
+  if (failed.length === 0) return refusalText(refusal, tm)
   const names = failed.map((row) => row.name).join(', ')
   return failed.every((row) => row.retryable)
     ? tm('resumable.failedBlocksSaveRetry', 'Not saved: {{names}} could not be uploaded. Retry it or remove it from the list, then save again.', { names })

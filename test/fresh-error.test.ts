@@ -1,10 +1,10 @@
 /** A Save refusal shown only while the field still sends what was refused; failed rows named in it. */
 import { describe, expect, test } from '@jest/globals'
 import { freshError, type Seen } from '../components/fresh-error.js'
-import { saveRefusal } from '../components/upload-messages.js'
+import { refusalText, saveRefusal } from '../components/upload-messages.js'
 import type { T } from '../components/i18n.js'
 import { de } from '../src/locale/de.js'
-import { FAILED_ROW, FAILED_ROW_RETRYABLE } from '../src/upload/save-plan.js'
+import { en } from '../src/shared/locale-en.js'
 
 const tm: T = (_key, fallback, vars) => fallback.replace(/\{\{(\w+)\}\}/g, (_m, name: string) => String(vars?.[name] ?? ''))
 
@@ -39,7 +39,9 @@ const tmDe: T = (key, fallback, vars) => {
   const found = key.split('.').slice(1).reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], de.messages.resumable)
   return tm(key, typeof found === 'string' ? found : fallback, vars)
 }
-const NOT_FINISHED = 'The upload has not finished yet: wait until it completes, then save again.'
+const NOT_FINISHED = { message: en.messages.resumable.saveRefusals.unfinished, type: 'resumable.saveRefusals.unfinished' }
+const FAILED_ROW = { message: en.messages.resumable.saveRefusals.failedRow, type: 'resumable.saveRefusals.failedRow' }
+const FAILED_ROW_RETRYABLE = { message: en.messages.resumable.saveRefusals.failedRowRetry, type: 'resumable.saveRefusals.failedRowRetry' }
 
 describe('saveRefusal', () => {
   test('names a row Retry cannot help and says only to remove it, in English and German', () => {
@@ -58,12 +60,16 @@ describe('saveRefusal', () => {
     expect(saveRefusal(NOT_FINISHED, mixed, tmDe)).not.toMatch(/erneut/)
   })
 
-  test('without failed rows the server\'s own message stays, in the admin\'s language when it is a shared text', () => {
-    expect(saveRefusal('At least one file is required here.', [], tm)).toBe('At least one file is required here.')
-    expect(saveRefusal(FAILED_ROW, [], tm)).toBe(FAILED_ROW)
-    expect(FAILED_ROW).not.toMatch(/retry/i)
-    expect(FAILED_ROW_RETRYABLE).toMatch(/retry it or remove it/)
-    expect(saveRefusal(FAILED_ROW, [], tmDe)).toBe(de.messages.resumable.saveFailedRow)
-    expect(saveRefusal(FAILED_ROW_RETRYABLE, [], tmDe)).toBe(de.messages.resumable.saveFailedRowRetry)
+  test('without failed rows the server\'s words stay, in the admin\'s language when they are the feature\'s own', () => {
+    const hook = { message: 'Scanned: infected.', type: 'resumable' }
+    expect(saveRefusal(hook, [], tm)).toBe('Scanned: infected.')
+    expect(saveRefusal(hook, [], tmDe)).toBe('Scanned: infected.')
+    expect(saveRefusal(FAILED_ROW, [], tm)).toBe(FAILED_ROW.message)
+    expect(FAILED_ROW.message).not.toMatch(/retry/i)
+    expect(FAILED_ROW_RETRYABLE.message).toMatch(/retry it or remove it/)
+    expect(saveRefusal(FAILED_ROW, [], tmDe)).toBe(de.messages.resumable.saveRefusals.failedRow)
+    expect(saveRefusal(FAILED_ROW_RETRYABLE, [], tmDe)).toBe(de.messages.resumable.saveRefusals.failedRowRetry)
+    expect(saveRefusal(NOT_FINISHED, [], tmDe)).toBe(de.messages.resumable.saveRefusals.unfinished)
+    expect(refusalText(NOT_FINISHED, tm)).toBe(NOT_FINISHED.message)
   })
 })

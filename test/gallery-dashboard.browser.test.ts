@@ -191,9 +191,9 @@ describeBrowser('the Gallery as a person sees it (Chromium, real resumablejs)', 
   }, LONG)
 
   test.each([
-    ['en', /Not saved: evil\.png could not be uploaded\. Remove it from the list/, /Remove it from the list before you save/],
-    ['de', /Nicht gespeichert: evil\.png konnte nicht hochgeladen werden\. Entfernen Sie die Datei/, /Entfernen Sie die Datei vor dem Speichern/],
-  ])('%s: a refused file next to a good one: its row says why and what to do, Save names it, the good row stays good', async (language, saveText, rowText) => {
+    ['en', /Not saved: evil\.png could not be uploaded\. Remove it from the list/, /Remove it from the list before you save/, /validation errors/],
+    ['de', /Nicht gespeichert: evil\.png konnte nicht hochgeladen werden\. Entfernen Sie die Datei/, /Entfernen Sie die Datei vor dem Speichern/, /Validierungsfehler/],
+  ])('%s: a refused file next to a good one: its row says why and what to do, Save names it, the good row stays good', async (language, saveText, rowText, noticeText) => {
     const page = await browser.context.newPage()
     await logIn(page, main.base)
     await startIn(page, 'en')
@@ -213,6 +213,11 @@ describeBrowser('the Gallery as a person sees it (Chromium, real resumablejs)', 
     const message = page.locator('[data-testid=resumable-save-error]')
     await until(async () => (await message.innerText()).length > 0, 'the Save refusal')
     await expect(message.innerText()).resolves.toMatch(saveText)
+    // AdminJS's notice is in the page's language too (it used to carry the server's English words).
+    const notice = page.locator('[data-testid=notice-wrapper]')
+    await until(async () => (await notice.count()) > 0 && (await notice.innerText()).length > 0, 'the notice')
+    await expect(notice.innerText()).resolves.toMatch(noticeText)
+    await expect(notice.innerText()).resolves.not.toMatch(/could not be uploaded/)
     // Retrying a file the server refused for its content cannot help: nothing offers it.
     await expect(message.innerText()).resolves.not.toMatch(/retry|erneut/i)
     expect(await evil.locator('[data-testid=resumable-item-retry]').count()).toBe(0)

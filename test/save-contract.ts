@@ -16,6 +16,12 @@ import { chunkBytes, chunkParams, countOf, sha256, XHR } from './support/resumab
 import { CHUNK, MULTIPLE, png, SINGLE, withPolicy, type SaveKind, type Upload } from './support/save-kinds.js'
 import { freshPostgresDatabase, postgresTodo } from './support/services.js'
 import { listTree } from './support/tree.js'
+import { en } from '../src/shared/locale-en.js'
+
+/** The English words at a locale key (`resumable.saveRefusals.unknown` → messages.resumable.…). */
+function translationOf(key: string | undefined): unknown {
+  return (key ?? '').split('.').reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], en.messages)
+}
 
 const UNKNOWN = /unknown or has expired/
 const UNFINISHED = /not finished/
@@ -110,8 +116,12 @@ export function saveContract(kind: SaveKind): void {
       const filesBefore = await listTree(t.uploadDir)
       const res = await submit(admin, url, { title: 'refused', ...fields })
       expect(res.status).toBe(200)
-      expect(res.body.record.errors[kind.property]?.message).toMatch(message)
-      expect(res.body.notice?.type).toBe('error')
+      const error = res.body.record.errors[kind.property]
+      expect(error?.message).toMatch(message)
+      // The page finds the same words in the admin's language under the error's type, and the
+      // notice is AdminJS's own (translated) one: no English toast on a German page.
+      expect(translationOf(error?.type)).toBe(error?.message)
+      expect(res.body.notice).toMatchObject({ type: 'error', message: 'thereWereValidationErrors' })
       expect(await rows()).toEqual(rowsBefore)
       expect(await listTree(t.uploadDir)).toEqual(filesBefore)
     }
@@ -342,6 +352,8 @@ export function saveContract(kind: SaveKind): void {
         expect(last.status).toBe(422)
         expect(saved.status).toBe(200)
         expect(saved.body.record.errors[kind.property]?.message).toBe('The virus scan refused this file.')
+        // A hook's own words have no key: the page shows them as they are.
+        expect(saved.body.record.errors[kind.property]?.type).toBe('resumable')
         expect(await column(id, 'key')).toEqual([`${kind.folder}/${id}/${old.filename}`])
         expect(sha256(await readFile(onDisk(`${kind.folder}/${id}/${old.filename}`)))).toBe(sha256(old.data))
         expect(await exists(onDisk(`${kind.folder}/${id}/refused.png`))).toBe(false)

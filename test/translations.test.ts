@@ -78,6 +78,8 @@ describe('the components', () => {
   test('every key of the English table is used by a component', () => {
     const used = new Set(calls().map((c) => `${NAMESPACE[c.fn]}.${c.key}`))
     for (const code of ERROR_CODES) used.add(`messages.resumable.errors.${code}`)
+    // The server's Save refusals name their key on the record's error; the components look it up there.
+    for (const name of Object.keys(resumableLocales.en.messages.resumable.saveRefusals)) used.add(`messages.resumable.saveRefusals.${name}`)
     expect(Object.keys(en).filter((key) => !used.has(key))).toEqual([])
   })
 

@@ -6,7 +6,7 @@ import { storedEntries } from '../upload/entries.js'
 import type { RegisteredFeature } from '../upload/registry.js'
 import { oneSaveAtATime } from '../upload/replace.js'
 import { planSave, type SaveChange } from '../upload/save-plan.js'
-import { GENERIC_SAVE_FAILURE, SaveRefusal, UPLOAD_GONE } from '../upload/save-refusal.js'
+import { SaveRefusal } from '../upload/save-refusal.js'
 
 /**
  * The AdminJS side of Save and delete, for single and `multiple` properties alike: the payload in,
@@ -51,15 +51,24 @@ function takeSent(payload: Record<string, unknown>, feature: RegisteredFeature):
   return value === undefined && nested ? {} : value
 }
 
-function refusal(feature: RegisteredFeature, message: string): ValidationError {
-  return new ValidationError({ [feature.mapping.file]: { message, type: 'resumable' } }, { message })
+/**
+ * The refusal on the property, where the edit component shows it in the admin's language (its
+ * `type` names the words); the notice says only that Save was refused, in AdminJS's own words, so
+ * the page never shows English in a German admin whatever locale tables the app merged.
+ */
+function propertyError(refusal: SaveRefusal): { message: string; type: string } {
+  return { message: refusal.message, type: refusal.key ?? 'resumable' }
+}
+
+function refusal(feature: RegisteredFeature, answer: SaveRefusal): ValidationError {
+  return new ValidationError({ [feature.mapping.file]: propertyError(answer) })
 }
 
 /** An answer the admin can act on, or the generic one for a fault (which is logged). */
-function answerOf(error: unknown): string {
-  if (error instanceof SaveRefusal) return error.message
+function answerOf(error: unknown): SaveRefusal {
+  if (error instanceof SaveRefusal) return error
   console.error('adminjs-resumable: saving the file failed', error)
-  return GENERIC_SAVE_FAILURE
+  return SaveRefusal.of('notStored')
 }
 
 /** Save (`new`/`edit`), before the record is written: every file checked, nothing placed yet. */
@@ -138,10 +147,10 @@ async function refuseSave(
   context: ActionContext,
   error: unknown,
 ): Promise<ActionResponse> {
-  let message = answerOf(error)
+  let answer = answerOf(error)
   if (!(error instanceof SaveRefusal)) {
     for (const slot of change.slots) {
-      if ('upload' in slot && (await feature.storage.staging.state(slot.upload.id).catch(() => 'missing')) !== 'complete') message = UPLOAD_GONE
+      if ('upload' in slot && (await feature.storage.staging.state(slot.upload.id).catch(() => 'missing')) !== 'complete') answer = SaveRefusal.of('uploadGone')
     }
   }
   const created = context.action.name === 'new'
@@ -154,12 +163,13 @@ async function refuseSave(
   const params = { ...json?.params }
   if (created && idProperty) delete params[idProperty]
   delete response.redirectUrl
-  response.notice = { message, type: 'error' }
+  // AdminJS's own key: the page translates it as it does for a validation error.
+  response.notice = { message: 'thereWereValidationErrors', type: 'error' }
   response.record = {
     ...json,
     ...(created ? { id: '' } : {}),
     params,
-    errors: { ...json?.errors, [feature.mapping.file]: { message, type: 'resumable' } },
+    errors: { ...json?.errors, [feature.mapping.file]: propertyError(answer) },
   }
   return response
 }

@@ -3,8 +3,7 @@ import { entryColumns, sameKeys, storedEntries, type RecordView, type StoredEntr
 import type { RegisteredFeature } from './registry.js'
 import { placeUnderFreeKey } from './replace.js'
 import type { SaveChange } from './save-plan.js'
-import { CHANGED } from './save-plan.js'
-import { SaveRefusal, UPLOAD_GONE } from './save-refusal.js'
+import { SaveRefusal } from './save-refusal.js'
 import { buildKey } from './upload-path.js'
 
 /** How the lifecycle writes and re-reads the saved record (the AdminJS hooks give it the adapter's). */
@@ -35,7 +34,7 @@ export async function commitSave<R extends RecordView>(feature: RegisteredFeatur
   const before = storedEntries(feature, access.record)
   // Another Save may have removed a kept file since the form was checked: nothing is placed then.
   for (const slot of change.slots) {
-    if ('keep' in slot && !before.some((entry) => entry.key === slot.keep)) throw new SaveRefusal(CHANGED)
+    if ('keep' in slot && !before.some((entry) => entry.key === slot.keep)) throw SaveRefusal.of('changed')
   }
   const placed: string[] = []
   const undo = () => removeQuietly(feature, placed, 'a file this Save placed')
@@ -48,7 +47,7 @@ export async function commitSave<R extends RecordView>(feature: RegisteredFeatur
       }
       const { upload, completion } = slot
       const finished = await feature.storage.staging.finished(upload.id)
-      if (!finished) throw new SaveRefusal(UPLOAD_GONE)
+      if (!finished) throw SaveRefusal.of('uploadGone')
       const key = await placeUnderFreeKey(files, finished, buildKey(feature.policy.uploadPath, access.resourceId, access.record, upload.filename))
       placed.push(key)
       entries.push({

@@ -1,14 +1,24 @@
+import { en } from '../shared/locale-en.js'
+
+type RefusalName = keyof typeof en.messages.resumable.saveRefusals
+
 /**
  * A Save refused for a reason the admin can act on (an expired upload, a hook's verdict, a file
- * listed twice): its message is shown on the property as is. Any other error during Save is a
- * fault, logged and answered with a generic message (see GENERIC_SAVE_FAILURE).
+ * listed twice): its message is shown on the property. Any other error during Save is a fault,
+ * logged and answered with a generic message (notStored).
+ *
+ * `key` names the words in the feature's locale tables (`messages.<key>`), so the page shows them in
+ * the admin's language; a hook's own words have none and are shown as they are.
  */
 export class SaveRefusal extends Error {
   override name = 'SaveRefusal'
+
+  constructor(message: string, readonly key: string | null = null) {
+    super(message)
+  }
+
+  /** One of the feature's own refusals, in English here and in the admin's language on the page. */
+  static of(name: RefusalName): SaveRefusal {
+    return new SaveRefusal(en.messages.resumable.saveRefusals[name], `resumable.saveRefusals.${name}`)
+  }
 }
-
-/** What the admin reads when Save failed on the server's side: no path, no stack. */
-export const GENERIC_SAVE_FAILURE = 'The file could not be stored on the server: save again, or upload the file again if that fails too.'
-
-/** The upload went away between the form's check and the Save. */
-export const UPLOAD_GONE = 'This upload is no longer on the server (it was cancelled or expired): upload the file again, then save.'
