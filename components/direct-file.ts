@@ -105,6 +105,11 @@ export class DirectFile {
     return this.reporter.finish()
   }
 
+  /** The file was cancelled, removed or picked anew: its hash worker stops now, not when the page closes. */
+  close(): void {
+    this.hashes.close()
+  }
+
   /** The route named these parts to PUT again (refused at completion, or never held). */
   private resend(parts: number[]): void {
     const f = this.f
