@@ -122,6 +122,9 @@ export class DirectFile {
       }
       this.held.delete(n)
       this.reporter.forget(n)
+      // Signed again even if its URL is still fresh: the route forgot the refused part with the
+      // digest it signed, and records a part's ETag only under a digest it signed.
+      this.urls.drop(n)
       const chunk = f.chunks[n - 1] as DirectChunk | undefined
       if (!chunk) continue
       chunk.abort()
