@@ -94,6 +94,15 @@ export class DirectUploads {
     return {}
   }
 
+  /**
+   * The form went away (the admin is a single page: the page lives on). Every file's hash worker
+   * stops; a file picked again later resumes its parts and hashes anew.
+   */
+  close(): void {
+    for (const direct of this.files.values()) direct.close()
+    this.files.clear()
+  }
+
   private fileOf(f: ResumableFile): DirectFile {
     let direct = this.files.get(f.uniqueIdentifier)
     if (!direct || direct.f !== f) {

@@ -98,6 +98,27 @@ suite('the file-hash worker of direct uploads in Chromium', () => {
     await page.close()
   }, LONG)
 
+  test('leaving the form for the list (the same document: the admin is a single page) ends the paused file\'s hash worker', async () => {
+    const file = stack.sample('worker-left.bin', unread(65))
+    const page = await browser.context.newPage()
+    await throttleUploads(browser.context, page, 4 * MiB)
+    await logIn(page, app.base)
+    await openNewForm(page, app, 'Document', 'Worker left behind')
+    const before = stack.proxy.forwarded.length
+    await page.setInputFiles('[data-testid=resumable-input]', file.path)
+    await eventually(() => acceptedPuts(stack.proxy, before).length >= 1, 'a part in the bucket', LONG)
+    await page.click('[data-testid=resumable-pause]')
+    expect(hashWorkers(page)).toBe(1)
+    await page.evaluate(() => { (window as unknown as { sameDocument: boolean }).sameDocument = true })
+    // The breadcrumb back to the list: a client-side route change, no page load.
+    await page.locator('a[href$="/admin/resources/Document"]').first().click()
+    await page.waitForURL((url) => url.pathname.endsWith('/admin/resources/Document'))
+    await page.waitForSelector('[data-testid=resumable-input]', { state: 'detached' })
+    expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true)
+    await eventually(() => hashWorkers(page) === 0, 'the left form\'s hash worker to be gone', 10_000)
+    await page.close()
+  }, LONG)
+
   test('a multiple property: the removed file\'s worker goes, the other file uploads on and completes; none is left; Save keeps the right checksum', async () => {
     const removed = stack.sample('worker-removed.png', bigPng(UNREAD_PARTS * 5 * MiB + 9, 63))
     const kept = stack.sample('worker-kept.png', bigPng(2 * 5 * MiB + 5, 62))
