@@ -105,6 +105,11 @@ export class DirectFile {
     return this.reporter.finish()
   }
 
+  /** The file was cancelled, removed or picked anew: its hash worker stops now, not when the page closes. */
+  close(): void {
+    this.hashes.close()
+  }
+
   /** The route named these parts to PUT again (refused at completion, or never held). */
   private resend(parts: number[]): void {
     const f = this.f
@@ -117,6 +122,9 @@ export class DirectFile {
       }
       this.held.delete(n)
       this.reporter.forget(n)
+      // Signed again even if its URL is still fresh: the route forgot the refused part with the
+      // digest it signed, and records a part's ETag only under a digest it signed.
+      this.urls.drop(n)
       const chunk = f.chunks[n - 1] as DirectChunk | undefined
       if (!chunk) continue
       chunk.abort()

@@ -94,9 +94,20 @@ export class DirectUploads {
     return {}
   }
 
+  /**
+   * The form went away (the admin is a single page: the page lives on). Every file's hash worker
+   * stops; a file picked again later resumes its parts and hashes anew.
+   */
+  close(): void {
+    for (const direct of this.files.values()) direct.close()
+    this.files.clear()
+  }
+
   private fileOf(f: ResumableFile): DirectFile {
     let direct = this.files.get(f.uniqueIdentifier)
     if (!direct || direct.f !== f) {
+      direct?.close()
+      this.watchRemovals(f.resumableObj)
       direct = new DirectFile(f, descriptorOf(f), {
         target: this.target(),
         chunking: this.chunking(),
@@ -107,6 +118,24 @@ export class DirectUploads {
       this.files.set(f.uniqueIdentifier, direct)
     }
     return direct
+  }
+
+  /**
+   * Resumable.js 1.1.0 fires no event when a file goes (cancel, or the controller removing it), and
+   * every way out passes `removeFile`: that is where the file's direct upload is closed.
+   */
+  private watchRemovals(r: ResumableFile['resumableObj']): void {
+    const marked = r as typeof r & { directWatched?: boolean }
+    if (marked.directWatched) return
+    marked.directWatched = true
+    const removeFile = r.removeFile.bind(r)
+    r.removeFile = (removed: ResumableFile) => {
+      removeFile(removed)
+      const direct = this.files.get(removed.uniqueIdentifier)
+      if (direct?.f !== removed) return
+      direct.close()
+      this.files.delete(removed.uniqueIdentifier)
+    }
   }
 
   private preprocess(chunk: DirectChunk): void {

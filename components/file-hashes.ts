@@ -29,6 +29,13 @@ async function sha256Hex(bytes: ArrayBuffer): Promise<string> {
 /** The worker itself failed (a page whose CSP refuses Blob URL workers): the page hashes from then on. */
 class WorkerFailed extends Error {}
 
+/** The file's upload ended before its hash was needed (cancelled, removed). */
+export class HashClosed extends Error {
+  constructor() {
+    super('The file hash was stopped: its upload ended.')
+  }
+}
+
 /** Feeds one worker the file in order: parts whose bytes are in hand, the others as slices to read. */
 class WorkerFeed {
   readonly result: Promise<string>
@@ -38,9 +45,11 @@ class WorkerFeed {
   /** Bytes held ahead here, or posted and not yet hashed. */
   private keptBytes = 0
   private ended = false
+  private stop: (error: Error) => void = () => undefined
 
   constructor(private readonly worker: Worker, private readonly slice: (n: number) => Blob, private readonly parts: number) {
     this.result = new Promise<string>((resolve, reject) => {
+      this.stop = reject
       worker.onmessage = (event: MessageEvent<HashAnswer>) => {
         if ('hashed' in event.data) {
           this.keptBytes -= event.data.hashed
@@ -58,6 +67,12 @@ class WorkerFeed {
     })
     this.result.catch(() => undefined)
     this.end()
+  }
+
+  /** The worker goes at once: a worker left running holds its thread and the bytes posted to it until the page closes. */
+  close(): void {
+    this.worker.terminate()
+    this.stop(new HashClosed())
   }
 
   /** Part `n` was read; `bytes` are handed over (detached here) if the hash still needs them. */
@@ -105,6 +120,7 @@ export class FileHashes {
   private readonly done = new Map<number, string>()
   private feed: WorkerFeed | null = null
   private noWorker = false
+  private closed = false
   private whole: Promise<string> | null = null
   private wholeDone: string | undefined
 
@@ -138,7 +154,7 @@ export class FileHashes {
 
   /** Starts the whole file's hash, fed from here on by the parts' reads. */
   start(): void {
-    if (this.whole) return
+    if (this.whole || this.closed) return
     const worker = this.noWorker ? null : startHashWorker()
     if (!worker) {
       this.noWorker = true
@@ -152,12 +168,30 @@ export class FileHashes {
     this.settle(feed.result)
   }
 
-  /** The whole file's SHA-256: parts not read by now are read by the worker itself. */
-  fileSha256(): Promise<string> {
-    this.start()
-    const whole = this.whole!
-    this.feed?.fill((n) => this.digests.has(n) && !this.done.has(n))
-    return whole
+  /**
+   * The whole file's SHA-256: parts not read by now are read by the worker itself. A worker that
+   * fails (a CSP that refuses Blob URL workers fails it only once it tries to load) is replaced by
+   * the hash on the page, so whoever waits gets the digest, not the worker's failure.
+   */
+  async fileSha256(): Promise<string> {
+    for (;;) {
+      this.start()
+      const whole = this.whole
+      if (!whole) throw new HashClosed()
+      this.feed?.fill((n) => this.digests.has(n) && !this.done.has(n))
+      try {
+        return await whole
+      } catch (error) {
+        if (!(error instanceof WorkerFailed)) throw error
+        this.forget(whole, error)
+      }
+    }
+  }
+
+  /** The upload ended: the worker stops now, and none starts again. */
+  close(): void {
+    this.closed = true
+    this.feed?.close()
   }
 
   knownFileSha256(): string | undefined {
@@ -166,12 +200,15 @@ export class FileHashes {
 
   private settle(whole: Promise<string>): void {
     this.whole = whole
-    whole.then((hex) => { this.wholeDone = hex }, (error: unknown) => {
-      // Tried again from the start on the next call (the file may be readable again).
-      if (error instanceof WorkerFailed) this.noWorker = true
-      this.whole = null
-      this.feed = null
-    })
+    whole.then((hex) => { this.wholeDone = hex }, (error: unknown) => this.forget(whole, error))
+  }
+
+  /** A failed hash is tried again from the start on the next call (the file may be readable again). */
+  private forget(whole: Promise<string>, error: unknown): void {
+    if (error instanceof WorkerFailed) this.noWorker = true
+    if (this.whole !== whole) return
+    this.whole = null
+    this.feed = null
   }
 
   private slice(n: number): Blob {
@@ -182,6 +219,7 @@ export class FileHashes {
   private async hashHere(): Promise<string> {
     const hash = new Sha256()
     for (let offset = 0; offset < this.file.size; offset += FILE_HASH_SLICE) {
+      if (this.closed) throw new HashClosed()
       hash.update(new Uint8Array(await this.file.slice(offset, offset + FILE_HASH_SLICE).arrayBuffer()))
     }
     return hash.hex()

@@ -10,7 +10,7 @@ import { deleteUpload, type Chunking, type ServerAnswer } from './protocol.js'
 import { measure, succeeded, wireEvents, type FileOutcomes, type Wiring } from './resumable-events.js'
 import { RealResumable, descriptorOf, fileIdentifier, resumableOptions } from './resumable-setup.js'
 import type { ResumableConstructor, ResumableFile, ResumableInstance } from './resumable-types.js'
-import { directMode } from './direct-upload.js'
+import { directMode, type DirectUploads } from './direct-upload.js'
 import { ProgressThrottle } from './progress-throttle.js'
 import { checkFile, type FileProblem } from './rules.js'
 import type { ListEvent } from './upload-list-state.js'
@@ -67,6 +67,7 @@ export class MultiUploadController {
   private readonly throttle = new ProgressThrottle(() => this.drawProgress())
   private readonly expiredRestarts = new Set<string>()
   private stopped = false
+  private direct: DirectUploads | null = null
   private outcomes: FileOutcomes | null = null
   private wiring: Wiring | null = null
 
@@ -98,6 +99,7 @@ export class MultiUploadController {
       failed: (f, answer, message) => this.failed(f, answer, message),
     }
     const direct = directMode(custom, () => this.options().target, () => this.chunking(), outcomes)
+    this.direct = direct
     r = new this.Resumable({ ...resumableOptions(custom, target, direct), maxFiles: undefined, generateUniqueIdentifier: identifierInFolder })
     if (!r || !r.support) return false
     takeFilesInTurn(r)
@@ -120,6 +122,7 @@ export class MultiUploadController {
       f.pause(true)
       f.abort()
     })
+    this.direct?.close()
   }
 
   /** Picked or dropped files: each checked on its own; the ones that pass upload side by side. */

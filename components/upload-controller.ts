@@ -12,7 +12,7 @@ import { deleteUpload, type Chunking, type ServerAnswer } from './protocol.js'
 import { measure, succeeded, wireEvents, type FileOutcomes, type Wiring } from './resumable-events.js'
 import { RealResumable, descriptorOf, fileIdentifier, resumableOptions } from './resumable-setup.js'
 import type { ResumableConstructor, ResumableFile, ResumableInstance } from './resumable-types.js'
-import { directMode } from './direct-upload.js'
+import { directMode, type DirectUploads } from './direct-upload.js'
 import { ProgressThrottle } from './progress-throttle.js'
 import { checkFile } from './rules.js'
 import type { UploadEvent, UploadState } from './upload-state.js'
@@ -40,6 +40,7 @@ export class UploadController {
   private succeededSinceDraw = false
   private readonly restarts = new Map<string, number>()
   private stopped = false
+  private direct: DirectUploads | null = null
   private outcomes: FileOutcomes | null = null
   private wiring: Wiring | null = null
 
@@ -77,6 +78,7 @@ export class UploadController {
     }
     const chunking = (): Chunking => this.chunking(this.options().custom)
     const direct = directMode(custom, () => this.options().target, chunking, outcomes)
+    this.direct = direct
     const r = new this.Resumable(resumableOptions(custom, target, direct))
     // `new Resumable()` gives an object without `support` when the browser lacks File/Blob APIs.
     if (!r || !r.support) return false
@@ -103,6 +105,7 @@ export class UploadController {
       f.pause(true)
       f.abort()
     })
+    this.direct?.close()
   }
 
   /** A file picked or dropped: checked, then uploaded in place of any other. */

@@ -4,6 +4,8 @@
  * `S3_UPLOAD=direct`, sample files, and the page steps.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer, request as httpRequest } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect } from '@jest/globals'
@@ -11,6 +13,7 @@ import type { Page } from 'playwright-core'
 import type { Listening } from './browser-app.js'
 import { bytes, sha256 } from './resumable-client.js'
 import { pngFile } from './samples.js'
+import { startFauxqs } from './fauxqs.js'
 import { startSigningProxy, type SigningProxy } from './signing-proxy.js'
 import { startS3rver, type S3Server } from './s3rver.js'
 
@@ -57,6 +60,90 @@ export async function startDirectStack(): Promise<DirectStack> {
       S3_UPLOAD: 'direct',
       AWS_ACCESS_KEY_ID: 'S3RVER',
       AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    },
+    sample(name, data) {
+      const path = join(dir, name)
+      writeFileSync(path, data)
+      return { path, name, size: data.length, sha: sha256(data) }
+    },
+    async close() {
+      await proxy.close()
+      await server.destroy()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/**
+ * What a bucket's CORS rule (as the README gives it) adds, for a server that has none: a front that
+ * answers the page's preflights (any origin may PUT the headers it asks for) and exposes `ETag` on
+ * every answer; the rest goes to `target` and back unchanged, recorded as the signing proxy records
+ * it (no signature is checked here).
+ */
+async function startCorsFront(target: string): Promise<SigningProxy> {
+  const to = new URL(target)
+  const forwarded: SigningProxy['forwarded'] = []
+  const server = createServer((req, res) => {
+    const allowOrigin = { 'access-control-allow-origin': req.headers.origin ?? '*' }
+    if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
+      req.resume()
+      res.writeHead(200, {
+        ...allowOrigin,
+        'access-control-allow-methods': 'PUT',
+        'access-control-allow-headers': req.headers['access-control-request-headers'] ?? '',
+        'content-length': '0',
+      })
+      res.end()
+      return
+    }
+    const upstream = httpRequest({ hostname: to.hostname, port: to.port, method: req.method, path: req.url, headers: { ...req.headers, host: to.host } }, (answer) => {
+      forwarded.push({ method: req.method ?? '', url: req.url ?? '', status: answer.statusCode ?? 502 })
+      res.writeHead(answer.statusCode ?? 502, { ...answer.headers, ...allowOrigin, 'access-control-expose-headers': 'ETag' })
+      answer.pipe(res)
+    })
+    upstream.on('error', () => res.destroy())
+    req.pipe(upstream)
+  })
+  await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    refused: [],
+    forwarded,
+    close: () => new Promise((resolve) => {
+      server.closeAllConnections()
+      server.close(() => resolve())
+    }),
+  }
+}
+
+/**
+ * The direct-upload stack on fauxqs (test/support/fauxqs.ts) instead of s3rver, for what only it
+ * does: it checks the ETags of CompleteMultipartUpload (InvalidPart). It has no bucket CORS, so the
+ * page reaches it through startCorsFront, and the app's start-up CORS check only warns (`S3_CORS:
+ * none`); it checks no signature either. Null when fauxqs cannot run here (fauxqsMissing says why).
+ */
+export async function startFauxqsStack(): Promise<DirectStack | null> {
+  const server = await startFauxqs()
+  if (!server) return null
+  const dir = mkdtempSync(join(tmpdir(), 'adminjs-resumable-direct-fauxqs-'))
+  const proxy = await startCorsFront(server.endpoint)
+  const credentials = server.config.credentials as { accessKeyId: string; secretAccessKey: string }
+  return {
+    server,
+    proxy,
+    dir,
+    env: {
+      CHUNK_SIZE: String(5 * MiB),
+      MAX_UPLOAD_SIZE: String(512 * MiB),
+      S3_BUCKET: server.bucket,
+      S3_ENDPOINT: proxy.endpoint,
+      S3_REGION: 'us-east-1',
+      S3_FORCE_PATH_STYLE: 'true',
+      S3_UPLOAD: 'direct',
+      S3_CORS: 'none',
+      S3_DOWNLOAD: 'stream',
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
     },
     sample(name, data) {
       const path = join(dir, name)
