@@ -110,6 +110,9 @@ export async function readRange(s3: S3Clients, where: S3Location, key: string, s
   return Buffer.concat(chunks)
 }
 
+/** How old an upload's activity mark may get before a request renews it; far below any expiry. */
+const TOUCH_AFTER_MS = 1000
+
 const sameEtag = (a: string, b: string) => a.replaceAll('"', '') === b.replaceAll('"', '')
 
 function nameOf(error: unknown): string {
@@ -163,7 +166,7 @@ export class S3DirectParts implements DirectPartStore {
     const { id } = row
     if (row.state !== 'open') return
     await this.deps.reported.signedMany(id, parts, this.now())
-    await this.deps.uploads.touch(id, this.now())
+    await this.touch(row)
   }
 
   async recordPart(upload: DirectUploadRef, partNumber: number, etag: string): Promise<boolean> {
@@ -193,7 +196,7 @@ export class S3DirectParts implements DirectPartStore {
     }))
     if (!rows.length) return []
     await this.deps.reported.recordMany(id, rows, this.now(), !digests)
-    await this.deps.uploads.touch(id, this.now())
+    await this.touch(row)
     return rows.map((r) => r.partNumber)
   }
 
@@ -277,6 +280,16 @@ export class S3DirectParts implements DirectPartStore {
       await removeStaged(this.s3, row, this.now(), 'expired').catch(() => undefined)
       throw gone()
     }
+  }
+
+  /**
+   * Marks the upload active (the sweep expires idle ones). A row marked within the last second is
+   * left as it is: an upload reporting several times a second is no more alive for each report.
+   */
+  private async touch(row: UploadRow): Promise<void> {
+    const now = this.now()
+    if (now - row.activeAt < TOUCH_AFTER_MS) return
+    await this.deps.uploads.touch(row.id, now)
   }
 
   /** The upload's row, read unless the caller read it already. */
