@@ -34,10 +34,11 @@ function readSigned(v: unknown): SignedPartAnswer | null {
 export function readSignAnswer(body: unknown): SignAnswer | null {
   if (!body || typeof body !== 'object') return null
   const b = body as Record<string, unknown>
-  const held = partNumbers(b.held ?? [])
-  if (b.status !== 'signed' || !Array.isArray(b.parts) || !held) return null
+  const held = b.held === undefined ? undefined : partNumbers(b.held)
+  if (b.status !== 'signed' || !Array.isArray(b.parts) || held === null) return null
   const parts = b.parts.map(readSigned)
-  return parts.every((p): p is SignedPartAnswer => p !== null) ? { status: 'signed', parts, held } : null
+  if (!parts.every((p): p is SignedPartAnswer => p !== null)) return null
+  return held ? { status: 'signed', parts, held } : { status: 'signed', parts }
 }
 
 export function readPartsAnswer(body: unknown): PartsAnswer | null {

@@ -4,7 +4,7 @@
  * fresh, and signed again when one expired, is about to, or was refused by the bucket.
  */
 import type { UploadDescriptor } from '../src/shared/chunk-params.js'
-import { DIRECT_BATCH_MAX, type SignedPartAnswer } from '../src/shared/direct-protocol.js'
+import { DIRECT_BATCH_MAX, type SignRequest, type SignedPartAnswer } from '../src/shared/direct-protocol.js'
 import { signParts, type DirectFailure } from './direct-requests.js'
 import type { FileHashes } from './file-hashes.js'
 import { PERMANENT_ERRORS, type Chunking } from './protocol.js'
@@ -50,6 +50,8 @@ export interface PartUrlsContext {
 export class PartUrls {
   private readonly signed = new Map<number, Signed>()
   private readonly signing = new Map<number, Promise<void>>()
+  /** Whether the server said which parts it holds: asked once, by this page's first sign request. */
+  private heldKnown = false
 
   constructor(private readonly ctx: PartUrlsContext) {}
 
@@ -117,14 +119,19 @@ export class PartUrls {
     // One part read at a time: a batch of large parts read at once would hold them all in memory.
     const digests: string[] = []
     for (const p of parts) digests.push(await hashes.part(p))
-    const body = { parts: parts.map((partNumber, i) => ({ partNumber, sha256: digests[i] })) }
+    const body: SignRequest = { parts: parts.map((partNumber, i) => ({ partNumber, sha256: digests[i] })) }
+    // Later, the page knows what it sent itself; what the route names to send again comes with the reports.
+    if (!this.heldKnown) body.held = true
     for (let attempt = 1; ; attempt += 1) {
       const result = await signParts(target, file, chunking, body)
       if (result.ok) {
         // The server's clock says when a URL expires; this browser's clock may differ.
         const skew = result.serverDate === undefined ? 0 : result.serverDate - result.receivedAt
         for (const part of result.value.parts) this.keep(part, skew, result.receivedAt)
-        this.ctx.held(result.value.held)
+        if (result.value.held) {
+          this.heldKnown = true
+          this.ctx.held(result.value.held)
+        }
         return
       }
       if (PERMANENT_ERRORS.includes(result.status) || attempt >= SIGN_ATTEMPTS) throw new SignRefused(result)

@@ -37,15 +37,17 @@ function digest(value: unknown, name: string): string | undefined {
 
 /** `POST .../direct/sign`: the parts to sign, each with its SHA-256 or none at all. */
 export function parseSignRequest(body: unknown, partCount: number): SignRequest {
+  const request = object(body, 'sign request')
+  if (request.held !== undefined && typeof request.held !== 'boolean') throw new InvalidRequest('"held" must be true or false.')
   const seen = new Set<number>()
-  const parts = partList(object(body, 'sign request').parts, 'sign request', 1).map((part) => {
+  const parts = partList(request.parts, 'sign request', 1).map((part) => {
     const number = partNumber(part.partNumber, partCount, seen)
     const sha256 = digest(part.sha256, `The sha256 of part ${number}`)
     return sha256 ? { partNumber: number, sha256 } : { partNumber: number }
   })
   const withDigest = parts.filter((part) => part.sha256).length
   if (withDigest && withDigest !== parts.length) throw new InvalidRequest('Either every part of a sign request carries its sha256, or none does.')
-  return { parts }
+  return request.held ? { parts, held: true } : { parts }
 }
 
 /** `POST .../direct/parts`: the ETags the bucket answered (none, to ask for the completion again). */

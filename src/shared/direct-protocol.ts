@@ -13,7 +13,9 @@
  *   parts (200 held, 204 wanted; with `resumableChunkSha256` only when the recorded part has it).
  * - `POST <route>/direct/sign`, body `SignRequest`: after the access check, ownership, the limits
  *   and `onUploadStart` (the first time), answers `SignAnswer`. Lengths come from the upload's
- *   chunk arithmetic, never from the client.
+ *   chunk arithmetic, never from the client. Which parts the upload holds is answered only when
+ *   asked (`held: true`, a page's first sign): the page knows what it sent since, and the answer
+ *   costs the bucket a ListParts.
  * - `POST <route>/direct/parts`, body `PartsReport`: records the ETags the bucket gave the browser.
  *   The report that makes the upload whole completes it (once across hosts: CompleteMultipartUpload
  *   with the recorded ETags, the content check on the object's first bytes, the completion gate) and
@@ -41,6 +43,8 @@ export interface PartToSignRequest {
 
 export interface SignRequest {
   parts: PartToSignRequest[]
+  /** Ask which parts the upload holds (a page that has not asked yet: after a reload, another tab). */
+  held?: boolean
 }
 
 export interface SignedPartAnswer {
@@ -55,8 +59,11 @@ export interface SignedPartAnswer {
 export interface SignAnswer {
   status: 'signed'
   parts: SignedPartAnswer[]
-  /** Part numbers the upload already holds (recorded, confirmed by ListParts where the bucket has it). */
-  held: number[]
+  /**
+   * Part numbers the upload already holds (recorded, confirmed by ListParts where the bucket has it),
+   * when the request asked (`held: true`).
+   */
+  held?: number[]
 }
 
 export interface ReportedPart {

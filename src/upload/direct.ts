@@ -1,9 +1,9 @@
-import { ChunkBusy, InvalidRequest, NotFound, WrongUploadMode } from '../errors.js'
+import { ChunkBusy, InvalidRequest, NotFound, UploadExpired, WrongUploadMode } from '../errors.js'
 import type { ChunkRequest } from '../protocol/chunk-request.js'
 import { chunkLength } from '../shared/arithmetic.js'
 import type { PartsAnswer, PartsReport, SignAnswer, SignRequest } from '../shared/direct-protocol.js'
 import type { DirectPartStore } from '../store/s3/direct-parts.js'
-import type { UploadManifest } from '../store/types.js'
+import type { UploadRow } from '../store/shared-state/uploads.js'
 import { settleCompletion } from './completion.js'
 import type { DirectMode } from './direct-setup.js'
 import { assertSameUpload, newManifest, uploadHoldingChunk, uploadToWrite, type ChunkStatus, type Uploader } from './receive.js'
@@ -40,24 +40,31 @@ export function assertThroughApp(feature: RegisteredFeature): void {
 /**
  * Signs an UploadPart URL per part asked, each for its exact length from the chunk arithmetic (and
  * its SHA-256 when given). The upload is created by the first request, within the admin's limits
- * and after `onUploadStart`, exactly as a first chunk creates it; nothing is signed before.
+ * and after `onUploadStart`, exactly as a first chunk creates it; nothing is signed before. The
+ * upload's row is read once and handed down; the parts held are answered only when asked.
  */
 export async function signParts(uploader: Uploader, chunk: ChunkRequest, request: SignRequest): Promise<SignAnswer> {
   const { feature } = uploader
   const direct = requireDirect(feature)
   await direct.corsChecked()
-  const store = feature.storage.staging
-  const { wanted, stored, started } = await uploadToWrite(uploader, chunk)
-  const manifest = stored ?? wanted
   const parts = await direct.uploads.parts()
+  let known: UploadRow | null = null
+  const { wanted, stored, started } = await uploadToWrite(uploader, chunk, async (w) => {
+    known = await parts.find(w.id)
+    return known?.manifest ?? null
+  })
+  const manifest = stored ?? wanted
   const digests = request.parts.every((part) => part.sha256)
   let target
   try {
-    target = await parts.start(manifest, feature.limits, digests ? 'SHA256' : null)
+    target = await parts.start(manifest, feature.limits, digests ? 'SHA256' : null, known)
   } finally {
     started()
   }
-  if ((await store.state(manifest.id)) === 'complete') return { status: 'signed', parts: [], held: range(manifest.chunkCount) }
+  // Created by this request (or by one racing it): read once, for its state and the calls below.
+  const row = known ?? await parts.find(manifest.id)
+  if (!row) throw new UploadExpired('This upload was cancelled while it started; start it again.')
+  if (row.state === 'complete') return { status: 'signed', parts: [], held: range(manifest.chunkCount) }
   if (target.partChecksum && !digests) {
     throw new InvalidRequest('This upload started with a SHA-256 per part: sign every part with its sha256.')
   }
@@ -65,14 +72,16 @@ export async function signParts(uploader: Uploader, chunk: ChunkRequest, request
     throw new InvalidRequest('This upload started without a SHA-256 per part: sign its parts without sha256, or cancel it and start again.')
   }
   if (target.partChecksum) {
-    await parts.rememberDigests(manifest.id, request.parts.map((part) => ({ partNumber: part.partNumber, sha256: part.sha256! })))
+    await parts.rememberDigests(row, request.parts.map((part) => ({ partNumber: part.partNumber, sha256: part.sha256! })))
   }
   const signed = await direct.uploads.sign(target, request.parts.map((part) => ({
     partNumber: part.partNumber,
     length: chunkLength(manifest, part.partNumber),
     ...(part.sha256 ? { sha256: part.sha256 } : {}),
   })))
-  const held = (await parts.heldParts(manifest.id)).map((part) => part.partNumber)
+  if (!request.held) return { status: 'signed', parts: signed }
+  // An upload this request created holds nothing yet: no need to ask the tables or the bucket.
+  const held = known ? (await parts.heldParts(row)).map((part) => part.partNumber) : []
   return { status: 'signed', parts: signed, held }
 }
 
@@ -84,16 +93,17 @@ export async function signParts(uploader: Uploader, chunk: ChunkRequest, request
 export async function reportParts(uploader: Uploader, chunk: ChunkRequest, report: PartsReport): Promise<PartsAnswer> {
   const { feature } = uploader
   const direct = requireDirect(feature)
-  const manifest = await existing(uploader, chunk)
   const parts = await direct.uploads.parts()
-  await parts.recordParts(manifest.id, report.parts.map(({ partNumber, etag }) => ({ partNumber, etag })))
-  return completeIfWhole(uploader, parts, manifest, report.fileSha256)
+  const row = await existing(uploader, parts, chunk)
+  await parts.recordParts(row, report.parts.map(({ partNumber, etag }) => ({ partNumber, etag })))
+  return completeIfWhole(uploader, parts, row, report.fileSha256)
 }
 
-async function completeIfWhole(uploader: Uploader, parts: DirectPartStore, manifest: UploadManifest, fileSha256?: string): Promise<PartsAnswer> {
-  const held = (await parts.heldParts(manifest.id, { confirm: false })).map((part) => part.partNumber)
+async function completeIfWhole(uploader: Uploader, parts: DirectPartStore, row: UploadRow, fileSha256?: string): Promise<PartsAnswer> {
+  const { manifest } = row
+  const held = (await parts.heldParts(row, { confirm: false })).map((part) => part.partNumber)
   if (held.length < manifest.chunkCount) return { status: 'partial', held }
-  const done = await parts.complete(manifest.id)
+  const done = await parts.complete(row)
   if (!done.complete) {
     // Every part held, yet not complete: another host's completion is still running.
     if (!done.resend.length) throw new ChunkBusy('The upload is being completed by another request; report again shortly.')
@@ -104,12 +114,12 @@ async function completeIfWhole(uploader: Uploader, parts: DirectPartStore, manif
 }
 
 /** The stored upload this request names: 404 when there is none (another admin's never is), 410 when it expired. */
-async function existing(uploader: Uploader, chunk: ChunkRequest): Promise<UploadManifest> {
+async function existing(uploader: Uploader, parts: DirectPartStore, chunk: ChunkRequest): Promise<UploadRow> {
   const wanted = newManifest(uploader.scope, chunk)
-  const stored = await uploader.feature.storage.staging.find(wanted)
-  if (!stored) throw new NotFound(NO_SUCH_UPLOAD)
-  assertSameUpload(stored, wanted)
-  return stored
+  const row = await parts.find(wanted.id)
+  if (!row) throw new NotFound(NO_SUCH_UPLOAD)
+  assertSameUpload(row.manifest, wanted)
+  return row
 }
 
 /**

@@ -130,12 +130,17 @@ export async function chunkStatus(uploader: Uploader, chunk: ChunkRequest): Prom
 /**
  * The upload a chunk or sign request names: the stored one (checked to be the same file), or a new
  * one `onUploadStart` allowed. Call `started` once the store has created it (or failed to), so that
- * the first requests arriving together share one verdict and no later one reuses it.
+ * the first requests arriving together share one verdict and no later one reuses it. `find` looks
+ * the stored one up as the staging store's `find` does (a caller that keeps what it read passes its own).
  */
-export async function uploadToWrite(uploader: Uploader, chunk: ChunkRequest): Promise<{ wanted: UploadManifest; stored: UploadManifest | null; started: () => void }> {
+export async function uploadToWrite(
+  uploader: Uploader,
+  chunk: ChunkRequest,
+  find: (wanted: UploadManifest) => Promise<UploadManifest | null> = (wanted) => uploader.feature.storage.staging.find(wanted),
+): Promise<{ wanted: UploadManifest; stored: UploadManifest | null; started: () => void }> {
   const { feature } = uploader
   const wanted = newManifest(uploader.scope, chunk)
-  const stored = await feature.storage.staging.find(wanted)
+  const stored = await find(wanted)
   if (stored) {
     assertSameUpload(stored, wanted)
     return { wanted, stored, started: () => undefined }

@@ -41,8 +41,12 @@ export function partDigest(file: FileSpec, n: number): string {
   return createHash('sha256').update(chunkBytes(file, n)).digest('hex')
 }
 
-export async function sign(send: DirectTransport, file: FileSpec, parts: number[], digests = false): Promise<{ status: number; body: SignAnswer & { code?: string; message?: string } }> {
-  return send(directPath(file, 'sign'), { parts: parts.map((n) => (digests ? { partNumber: n, sha256: partDigest(file, n) } : { partNumber: n })) })
+/** Signs `parts`; with `held`, asks which parts the upload holds (as a page's first sign does). */
+export async function sign(send: DirectTransport, file: FileSpec, parts: number[], digests = false, held = false): Promise<{ status: number; body: SignAnswer & { code?: string; message?: string } }> {
+  return send(directPath(file, 'sign'), {
+    parts: parts.map((n) => (digests ? { partNumber: n, sha256: partDigest(file, n) } : { partNumber: n })),
+    ...(held ? { held: true } : {}),
+  })
 }
 
 export async function report(send: DirectTransport, file: FileSpec, parts: Array<{ partNumber: number; etag: string }>, fileSha256?: string): Promise<{ status: number; body: PartsAnswer & { code?: string; message?: string } }> {

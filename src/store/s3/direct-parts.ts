@@ -26,6 +26,12 @@ export interface DirectTarget extends MultipartTarget {
   partChecksum: PartChecksum | null
 }
 
+/**
+ * An upload named by its id, or by its row as the request already read it: a request reads the
+ * row once and hands it to each call, instead of every call reading it again.
+ */
+export type DirectUploadRef = string | UploadRow
+
 /** What a completion attempt came to: done, or the parts the client has to send (again). */
 export type DirectCompletion = { complete: true } | { complete: false; resend: number[] }
 
@@ -36,31 +42,37 @@ export type DirectCompletion = { complete: true } | { complete: false; resend: n
  */
 export interface DirectPartStore {
   /**
+   * The upload's row if it can still be used (one read, to hand to the calls below); null when there
+   * is none or it is being removed; 410 (UploadExpired) when it expired.
+   */
+  find(id: string): Promise<UploadRow | null>
+  /**
    * Creates the upload (within the owner's limits) unless it exists, and its multipart upload: what
    * parts are signed for. The request that creates the multipart upload names its `checksum`
    * ('SHA256' when its parts carry digests); the answer says what the upload actually has.
+   * `known`: the upload's row as `find` gave it (live): nothing is created nor read again.
    */
-  start(manifest: UploadManifest, limits?: OwnerLimits, checksum?: PartChecksum | null): Promise<DirectTarget>
+  start(manifest: UploadManifest, limits?: OwnerLimits, checksum?: PartChecksum | null, known?: UploadRow | null): Promise<DirectTarget>
   /** Keeps the digests parts are signed with, for their reports and the completion (uploads created with SHA256). */
-  rememberDigests(id: string, parts: Array<{ partNumber: number; sha256: string }>): Promise<void>
+  rememberDigests(upload: DirectUploadRef, parts: Array<{ partNumber: number; sha256: string }>): Promise<void>
   /**
    * Records the ETag the bucket gave the client for a part; 410 (UploadExpired) when the upload is
    * gone. False when nothing was recorded: on an upload created with SHA256, a part never signed
    * with a digest (a late report of a part forgotten since) stays missing.
    */
-  recordPart(id: string, partNumber: number, etag: string): Promise<boolean>
+  recordPart(upload: DirectUploadRef, partNumber: number, etag: string): Promise<boolean>
   /**
    * `recordPart` for several parts of one report at once; every part is checked before any is
    * recorded. Answers the part numbers recorded (or settled already).
    */
-  recordParts(id: string, parts: Array<{ partNumber: number; etag: string }>): Promise<number[]>
+  recordParts(upload: DirectUploadRef, parts: Array<{ partNumber: number; etag: string }>): Promise<number[]>
   /**
    * The parts held, from the tables, confirmed (and corrected) by ListParts where the bucket has it;
    * with `confirm: false` from the tables only (no request to the bucket).
    */
-  heldParts(id: string, options?: { confirm?: boolean }): Promise<HeldPart[]>
+  heldParts(upload: DirectUploadRef, options?: { confirm?: boolean }): Promise<HeldPart[]>
   /** CompleteMultipartUpload with the recorded ETags, once; parts the bucket refused are forgotten and named for resending. */
-  complete(id: string): Promise<DirectCompletion>
+  complete(upload: DirectUploadRef): Promise<DirectCompletion>
   /** The first `length` bytes of the completed object (a ranged GET), for the content check. */
   head(id: string, length: number): Promise<Buffer>
 }
@@ -98,6 +110,9 @@ export async function readRange(s3: S3Clients, where: S3Location, key: string, s
   return Buffer.concat(chunks)
 }
 
+/** How old an upload's activity mark may get before a request renews it; far below any expiry. */
+const TOUCH_AFTER_MS = 1000
+
 const sameEtag = (a: string, b: string) => a.replaceAll('"', '') === b.replaceAll('"', '')
 
 function nameOf(error: unknown): string {
@@ -129,30 +144,38 @@ export class S3DirectParts implements DirectPartStore {
     return this.deps.staging.deps
   }
 
-  async start(manifest: UploadManifest, limits?: OwnerLimits, checksum: PartChecksum | null = null): Promise<DirectTarget> {
+  async find(id: string): Promise<UploadRow | null> {
+    const row = await this.deps.uploads.find(checkUploadId(id))
+    if (row?.state === 'expired') throw gone()
+    return row && live(row) ? row : null
+  }
+
+  async start(manifest: UploadManifest, limits?: OwnerLimits, checksum: PartChecksum | null = null, known: UploadRow | null = null): Promise<DirectTarget> {
     checkUploadId(manifest.id)
-    await createUpload(this.s3, manifest, limits ?? null, this.now, this.deps.staging.timings.ownerLockLeaseMs)
-    const row = await this.liveRow(manifest.id)
+    if (known && known.id !== manifest.id) throw new RangeError('The row given is not this upload\'s.')
+    if (!known) await createUpload(this.s3, manifest, limits ?? null, this.now, this.deps.staging.timings.ownerLockLeaseMs)
+    const row = await this.liveRow(known ?? manifest.id)
     // With SHA256 every part is signed with its digest and the completion names each again (the
     // digest kept at signing); without, AWS refuses a part checksum ("Checksum Type mismatch").
     const { uploadId, partChecksum } = await ensureMultipart(this.s3, row, this.deps.staging.timings, this.now, checksum)
     return { key: row.objectKey, uploadId, partChecksum }
   }
 
-  async rememberDigests(id: string, parts: Array<{ partNumber: number; sha256: string }>): Promise<void> {
-    const row = await this.liveRow(id)
+  async rememberDigests(upload: DirectUploadRef, parts: Array<{ partNumber: number; sha256: string }>): Promise<void> {
+    const row = await this.liveRow(upload)
+    const { id } = row
     if (row.state !== 'open') return
     await this.deps.reported.signedMany(id, parts, this.now())
-    await this.deps.uploads.touch(id, this.now())
+    await this.touch(row)
   }
 
-  async recordPart(id: string, partNumber: number, etag: string): Promise<boolean> {
-    return (await this.recordParts(id, [{ partNumber, etag }])).includes(partNumber)
+  async recordPart(upload: DirectUploadRef, partNumber: number, etag: string): Promise<boolean> {
+    return (await this.recordParts(upload, [{ partNumber, etag }])).includes(partNumber)
   }
 
-  async recordParts(id: string, parts: Array<{ partNumber: number; etag: string }>): Promise<number[]> {
-    const row = await this.liveRow(id)
-    const { manifest } = row
+  async recordParts(upload: DirectUploadRef, parts: Array<{ partNumber: number; etag: string }>): Promise<number[]> {
+    const row = await this.liveRow(upload)
+    const { id, manifest } = row
     // Every part is checked before any is written: a bad one in a report records none of it.
     for (const { partNumber, etag } of parts) {
       if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > manifest.chunkCount) {
@@ -173,12 +196,13 @@ export class S3DirectParts implements DirectPartStore {
     }))
     if (!rows.length) return []
     await this.deps.reported.recordMany(id, rows, this.now(), !digests)
-    await this.deps.uploads.touch(id, this.now())
+    await this.touch(row)
     return rows.map((r) => r.partNumber)
   }
 
-  async heldParts(id: string, options: { confirm?: boolean } = {}): Promise<HeldPart[]> {
-    const row = await this.liveRow(id)
+  async heldParts(upload: DirectUploadRef, options: { confirm?: boolean } = {}): Promise<HeldPart[]> {
+    const row = await this.liveRow(upload)
+    const { id } = row
     if (row.state === 'complete' || options.confirm === false) return this.held(id)
     const recorded = await this.held(id)
     const listed = row.s3UploadId ? await this.listed(row) : null
@@ -203,8 +227,9 @@ export class S3DirectParts implements DirectPartStore {
     return (await this.deps.parts.held(id)).map(({ partNumber, etag, size, sha256 }) => ({ partNumber, etag, size, ...(sha256 ? { sha256 } : {}) }))
   }
 
-  async complete(id: string): Promise<DirectCompletion> {
-    const row = await this.liveRow(id)
+  async complete(upload: DirectUploadRef): Promise<DirectCompletion> {
+    const row = await this.liveRow(upload)
+    const { id } = row
     try {
       if (await this.deps.staging.finishIfReady(row.manifest)) return { complete: true }
     } catch (error) {
@@ -257,8 +282,19 @@ export class S3DirectParts implements DirectPartStore {
     }
   }
 
-  private async liveRow(id: string): Promise<UploadRow> {
-    const row = await this.deps.uploads.find(checkUploadId(id))
+  /**
+   * Marks the upload active (the sweep expires idle ones). A row marked within the last second is
+   * left as it is: an upload reporting several times a second is no more alive for each report.
+   */
+  private async touch(row: UploadRow): Promise<void> {
+    const now = this.now()
+    if (now - row.activeAt < TOUCH_AFTER_MS) return
+    await this.deps.uploads.touch(row.id, now)
+  }
+
+  /** The upload's row, read unless the caller read it already. */
+  private async liveRow(upload: DirectUploadRef): Promise<UploadRow> {
+    const row = typeof upload === 'string' ? await this.deps.uploads.find(checkUploadId(upload)) : upload
     if (!row || !live(row)) throw gone()
     return row
   }

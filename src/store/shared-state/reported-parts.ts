@@ -67,22 +67,29 @@ export class ReportedParts {
   }
 
   /**
-   * `signed` for several parts: the parts without a row yet are inserted in one statement, the
-   * others (and all of them, when another request inserted one meanwhile) one by one.
+   * `signed` for several parts: parts signed for the first time (the usual case) in one insert; when
+   * any of them has a row already (signed again, or after a reload), the new ones in one insert and
+   * the others one by one.
    */
   async signedMany(uploadId: string, parts: Array<{ partNumber: number; sha256: string }>, now: number): Promise<void> {
     const { Part } = this.tables
+    const insert = (fresh: Array<{ partNumber: number; sha256: string }>) => Part.bulkCreate(fresh.map((p) => ({
+      upload_id: uploadId, part_number: p.partNumber, state: 'signed', token: REPORTED, claimed_at: now, etag: null, size: null, sha256: p.sha256,
+    })))
+    try {
+      if (parts.length) await insert(parts)
+      return
+    } catch (error) {
+      // One statement: a conflict inserted none of them.
+      if (!(error instanceof this.S.UniqueConstraintError)) throw error
+    }
     const existing = new Set(((await Part.findAll({
       where: { upload_id: uploadId, part_number: parts.map((p) => p.partNumber) }, attributes: ['part_number'], raw: true,
     })) as unknown as Array<{ part_number: number }>).map((r) => Number(r.part_number)))
     const fresh = parts.filter((p) => !existing.has(p.partNumber))
     let later = parts.filter((p) => existing.has(p.partNumber))
     try {
-      if (fresh.length) {
-        await Part.bulkCreate(fresh.map((p) => ({
-          upload_id: uploadId, part_number: p.partNumber, state: 'signed', token: REPORTED, claimed_at: now, etag: null, size: null, sha256: p.sha256,
-        })))
-      }
+      if (fresh.length) await insert(fresh)
     } catch (error) {
       if (!(error instanceof this.S.UniqueConstraintError)) throw error
       later = parts
