@@ -88,14 +88,19 @@ export async function signParts(uploader: Uploader, chunk: ChunkRequest, request
 /**
  * Records the ETags the bucket gave the browser. The report that makes the upload whole completes
  * it (CompleteMultipartUpload with the recorded ETags, once across hosts), then the completion gate
- * runs (content check, checksum, `onUploadComplete`); parts the bucket refused are named for resending.
+ * runs (content check, checksum, `onUploadComplete`); parts the bucket refused, and reported parts
+ * that no signed digest covers, are named for resending.
  */
 export async function reportParts(uploader: Uploader, chunk: ChunkRequest, report: PartsReport): Promise<PartsAnswer> {
   const { feature } = uploader
   const direct = requireDirect(feature)
   const parts = await direct.uploads.parts()
   const row = await existing(uploader, parts, chunk)
-  await parts.recordParts(row, report.parts.map(({ partNumber, etag }) => ({ partNumber, etag })))
+  const recorded = new Set(await parts.recordParts(row, report.parts.map(({ partNumber, etag }) => ({ partNumber, etag }))))
+  // A part with no digest signed for it (forgotten since the bucket refused it) cannot be recorded:
+  // said so, it is signed and sent again instead of the page reporting it in a loop.
+  const unrecorded = [...new Set(report.parts.map((part) => part.partNumber))].filter((n) => !recorded.has(n))
+  if (unrecorded.length) return { status: 'resend', parts: unrecorded.sort((a, b) => a - b) }
   return completeIfWhole(uploader, parts, row, report.fileSha256)
 }
 
