@@ -1,8 +1,9 @@
 /**
  * Per-chunk SHA-256 in the browser: Resumable.js calls `preprocess` before a chunk's test GET and
- * POST; it hashes the chunk's bytes (`crypto.subtle`, off the main thread in the browser's crypto)
- * and the `query` function then adds the digest to both requests, so the server can refuse a chunk
- * damaged on the way and only answer "have it" for a chunk it holds with these very bytes.
+ * POST; it hashes the chunk's bytes (`crypto.subtle`, on a Web Worker where the page can start one:
+ * chunk-digest-worker.ts) and the `query` function then adds the digest to both requests, so the
+ * server can refuse a chunk damaged on the way and only answer "have it" for a chunk it holds with
+ * these very bytes.
  *
  * Resumable.js keeps a chunk's upload slot idle while its `preprocess` runs, so hashing a chunk only
  * when its turn comes puts the file read and the digest in front of every request. Instead the
@@ -13,7 +14,8 @@
  * Where `crypto.subtle` is missing (a page served over plain HTTP to another host than localhost),
  * chunks go without a digest, as from any client that sends none.
  */
-import { CHUNK_DIGEST_PARAM, digestHex } from '../src/shared/chunk-digest.js'
+import { CHUNK_DIGEST_PARAM } from '../src/shared/chunk-digest.js'
+import { pageDigests, workerDigests, type DigestRanges } from './chunk-digest-worker.js'
 import type { ResumableChunk, ResumableFile, ResumableOptions } from './resumable-types.js'
 
 interface PreprocessedChunk extends ResumableChunk {
@@ -49,9 +51,17 @@ export function canHashChunks(): boolean {
   return typeof globalThis.crypto?.subtle?.digest === 'function'
 }
 
+let digestRanges: DigestRanges | undefined
+
+/** One digester for the page: its worker is started at the first chunk hashed, not on import. */
+function digester(): DigestRanges {
+  digestRanges ??= workerDigests(pageDigests())
+  return digestRanges
+}
+
 export async function chunkDigest(chunk: ResumableChunk): Promise<string> {
-  const bytes = await chunk.fileObj.file.slice(chunk.startByte, chunk.endByte).arrayBuffer()
-  return digestHex(await globalThis.crypto.subtle.digest('SHA-256', bytes))
+  const [digest] = await digester()(chunk.fileObj.file.slice(chunk.startByte, chunk.endByte), [[0, chunk.endByte - chunk.startByte]])
+  return digest
 }
 
 /** Bytes hashed beyond the end of the chunk whose turn it is: a few chunks' worth. */
@@ -63,25 +73,17 @@ const READ_BLOCK_BYTES = 8 * 1024 * 1024
 interface FileHashing {
   chunks: ResumableChunk[]
   next: number
-  /** Settles when the last block read so far has been read: the next read starts after it. */
-  reading: Promise<unknown>
   pending: Map<number, Promise<string>>
 }
 
 const hashing = new WeakMap<ResumableFile, FileHashing>()
 
-/** Reads the chunks first..last of `chunks` in one Blob read and hashes each; one promise per chunk. */
-function hashBlock(file: File, chunks: ResumableChunk[], first: number, last: number, after: Promise<unknown>): Promise<string>[] {
+/** Reads the chunks first..last of `chunks` as one block and hashes each; one promise per chunk. */
+function hashBlock(file: File, chunks: ResumableChunk[], first: number, last: number): Promise<string>[] {
   const start = chunks[first].startByte
-  const block = after.then(() => file.slice(start, chunks[last].endByte).arrayBuffer())
-  const digests: Promise<string>[] = []
-  for (let i = first; i <= last; i += 1) {
-    const { startByte, endByte } = chunks[i]
-    digests.push(block.then(async (bytes) => digestHex(
-      await globalThis.crypto.subtle.digest('SHA-256', new Uint8Array(bytes, startByte - start, endByte - startByte)),
-    )))
-  }
-  return digests
+  const ranges = chunks.slice(first, last + 1).map(({ startByte, endByte }): [number, number] => [startByte - start, endByte - start])
+  const block = digester()(file.slice(start, chunks[last].endByte), ranges)
+  return ranges.map((_, i) => block.then((digests) => digests[i]))
 }
 
 /**
@@ -92,7 +94,7 @@ function digestInOrder(chunk: ResumableChunk): Promise<string> {
   const { fileObj } = chunk
   const { chunks } = fileObj
   const known = hashing.get(fileObj)
-  const state: FileHashing = known && known.chunks === chunks ? known : { chunks, next: 0, reading: Promise.resolve(), pending: new Map() }
+  const state: FileHashing = known && known.chunks === chunks ? known : { chunks, next: 0, pending: new Map() }
   hashing.set(fileObj, state)
   const index = chunk.offset
   if (chunks[index] !== chunk) return chunkDigest(chunk)
@@ -102,8 +104,7 @@ function digestInOrder(chunk: ResumableChunk): Promise<string> {
     const first = state.next
     let last = first
     while (last + 1 < chunks.length && chunks[last + 1].endByte - chunks[first].startByte <= READ_BLOCK_BYTES) last += 1
-    const digests = hashBlock(fileObj.file, chunks, first, last, state.reading)
-    state.reading = digests[0].then(() => undefined, () => undefined)
+    const digests = hashBlock(fileObj.file, chunks, first, last)
     digests.forEach((digest, i) => state.pending.set(first + i, digest))
     state.next = last + 1
   }
