@@ -5,59 +5,59 @@
  * digests run on a dedicated Web Worker, which answers with hex strings only.
  *
  * The components are bundled into one file, so the worker is made from a Blob URL of self-contained
- * source (as in file-hash-worker.ts): `workerMain` names nothing outside its own body. Where the
- * page cannot start it (no Worker, no Blob URLs, a Content-Security-Policy without `blob:` for
- * workers), or it fails to start later, the page reads and hashes the chunks itself, as before.
+ * source (as in file-hash-worker.ts): `workerMain` and `createChunkReader` name nothing outside
+ * their own bodies. Where the page cannot start it (no Worker, no Blob URLs, a
+ * Content-Security-Policy without `blob:` for workers), or it fails to start later, the page reads
+ * and hashes the chunks itself with the same reader.
  */
-import { digestHex } from '../src/shared/chunk-digest.js'
+import { createChunkReader, type ChunkReader } from './chunk-digest-reader.js'
 
-/** Where each chunk lies in a block of consecutive chunks: [start, end) from the block's start. */
-export type ChunkRanges = Array<[number, number]>
+/** The SHA-256 (lower-case hex) of the chunks [start, ends[0]), [ends[0], ends[1]), ... of `file`. */
+export type DigestChunks = (file: Blob, start: number, ends: number[]) => Promise<string[]>
 
-/** The SHA-256 (lower-case hex) of each range of `block`, in order. */
-export type DigestRanges = (block: Blob, ranges: ChunkRanges) => Promise<string[]>
-
-interface DigestJob { id: number, block: Blob, ranges: ChunkRanges }
-/** Digests, a block that could not be read, or a worker that cannot hash at all (no `crypto.subtle`). */
+interface DigestJob { id: number, file: Blob, key: number, start: number, ends: number[] }
+/** Digests, a file that could not be read, or a worker that cannot hash at all (no `crypto.subtle`). */
 type DigestAnswer = { id: number, hex: string[] } | { id: number, error: string } | { id: number, unable: true }
 
 interface WorkerScope {
   onmessage: ((event: { data: DigestJob }) => void) | null
   postMessage(answer: DigestAnswer): void
-  FileReaderSync: new () => { readAsArrayBuffer(blob: Blob): ArrayBuffer }
 }
 
-/** The worker's body (see the file comment). Blocks are read one at a time, in the order posted. */
-function workerMain(): void {
+/** The worker's body; runs in the worker with `createChunkReader` passed in (see the file comment). */
+function workerMain(create: () => ChunkReader): void {
   const scope = globalThis as unknown as WorkerScope
-  const hex = (digest: ArrayBuffer): string => Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('')
-  scope.onmessage = async (event) => {
-    const { id, block, ranges } = event.data
+  const reader = create()
+  scope.onmessage = (event) => {
+    const { id, file, key, start, ends } = event.data
     if (typeof crypto === 'undefined' || !crypto.subtle) {
       scope.postMessage({ id, unable: true })
       return
     }
-    try {
-      const bytes = new scope.FileReaderSync().readAsArrayBuffer(block)
-      const digests: string[] = []
-      for (const [start, end] of ranges) digests.push(hex(await crypto.subtle.digest('SHA-256', new Uint8Array(bytes, start, end - start))))
-      scope.postMessage({ id, hex: digests })
-    } catch (error) {
-      scope.postMessage({ id, error: String((error as { message?: unknown } | null)?.message ?? error) })
-    }
+    reader.digests(file, key, start, ends).then(
+      (hex) => scope.postMessage({ id, hex }),
+      (error: unknown) => scope.postMessage({ id, error: String((error as { message?: unknown } | null)?.message ?? error) }),
+    )
   }
 }
 
-/** On the page: one block read at a time (parallel reads only hold more memory), then its digests. */
-export function pageDigests(): DigestRanges {
-  let reading: Promise<unknown> = Promise.resolve()
-  return (block, ranges) => {
-    const bytes = reading.then(() => block.arrayBuffer())
-    reading = bytes.then(() => undefined, () => undefined)
-    return bytes.then((buffer) => Promise.all(ranges.map(async ([start, end]) => digestHex(
-      await globalThis.crypto.subtle.digest('SHA-256', new Uint8Array(buffer, start, end - start)),
-    ))))
+const keys = new WeakMap<Blob, number>()
+let nextKey = 0
+
+/** A number per file: a File posted to a worker arrives as a new object each time. */
+function keyOf(file: Blob): number {
+  let key = keys.get(file)
+  if (key === undefined) {
+    key = nextKey++
+    keys.set(file, key)
   }
+  return key
+}
+
+/** On the page, where no worker runs. */
+export function pageDigests(): DigestChunks {
+  const reader = createChunkReader()
+  return (file, start, ends) => reader.digests(file, keyOf(file), start, ends)
 }
 
 let sourceUrl: string | null | undefined
@@ -66,7 +66,7 @@ function startWorker(): Worker | null {
   if (typeof Worker !== 'function' || typeof URL.createObjectURL !== 'function') return null
   if (sourceUrl === undefined) {
     try {
-      sourceUrl = URL.createObjectURL(new Blob([`(${workerMain.toString()})()`], { type: 'text/javascript' }))
+      sourceUrl = URL.createObjectURL(new Blob([`(${workerMain.toString()})(${createChunkReader.toString()})`], { type: 'text/javascript' }))
     } catch {
       sourceUrl = null
     }
@@ -80,16 +80,16 @@ function startWorker(): Worker | null {
   }
 }
 
-/** An idle worker is ended after this long; the next block starts a new one. */
+/** An idle worker is ended after this long; the next chunks to hash start a new one. */
 const IDLE_MS = 30_000
 
 /**
  * Digests computed on a worker, falling back to `fallback` for good once the worker cannot start or
- * fails (its `error` event: a CSP that refuses it; or it has no `crypto.subtle`): the blocks it
- * held are hashed by the fallback, so no chunk waits for a worker that will not answer. A block that
- * cannot be read fails as on the page.
+ * fails (its `error` event: a CSP that refuses it; or it has no `crypto.subtle`): the chunks it
+ * held are hashed by the fallback, so no chunk waits for a worker that will not answer. Chunks that
+ * cannot be read fail as on the page.
  */
-export function workerDigests(fallback: DigestRanges, start: () => Worker | null = startWorker): DigestRanges {
+export function workerDigests(fallback: DigestChunks, start: () => Worker | null = startWorker): DigestChunks {
   let worker: Worker | null = null
   let broken = false
   let nextId = 0
@@ -105,7 +105,7 @@ export function workerDigests(fallback: DigestRanges, start: () => Worker | null
     stop()
     const held = [...pending.values()]
     pending.clear()
-    for (const { job, resolve, reject } of held) fallback(job.block, job.ranges).then(resolve, reject)
+    for (const { job, resolve, reject } of held) fallback(job.file, job.start, job.ends).then(resolve, reject)
   }
   const started = (): Worker | null => {
     if (worker || broken) return worker
@@ -123,7 +123,7 @@ export function workerDigests(fallback: DigestRanges, start: () => Worker | null
       const waiting = pending.get(answer.id)
       if (!waiting) return
       pending.delete(answer.id)
-      if ('hex' in answer && answer.hex.length === waiting.job.ranges.length) waiting.resolve(answer.hex)
+      if ('hex' in answer && answer.hex.length === waiting.job.ends.length) waiting.resolve(answer.hex)
       else waiting.reject(new Error('error' in answer ? answer.error : 'the digest worker answered the wrong number of digests'))
       if (!pending.size) idle = setTimeout(stop, IDLE_MS)
     }
@@ -134,11 +134,11 @@ export function workerDigests(fallback: DigestRanges, start: () => Worker | null
     return worker
   }
 
-  return (block, ranges) => {
+  return (file, start, ends) => {
     clearTimeout(idle)
     const running = started()
-    if (!running) return fallback(block, ranges)
-    const job: DigestJob = { id: nextId++, block, ranges }
+    if (!running) return fallback(file, start, ends)
+    const job: DigestJob = { id: nextId++, file, key: keyOf(file), start, ends }
     return new Promise<string[]>((resolve, reject) => {
       pending.set(job.id, { job, resolve, reject })
       running.postMessage(job)

@@ -7,15 +7,14 @@
  *
  * Resumable.js keeps a chunk's upload slot idle while its `preprocess` runs, so hashing a chunk only
  * when its turn comes puts the file read and the digest in front of every request. Instead the
- * chunks of a file are hashed in order, a little ahead of the ones being sent, and read in blocks
- * of several small chunks (a Blob read has a fixed cost besides its bytes): by its turn a chunk's
- * digest is usually known.
+ * chunks of a file are hashed in order, a little ahead of the ones being sent, several small chunks
+ * asked for at once: by its turn a chunk's digest is usually known.
  *
  * Where `crypto.subtle` is missing (a page served over plain HTTP to another host than localhost),
  * chunks go without a digest, as from any client that sends none.
  */
 import { CHUNK_DIGEST_PARAM } from '../src/shared/chunk-digest.js'
-import { pageDigests, workerDigests, type DigestRanges } from './chunk-digest-worker.js'
+import { pageDigests, workerDigests, type DigestChunks } from './chunk-digest-worker.js'
 import type { ResumableChunk, ResumableFile, ResumableOptions } from './resumable-types.js'
 
 interface PreprocessedChunk extends ResumableChunk {
@@ -51,22 +50,22 @@ export function canHashChunks(): boolean {
   return typeof globalThis.crypto?.subtle?.digest === 'function'
 }
 
-let digestRanges: DigestRanges | undefined
+let digestChunks: DigestChunks | undefined
 
 /** One digester for the page: its worker is started at the first chunk hashed, not on import. */
-function digester(): DigestRanges {
-  digestRanges ??= workerDigests(pageDigests())
-  return digestRanges
+function digester(): DigestChunks {
+  digestChunks ??= workerDigests(pageDigests())
+  return digestChunks
 }
 
 export async function chunkDigest(chunk: ResumableChunk): Promise<string> {
-  const [digest] = await digester()(chunk.fileObj.file.slice(chunk.startByte, chunk.endByte), [[0, chunk.endByte - chunk.startByte]])
+  const [digest] = await digester()(chunk.fileObj.file, chunk.startByte, [chunk.endByte])
   return digest
 }
 
 /** Bytes hashed beyond the end of the chunk whose turn it is: a few chunks' worth. */
 const HASH_AHEAD_BYTES = 16 * 1024 * 1024
-/** Small chunks are read together up to this many bytes; a chunk larger than it is read alone. */
+/** Small chunks are asked for together up to this many bytes; a chunk larger than it alone. */
 const READ_BLOCK_BYTES = 8 * 1024 * 1024
 
 /** One file's hashing in chunk order: the digests under way by chunk index, and the next index. */
@@ -78,12 +77,11 @@ interface FileHashing {
 
 const hashing = new WeakMap<ResumableFile, FileHashing>()
 
-/** Reads the chunks first..last of `chunks` as one block and hashes each; one promise per chunk. */
+/** Hashes the chunks first..last of `chunks` (consecutive bytes); one promise per chunk. */
 function hashBlock(file: File, chunks: ResumableChunk[], first: number, last: number): Promise<string>[] {
-  const start = chunks[first].startByte
-  const ranges = chunks.slice(first, last + 1).map(({ startByte, endByte }): [number, number] => [startByte - start, endByte - start])
-  const block = digester()(file.slice(start, chunks[last].endByte), ranges)
-  return ranges.map((_, i) => block.then((digests) => digests[i]))
+  const ends = chunks.slice(first, last + 1).map((c) => c.endByte)
+  const block = digester()(file, chunks[first].startByte, ends)
+  return ends.map((_, i) => block.then((digests) => digests[i]))
 }
 
 /**
