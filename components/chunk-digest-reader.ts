@@ -13,7 +13,8 @@ export interface ChunkReader {
   /**
    * The SHA-256 (lower-case hex) of the chunks [start, ends[0]), [ends[0], ends[1]), ... of `file`,
    * whose `key` tells the calls for one file apart. Calls run one after the other; one that starts
-   * where the last call for the same file ended reads on from the same stream.
+   * where the last call for the same file ended reads on from that file's stream, also when calls
+   * for other files came in between (several files of a `multiple` property upload side by side).
    */
   digests(file: Blob, key: number, start: number, ends: number[]): Promise<string[]>
 }
@@ -27,15 +28,15 @@ export function createChunkReader(): ChunkReader {
     /** Bytes the plain reader gave beyond the last chunk. */
     rest: Uint8Array
   }
-  let open: Open | null = null
+  /** The open stream of each file being read, by key; closed once read to its end or failed. */
+  const open = new Map<number, Open>()
   let buffer = new ArrayBuffer(0)
   let queue: Promise<unknown> = Promise.resolve()
   const hex = (digest: ArrayBuffer): string => Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('')
 
-  function close(): void {
-    const reader = open?.byob ?? open?.plain
-    open = null
-    reader?.cancel().catch(() => undefined)
+  function close(from: Open): void {
+    if (open.get(from.key) === from) open.delete(from.key)
+    ;(from.byob ?? from.plain)?.cancel().catch(() => undefined)
   }
 
   function openAt(file: Blob, key: number, start: number): Open {
@@ -75,11 +76,12 @@ export function createChunkReader(): ChunkReader {
   }
 
   async function run(file: Blob, key: number, start: number, ends: number[]): Promise<string[]> {
-    if (!open || open.key !== key || open.at !== start) {
-      close()
-      open = openAt(file, key, start)
+    let from = open.get(key)
+    if (!from || from.at !== start) {
+      if (from) close(from)
+      from = openAt(file, key, start)
+      open.set(key, from)
     }
-    const from = open
     const out: string[] = []
     try {
       for (const end of ends) {
@@ -89,10 +91,10 @@ export function createChunkReader(): ChunkReader {
         from.at = end
       }
     } catch (error) {
-      if (open === from) close()
+      close(from)
       throw error
     }
-    if (from.at >= file.size && open === from) close()
+    if (from.at >= file.size) close(from)
     return out
   }
 

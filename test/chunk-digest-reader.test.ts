@@ -53,3 +53,22 @@ describe('the chunk reader on a stream of plain pieces', () => {
     await expect(createChunkReader().digests(file, 2, 0, [4000, 6000])).rejects.toThrow('the file ended before its last chunk')
   })
 })
+
+describe('the chunk reader with several files side by side', () => {
+  test('calls for two files in turn each read on from their own stream', async () => {
+    const a = new Uint8Array(60_000).map((_, i) => (i * 7) & 0xff)
+    const b = new Uint8Array(60_000).map((_, i) => (i * 13 + 1) & 0xff)
+    const fa = plainFile(a)
+    const fb = plainFile(b)
+    const reader = createChunkReader()
+    const got: string[] = []
+    for (let start = 0; start < 60_000; start += 20_000) {
+      got.push(...await reader.digests(fa.file, 1, start, [start + 20_000]))
+      got.push(...await reader.digests(fb.file, 2, start, [start + 20_000]))
+    }
+    const own = (data: Uint8Array, start: number) => sha256(data.subarray(start, start + 20_000))
+    expect(got).toEqual([0, 20_000, 40_000].flatMap((start) => [own(a, start), own(b, start)]))
+    expect(fa.starts).toEqual([0])
+    expect(fb.starts).toEqual([0])
+  })
+})
