@@ -1,19 +1,20 @@
 /**
  * Per-chunk SHA-256 in the browser: Resumable.js calls `preprocess` before a chunk's test GET and
- * POST; it hashes the chunk's bytes (`crypto.subtle`, off the main thread in the browser's crypto)
- * and the `query` function then adds the digest to both requests, so the server can refuse a chunk
- * damaged on the way and only answer "have it" for a chunk it holds with these very bytes.
+ * POST; it hashes the chunk's bytes (`crypto.subtle`, on a Web Worker where the page can start one:
+ * chunk-digest-worker.ts) and the `query` function then adds the digest to both requests, so the
+ * server can refuse a chunk damaged on the way and only answer "have it" for a chunk it holds with
+ * these very bytes.
  *
  * Resumable.js keeps a chunk's upload slot idle while its `preprocess` runs, so hashing a chunk only
  * when its turn comes puts the file read and the digest in front of every request. Instead the
- * chunks of a file are hashed in order, a little ahead of the ones being sent, and read in blocks
- * of several small chunks (a Blob read has a fixed cost besides its bytes): by its turn a chunk's
- * digest is usually known.
+ * chunks of a file are hashed in order, a little ahead of the ones being sent, several small chunks
+ * asked for at once: by its turn a chunk's digest is usually known.
  *
  * Where `crypto.subtle` is missing (a page served over plain HTTP to another host than localhost),
  * chunks go without a digest, as from any client that sends none.
  */
-import { CHUNK_DIGEST_PARAM, digestHex } from '../src/shared/chunk-digest.js'
+import { CHUNK_DIGEST_PARAM } from '../src/shared/chunk-digest.js'
+import { pageDigests, workerDigests, type DigestChunks } from './chunk-digest-worker.js'
 import type { ResumableChunk, ResumableFile, ResumableOptions } from './resumable-types.js'
 
 interface PreprocessedChunk extends ResumableChunk {
@@ -49,39 +50,38 @@ export function canHashChunks(): boolean {
   return typeof globalThis.crypto?.subtle?.digest === 'function'
 }
 
+let digestChunks: DigestChunks | undefined
+
+/** One digester for the page: its worker is started at the first chunk hashed, not on import. */
+function digester(): DigestChunks {
+  digestChunks ??= workerDigests(pageDigests())
+  return digestChunks
+}
+
 export async function chunkDigest(chunk: ResumableChunk): Promise<string> {
-  const bytes = await chunk.fileObj.file.slice(chunk.startByte, chunk.endByte).arrayBuffer()
-  return digestHex(await globalThis.crypto.subtle.digest('SHA-256', bytes))
+  const [digest] = await digester()(chunk.fileObj.file, chunk.startByte, [chunk.endByte])
+  return digest
 }
 
 /** Bytes hashed beyond the end of the chunk whose turn it is: a few chunks' worth. */
 const HASH_AHEAD_BYTES = 16 * 1024 * 1024
-/** Small chunks are read together up to this many bytes; a chunk larger than it is read alone. */
+/** Small chunks are asked for together up to this many bytes; a chunk larger than it alone. */
 const READ_BLOCK_BYTES = 8 * 1024 * 1024
 
 /** One file's hashing in chunk order: the digests under way by chunk index, and the next index. */
 interface FileHashing {
   chunks: ResumableChunk[]
   next: number
-  /** Settles when the last block read so far has been read: the next read starts after it. */
-  reading: Promise<unknown>
   pending: Map<number, Promise<string>>
 }
 
 const hashing = new WeakMap<ResumableFile, FileHashing>()
 
-/** Reads the chunks first..last of `chunks` in one Blob read and hashes each; one promise per chunk. */
-function hashBlock(file: File, chunks: ResumableChunk[], first: number, last: number, after: Promise<unknown>): Promise<string>[] {
-  const start = chunks[first].startByte
-  const block = after.then(() => file.slice(start, chunks[last].endByte).arrayBuffer())
-  const digests: Promise<string>[] = []
-  for (let i = first; i <= last; i += 1) {
-    const { startByte, endByte } = chunks[i]
-    digests.push(block.then(async (bytes) => digestHex(
-      await globalThis.crypto.subtle.digest('SHA-256', new Uint8Array(bytes, startByte - start, endByte - startByte)),
-    )))
-  }
-  return digests
+/** Hashes the chunks first..last of `chunks` (consecutive bytes); one promise per chunk. */
+function hashBlock(file: File, chunks: ResumableChunk[], first: number, last: number): Promise<string>[] {
+  const ends = chunks.slice(first, last + 1).map((c) => c.endByte)
+  const block = digester()(file, chunks[first].startByte, ends)
+  return ends.map((_, i) => block.then((digests) => digests[i]))
 }
 
 /**
@@ -92,7 +92,7 @@ function digestInOrder(chunk: ResumableChunk): Promise<string> {
   const { fileObj } = chunk
   const { chunks } = fileObj
   const known = hashing.get(fileObj)
-  const state: FileHashing = known && known.chunks === chunks ? known : { chunks, next: 0, reading: Promise.resolve(), pending: new Map() }
+  const state: FileHashing = known && known.chunks === chunks ? known : { chunks, next: 0, pending: new Map() }
   hashing.set(fileObj, state)
   const index = chunk.offset
   if (chunks[index] !== chunk) return chunkDigest(chunk)
@@ -102,8 +102,7 @@ function digestInOrder(chunk: ResumableChunk): Promise<string> {
     const first = state.next
     let last = first
     while (last + 1 < chunks.length && chunks[last + 1].endByte - chunks[first].startByte <= READ_BLOCK_BYTES) last += 1
-    const digests = hashBlock(fileObj.file, chunks, first, last, state.reading)
-    state.reading = digests[0].then(() => undefined, () => undefined)
+    const digests = hashBlock(fileObj.file, chunks, first, last)
     digests.forEach((digest, i) => state.pending.set(first + i, digest))
     state.next = last + 1
   }

@@ -1,12 +1,12 @@
 /**
  * The edit component's chunk hashing (components/chunk-digest.ts) hashes a file's chunks in order
- * ahead of the one whose turn it is, reading small chunks together: its digests must still be each
+ * ahead of the one whose turn it is, through one stream of the file: its digests must still be each
  * chunk's own, a chunk's turn must find its digest under way, and a failed read must only cost
- * those chunks their digests. Driven as Resumable.js 1.1.0 drives `preprocess`, on Node's File and
- * crypto.subtle.
+ * those chunks their digests. Driven as Resumable.js 1.1.0 drives `preprocess`, on Node's File,
+ * streams and crypto.subtle (Node has no Web Worker: the page's path).
  */
 import { createHash } from 'node:crypto'
-import { describe, expect, test } from '@jest/globals'
+import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
 import { withChunkDigests } from '../components/chunk-digest.js'
 import type { ResumableChunk, ResumableFile } from '../components/resumable-types.js'
 
@@ -25,15 +25,40 @@ function bytesOf(size: number, seed: number): Buffer {
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex')
 
-/** A File whose slice() calls are recorded (and can be made to fail), chunked as Resumable.js chunks it. */
-function fakeFile(data: Buffer, chunkSize: number, failReads: (start: number) => boolean = () => false) {
+/**
+ * The bytes of `data` from `start` as a byte stream (BYOB readers, as Blob streams) that fails with
+ * a read error once it reaches `failAt`: a file that became unreadable part way.
+ */
+function failingStream(data: Buffer, start: number, failAt: number): ReadableStream<Uint8Array> {
+  let at = start
+  return new ReadableStream({
+    type: 'bytes',
+    pull(controller) {
+      if (at >= failAt) {
+        controller.error(new Error('NotReadableError'))
+        return
+      }
+      const view = controller.byobRequest?.view
+      const into = view ? new Uint8Array(view.buffer, view.byteOffset, view.byteLength) : new Uint8Array(64 * 1024)
+      const n = Math.min(into.byteLength, failAt - at)
+      into.set(data.subarray(at, at + n))
+      at += n
+      if (view) controller.byobRequest!.respond(n)
+      else controller.enqueue(into.subarray(0, n))
+    },
+  })
+}
+
+/** A File whose slice() calls (where a read starts) are recorded, and whose reads can fail past a byte. */
+function fakeFile(data: Buffer, chunkSize: number, failAt: () => number | null = () => null) {
   const file = new File([new Uint8Array(data)], 'a.bin')
-  const reads: Array<[number, number]> = []
+  const reads: number[] = []
   const slice = file.slice.bind(file)
   Object.defineProperty(file, 'slice', {
-    value: (start: number, end: number) => {
-      reads.push([start, end])
-      if (failReads(start)) return { arrayBuffer: () => Promise.reject(new Error('NotReadableError')) } as unknown as Blob
+    value: (start: number, end?: number) => {
+      reads.push(start)
+      const fail = failAt()
+      if (fail !== null && start <= fail && fail < (end ?? data.length)) return { size: data.length - start, stream: () => failingStream(data, start, fail) } as unknown as Blob
       return slice(start, end)
     },
   })
@@ -61,24 +86,41 @@ async function turn(options: ReturnType<typeof withChunkDigests>, chunk: FakeChu
   return query(chunk.fileObj, chunk).resumableChunkSha256
 }
 
+/** Bytes given to crypto.subtle.digest since the test began: how far hashing has got. */
+let digested = 0
+const subtle = globalThis.crypto.subtle
+const digest = subtle.digest.bind(subtle)
+beforeEach(() => {
+  digested = 0
+  subtle.digest = (algorithm: AlgorithmIdentifier, data: BufferSource) => {
+    digested += data.byteLength
+    return digest(algorithm, data)
+  }
+})
+afterEach(() => { subtle.digest = digest })
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let waited = 0; !condition() && waited < 5000; waited += 10) await new Promise((resolve) => { setTimeout(resolve, 10) })
+}
+
 describe('chunk digests hashed in order, ahead of the upload', () => {
-  test('every chunk gets its own digest; small chunks are read 8 MiB at a time, ahead of their turn', async () => {
+  test('every chunk gets its own digest, hashed ahead of its turn; the file is read once, through one stream', async () => {
     const data = bytesOf(20 * MiB + 512 * 1024, 1)
     const { reads, rebuild } = fakeFile(data, MiB)
     const chunks = rebuild()
     const options = withChunkDigests({ chunkSize: MiB })
     const first = await turn(options, chunks[0])
-    await new Promise((resolve) => { setImmediate(resolve) })
-    // By the end of chunk 1's turn, bytes well past it are being read: the next turns find their digests under way.
-    expect(Math.max(...reads.map(([, end]) => end))).toBeGreaterThanOrEqual(16 * MiB)
+    // After chunk 1's turn alone, the bytes well past it are hashed: the next turns find their digests ready.
+    await until(() => digested >= 16 * MiB)
+    expect(digested).toBeGreaterThanOrEqual(16 * MiB)
     const digests = [first]
     for (const chunk of chunks.slice(1)) digests.push(await turn(options, chunk))
     expect(digests).toEqual(chunks.map((c) => sha256(data.subarray(c.startByte, c.endByte))))
-    // 20 chunks in 3 reads of at most 8 MiB, in order, each byte read once.
-    expect(reads).toEqual([[0, 8 * MiB], [8 * MiB, 16 * MiB], [16 * MiB, data.length]])
+    expect(reads).toEqual([0])
+    expect(digested).toBe(data.length)
   })
 
-  test('a chunk larger than a read block is read alone, and the chunks are hashed in order', async () => {
+  test('chunks preprocessed side by side are hashed in order, each byte once', async () => {
     const data = bytesOf(50 * MiB + 7, 2)
     const { reads, rebuild } = fakeFile(data, 10 * MiB)
     const chunks = rebuild()
@@ -88,13 +130,15 @@ describe('chunk digests hashed in order, ahead of the upload', () => {
     const rest = []
     for (const chunk of chunks.slice(3)) rest.push(await turn(options, chunk))
     expect([...started, ...rest]).toEqual(chunks.map((c) => sha256(data.subarray(c.startByte, c.endByte))))
-    expect(reads).toEqual(chunks.map((c) => [c.startByte, c.endByte]))
+    expect(reads).toEqual([0])
+    expect(digested).toBe(data.length)
   })
 
-  test('a failed read costs only its chunks their digests; a chunk asked again is hashed again', async () => {
+  test('a failed read costs only its chunks their digests; the next are read anew; a chunk asked again is hashed again', async () => {
     const data = bytesOf(24 * MiB, 3)
     let failing = true
-    const { reads, rebuild } = fakeFile(data, MiB, (start) => failing && start === 8 * MiB)
+    // The file cannot be read from 9 MiB on: the chunks asked for with it (8..15, one block) fail.
+    const { reads, rebuild } = fakeFile(data, MiB, () => (failing ? 9 * MiB : null))
     const chunks = rebuild()
     const options = withChunkDigests({ chunkSize: MiB })
     const digests = []
@@ -103,12 +147,12 @@ describe('chunk digests hashed in order, ahead of the upload', () => {
     expect(digests.slice(0, 8)).toEqual(own.slice(0, 8))
     expect(digests.slice(8, 16)).toEqual(Array(8).fill(undefined))
     expect(digests.slice(16)).toEqual(own.slice(16))
+    expect(reads).toEqual([0, 16 * MiB])
 
     // Resumable.js rebuilds a file's chunks when it is retried: the new chunks are hashed afresh.
     failing = false
     const again = rebuild()
-    const before = reads.length
     expect(await turn(options, again[9])).toBe(own[9])
-    expect(reads.length).toBeGreaterThan(before)
+    expect(reads.at(-1)).toBe(9 * MiB)
   })
 })

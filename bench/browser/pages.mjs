@@ -6,9 +6,10 @@ import { join } from 'node:path'
 /**
  * Runs in every page before its own scripts. Times are the page's performance.now(): from the
  * file input's change event (the pick) on. With `profile`, every Blob.arrayBuffer() and
- * crypto.subtle.digest() call is timed too: the edit component's chunk hashing uses exactly those.
- * `noDigest` takes crypto.subtle.digest away, so the edit component sends its chunks without
- * digests (as on a page without crypto.subtle): what the component costs without hashing.
+ * crypto.subtle.digest() call in the page is timed too: the edit component's chunk hashing uses
+ * those where it hashes on the page (no worker); on its worker it makes none here.
+ * `noDigest` takes the page's crypto.subtle.digest away, so the edit component sends its chunks
+ * without digests (as on a page without crypto.subtle): what the component costs without hashing.
  */
 export function instrument({ profile, noDigest }) {
   if (noDigest && globalThis.SubtleCrypto) SubtleCrypto.prototype.digest = undefined

@@ -18,7 +18,7 @@ const MAIN_THREAD_EVENTS = new Set([
 
 /**
  * Sums a trace's complete events ('X'): per thread (process label / thread name) the time of its
- * top-level tasks (thread CPU time where the trace has it), and on renderer main threads the time of
+ * tasks (`RunTask`; thread CPU time where the trace has it), and on renderer main threads the time of
  * each of MAIN_THREAD_EVENTS.
  */
 export function summarizeTrace(trace) {
@@ -38,7 +38,8 @@ export function summarizeTrace(trace) {
     if (e.ph !== 'X' || !e.dur) continue
     const key = `${e.pid}:${e.tid}`
     const thread = `${processNames.get(e.pid) ?? e.pid} / ${threadNames.get(key) ?? e.tid}`
-    if (e.name === 'ThreadControllerImpl::RunTask' || e.name === 'RunTask') add(perThread, thread, (e.tdur ?? e.dur) / 1000)
+    // Only the outer task event: ThreadControllerImpl::RunTask runs inside it, and counting both about doubles a thread's time.
+    if (e.name === 'RunTask') add(perThread, thread, (e.tdur ?? e.dur) / 1000)
     if (threadNames.get(key) === 'CrRendererMain' && MAIN_THREAD_EVENTS.has(e.name)) add(perEvent, e.name, e.dur / 1000)
   }
   const sorted = (map) => [...map.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, Math.round(v)])
