@@ -4,12 +4,12 @@
  * is the thread that also runs Resumable.js, React and every request's callbacks. So the reads and
  * digests run on a dedicated Web Worker, which answers with hex strings only.
  *
- * The components are bundled into one file, so the worker is made from a Blob URL of self-contained
- * source (as in file-hash-worker.ts): `workerMain` and `createChunkReader` name nothing outside
- * their own bodies. Where the page cannot start it (no Worker, no Blob URLs, a
+ * The worker is made from a Blob URL (blob-worker.ts): `workerMain` and `createChunkReader` name
+ * nothing outside their own bodies. Where the page cannot start it (no Worker, no Blob URLs, a
  * Content-Security-Policy without `blob:` for workers), or it fails to start later, the page reads
  * and hashes the chunks itself with the same reader.
  */
+import { blobWorkerStarter } from './blob-worker.js'
 import { createChunkReader, type ChunkReader } from './chunk-digest-reader.js'
 
 /** The SHA-256 (lower-case hex) of the chunks [start, ends[0]), [ends[0], ends[1]), ... of `file`. */
@@ -60,25 +60,7 @@ export function pageDigests(): DigestChunks {
   return (file, start, ends) => reader.digests(file, keyOf(file), start, ends)
 }
 
-let sourceUrl: string | null | undefined
-
-function startWorker(): Worker | null {
-  if (typeof Worker !== 'function' || typeof URL.createObjectURL !== 'function') return null
-  if (sourceUrl === undefined) {
-    try {
-      sourceUrl = URL.createObjectURL(new Blob([`(${workerMain.toString()})(${createChunkReader.toString()})`], { type: 'text/javascript' }))
-    } catch {
-      sourceUrl = null
-    }
-  }
-  if (!sourceUrl) return null
-  try {
-    return new Worker(sourceUrl)
-  } catch {
-    // Chromium refuses a worker that the page's CSP does not allow right here.
-    return null
-  }
-}
+const startWorker = blobWorkerStarter(() => `(${workerMain.toString()})(${createChunkReader.toString()})`)
 
 /** An idle worker is ended after this long; the next chunks to hash start a new one. */
 const IDLE_MS = 30_000

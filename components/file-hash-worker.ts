@@ -2,10 +2,10 @@
  * The whole file's SHA-256 of a direct upload, hashed on a Web Worker so that the page's main thread
  * (Resumable.js, React, the progress) never waits for it. The page feeds the worker the file in
  * order: the bytes it already read for a part's digest (transferred, not copied), or, where it holds
- * none, a slice of the file that the worker reads itself. The components are bundled into one file,
- * so the worker is made from a Blob URL of self-contained source: `createSha256` and `workerMain`
- * name nothing outside their own bodies.
+ * none, a slice of the file that the worker reads itself. The worker is made from a Blob URL
+ * (blob-worker.ts): `createSha256` and `workerMain` name nothing outside their own bodies.
  */
+import { blobWorkerStarter } from './blob-worker.js'
 import { createSha256, type Sha256Core } from './sha256-stream.js'
 
 /** What the page posts, in file order. */
@@ -45,22 +45,5 @@ function workerMain(create: () => Sha256Core): void {
   }
 }
 
-let sourceUrl: string | null | undefined
-
 /** A new file-hash worker, or null where the page cannot start one (no Worker, no Blob URLs, CSP). */
-export function startHashWorker(): Worker | null {
-  if (sourceUrl === undefined) {
-    try {
-      const source = `(${workerMain.toString()})(${createSha256.toString()})`
-      sourceUrl = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }))
-    } catch {
-      sourceUrl = null
-    }
-  }
-  if (!sourceUrl || typeof Worker !== 'function') return null
-  try {
-    return new Worker(sourceUrl)
-  } catch {
-    return null
-  }
-}
+export const startHashWorker = blobWorkerStarter(() => `(${workerMain.toString()})(${createSha256.toString()})`)
