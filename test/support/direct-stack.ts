@@ -46,32 +46,7 @@ export async function startDirectStack(): Promise<DirectStack> {
     CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['*'], AllowedMethods: ['PUT'], AllowedHeaders: ['content-type', 'x-amz-checksum-sha256'], ExposeHeaders: ['ETag'] }] },
   }))
   client.destroy()
-  return {
-    server,
-    proxy,
-    dir,
-    env: {
-      CHUNK_SIZE: String(5 * MiB),
-      MAX_UPLOAD_SIZE: String(512 * MiB),
-      S3_BUCKET: server.bucket,
-      S3_ENDPOINT: proxy.endpoint,
-      S3_REGION: 'us-east-1',
-      S3_FORCE_PATH_STYLE: 'true',
-      S3_UPLOAD: 'direct',
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    },
-    sample(name, data) {
-      const path = join(dir, name)
-      writeFileSync(path, data)
-      return { path, name, size: data.length, sha: sha256(data) }
-    },
-    async close() {
-      await proxy.close()
-      await server.destroy()
-      rmSync(dir, { recursive: true, force: true })
-    },
-  }
+  return stackOf(server, proxy, dir, { S3RVER: 'S3RVER' }, {})
 }
 
 /**
@@ -128,6 +103,18 @@ export async function startFauxqsStack(): Promise<DirectStack | null> {
   const dir = mkdtempSync(join(tmpdir(), 'adminjs-resumable-direct-fauxqs-'))
   const proxy = await startCorsFront(server.endpoint)
   const credentials = server.config.credentials as { accessKeyId: string; secretAccessKey: string }
+  return stackOf(server, proxy, dir, { [credentials.accessKeyId]: credentials.secretAccessKey }, { S3_CORS: 'none', S3_DOWNLOAD: 'stream' })
+}
+
+/** The stack around a started S3 server and its front: the app's environment, samples, closing. */
+function stackOf(
+  server: DirectStack['server'],
+  proxy: DirectStack['proxy'],
+  dir: string,
+  credentials: Record<string, string>,
+  extra: Record<string, string>,
+): DirectStack {
+  const [[accessKeyId, secretAccessKey]] = Object.entries(credentials)
   return {
     server,
     proxy,
@@ -140,10 +127,9 @@ export async function startFauxqsStack(): Promise<DirectStack | null> {
       S3_REGION: 'us-east-1',
       S3_FORCE_PATH_STYLE: 'true',
       S3_UPLOAD: 'direct',
-      S3_CORS: 'none',
-      S3_DOWNLOAD: 'stream',
-      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      ...extra,
+      AWS_ACCESS_KEY_ID: accessKeyId!,
+      AWS_SECRET_ACCESS_KEY: secretAccessKey!,
     },
     sample(name, data) {
       const path = join(dir, name)
