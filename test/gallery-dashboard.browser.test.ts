@@ -56,6 +56,10 @@ async function axeInOurs(page: Page): Promise<string[]> {
   if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE })
   return page.evaluate(async (scope) => {
     const axe = (window as any).axe
+    // Colours mid-transition (a button just enabled or disabled) are not the page's: wait for the
+    // finite animations to end, as on a slow machine axe could otherwise sample one half-way.
+    const finite = document.getAnimations().filter((a) => Number.isFinite(Number(a.effect?.getComputedTiming().endTime)))
+    await Promise.all(finite.map((a) => a.finished.catch(() => undefined)))
     const nodes = [...document.querySelectorAll(scope)]
     if (!nodes.length) return []
     const result = await axe.run({ include: nodes }, { resultTypes: ['violations'] })
