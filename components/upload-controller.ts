@@ -1,19 +1,18 @@
 /**
  * Drives one Resumable.js instance for the edit component: turns its events into UploadEvents for
  * the reducer (upload-state.ts) and keeps what must not live in React state (the file being sent,
- * the value put into the form, the speed meter). It knows nothing of React; the hook
+ * the value put into the form, its progress: file-progress.ts). It knows nothing of React; the hook
  * (use-resumable-upload.ts) creates one per mounted component.
  */
 import type { ResumableCustom } from '../src/shared/custom.js'
 import { ERROR_CODE } from '../src/shared/error-codes.js'
 import { CLEAR_MARKER, PENDING_MARKER } from '../src/shared/markers.js'
-import { SpeedMeter } from './format.js'
 import { deleteUpload, type Chunking, type ServerAnswer } from './protocol.js'
-import { measure, succeeded, wireEvents, type FileOutcomes, type Wiring } from './resumable-events.js'
+import { succeeded, wireEvents, type FileOutcomes, type Wiring } from './resumable-events.js'
 import { RealResumable, descriptorOf, fileIdentifier, resumableOptions } from './resumable-setup.js'
 import type { ResumableConstructor, ResumableFile, ResumableInstance } from './resumable-types.js'
 import { directMode, type DirectUploads } from './direct-upload.js'
-import { ProgressThrottle } from './progress-throttle.js'
+import { FileProgress } from './file-progress.js'
 import { checkFile } from './rules.js'
 import type { UploadEvent, UploadState } from './upload-state.js'
 
@@ -33,11 +32,10 @@ export class UploadController {
   private current: ResumableFile | null = null
   /** What this component put into the form (a reference or PENDING_MARKER), if anything. */
   private value: string | null = null
-  private readonly meter = new SpeedMeter(5000)
-  private readonly throttle = new ProgressThrottle(() => this.drawProgress())
-  private succeededChunks = 0
-  /** A chunk succeeded since progress was last drawn: the next draw clears the retry count. */
-  private succeededSinceDraw = false
+  private readonly progress = new FileProgress(
+    () => (this.stopped ? null : this.current),
+    (progress, chunkSucceeded) => this.dispatch({ type: 'progress', progress, chunkSucceeded }),
+  )
   private readonly restarts = new Map<string, number>()
   private stopped = false
   private direct: DirectUploads | null = null
@@ -59,18 +57,17 @@ export class UploadController {
       progressed: (f) => this.progressed(f),
       retried: (f) => {
         if (f !== this.current) return
-        // A success not drawn yet came before this retry: it must not clear the retry's count.
-        if (this.succeededSinceDraw) this.throttle.flushNow()
+        this.progress.beforeRetry()
         this.dispatch({ type: 'chunkRetry' })
       },
       finishing: (f) => {
         if (f !== this.current) return
-        this.throttle.flushNow()
+        this.progress.drawNow()
         this.dispatch({ type: 'finishing' })
       },
       complete: (f, reference) => {
         if (f !== this.current) return
-        this.throttle.flushNow()
+        this.progress.drawNow()
         this.complete(reference)
       },
       unconfirmed: (f) => { if (f === this.current) this.dispatch({ type: 'unconfirmed' }) },
@@ -100,7 +97,7 @@ export class UploadController {
    */
   stop(): void {
     this.stopped = true
-    this.throttle.cancel()
+    this.progress.stopDrawing()
     this.resumable?.files.forEach((f) => {
       f.pause(true)
       f.abort()
@@ -128,7 +125,7 @@ export class UploadController {
     // Any other file Resumable.js still knows about (e.g. one that failed) goes too.
     r.files.slice().forEach((f) => f.cancel())
     this.forgetValue()
-    this.meter.reset()
+    this.progress.restartSpeed()
     this.dispatch({ type: 'reset' })
     r.addFile(file)
     // Until the reference arrives, a Save must fail on the server instead of silently saving the
@@ -140,11 +137,11 @@ export class UploadController {
     const f = this.current
     if (!f) return
     // What was sent up to the press, in flight included, is what the paused bar shows.
-    this.throttle.flushNow()
+    this.progress.drawNow()
     f.pause(true)
     f.abort()
-    this.meter.reset()
-    this.throttle.cancel()
+    this.progress.restartSpeed()
+    this.progress.stopDrawing()
     this.dispatch({ type: 'pause' })
   }
 
@@ -153,8 +150,7 @@ export class UploadController {
     const r = this.resumable
     if (!f || !r) return
     f.pause(false)
-    this.meter.reset()
-    this.throttle.reset()
+    this.progress.resumed()
     this.dispatch({ type: 'resume' })
     const inFlight = f.chunks.filter((c) => c.status() === 'uploading').length
     for (let i = inFlight; i < this.options().custom.simultaneousUploads; i += 1) {
@@ -167,7 +163,7 @@ export class UploadController {
     this.discardCurrent(true)
     if (!f) this.resumable?.files.slice().forEach((other) => other.cancel())
     this.forgetValue()
-    this.meter.reset()
+    this.progress.restartSpeed()
     this.dispatch({ type: 'reset' })
   }
 
@@ -184,7 +180,7 @@ export class UploadController {
       this.restart(f)
       return
     }
-    this.meter.reset()
+    this.progress.restartSpeed()
     f.pause(false)
     this.dispatch({ type: 'retry' })
     // Every chunk is in when only the reference was missing.
@@ -199,7 +195,7 @@ export class UploadController {
   attach(upload: { reference: string; filename: string; size: number }): void {
     this.discardCurrent(true)
     this.resumable?.files.slice().forEach((f) => f.cancel())
-    this.meter.reset()
+    this.progress.restartSpeed()
     this.dispatch({ type: 'reset' })
     this.dispatch({ type: 'added', name: upload.filename, size: upload.size })
     this.dispatch({ type: 'complete' })
@@ -210,7 +206,7 @@ export class UploadController {
   clear(): void {
     if (this.state().phase === 'complete') {
       this.discardCurrent(true)
-      this.meter.reset()
+      this.progress.restartSpeed()
     }
     this.value = null
     this.dispatch({ type: 'clear' })
@@ -224,32 +220,23 @@ export class UploadController {
 
   /** Keeps speed and time left moving (and decaying) between progress events. */
   tick(): void {
-    if (this.current && this.state().phase === 'uploading') this.throttle.request()
+    if (this.current && this.state().phase === 'uploading') this.progress.tick()
   }
 
   private added(f: ResumableFile): void {
     this.current = f
-    this.meter.reset()
-    this.succeededChunks = 0
-    this.succeededSinceDraw = false
-    this.throttle.reset()
+    this.progress.startFile()
     this.dispatch({ type: 'added', name: f.fileName, size: f.size })
     this.resumable?.upload()
   }
 
   private progressed(f: ResumableFile): void {
-    if (f !== this.current) return
-    const done = f.chunks.filter((c) => c.status() === 'success').length
-    if (done > this.succeededChunks) {
-      this.succeededChunks = done
-      this.succeededSinceDraw = true
-    }
-    this.throttle.request()
+    if (f === this.current) this.progress.progressed(f)
   }
 
   private failed(f: ResumableFile, answer: ServerAnswer | null, message: string | undefined): void {
     if (f !== this.current) return
-    this.throttle.cancel()
+    this.progress.stopDrawing()
     if (answer?.code === ERROR_CODE.expired) {
       const count = this.restarts.get(f.uniqueIdentifier) ?? 0
       if (count < MAX_EXPIRED_RESTARTS) {
@@ -284,18 +271,10 @@ export class UploadController {
     this.setValue(reference)
   }
 
-  private drawProgress(): void {
-    const f = this.current
-    if (!f || this.stopped) return
-    const chunkSucceeded = this.succeededSinceDraw
-    this.succeededSinceDraw = false
-    this.dispatch({ type: 'progress', progress: measure(f, this.meter, Date.now()), chunkSucceeded })
-  }
-
   private discardCurrent(sendDelete: boolean): void {
     const f = this.current
     this.current = null
-    this.throttle.cancel()
+    this.progress.stopDrawing()
     if (!f) return
     f.cancel()
     if (sendDelete) void deleteUpload(this.options().target, descriptorOf(f), this.chunking(this.options().custom))
