@@ -67,6 +67,7 @@ function parseArgs(argv) {
     else if (name === '--no-browser') opts.browser = false
     else if (name === '--browser-profile') opts.browserProfile = true
     else if (name === '--browser-trace') opts.browserTrace = true
+    else if (name === '--browser-dev') opts.browserDev = true
     else if (name === '--out') opts.out = val()
     else if (name === '--ours-server') opts.oursServer = val()
     else if (name === '--proto') opts.protos.push({ name: `ours-${val()}`, script: null, env: {} })
@@ -80,7 +81,7 @@ function parseArgs(argv) {
     }
     else if (name === '--ours-env') { const [k, ...v] = val().split('='); opts.oursEnv[k] = v.join('=') }
     else if (name === '--help' || name === '-h') {
-      console.log('npm run bench -- [--size 512M|2G] [--rounds 3] [--chunks 1M,5M] [--only ours,ours-off,ours-noguards,ours-defaults,tus,tus-par3,plain,disk,adminjs-alone] [--large] [--cpu-prof] [--no-tus-parallel] [--keep] [--s3|--no-s3: the rows ours-s3,ours-s3-quarter,tus-s3,direct-s3; on by default when s3rver is installed] [--browser|--no-browser: the rows chromium-edit,chromium-bare,chromium-s3-app,chromium-s3-direct; on by default when Chromium is installed] [--browser-profile: time the hashing calls in the page, add chromium-edit-nodigest] [--browser-trace: Chromium performance trace and the page JavaScript profile of every browser run, to bench/.tmp/trace]')
+      console.log('npm run bench -- [--size 512M|2G] [--rounds 3] [--chunks 1M,5M] [--only ours,ours-off,ours-noguards,ours-defaults,tus,tus-par3,plain,disk,adminjs-alone] [--large] [--cpu-prof] [--no-tus-parallel] [--keep] [--s3|--no-s3: the rows ours-s3,ours-s3-quarter,tus-s3,direct-s3; on by default when s3rver is installed] [--browser|--no-browser: the rows chromium-edit,chromium-bare,chromium-s3-app,chromium-s3-direct; on by default when Chromium is installed] [--browser-profile: time the hashing calls in the page, add chromium-edit-nodigest] [--browser-trace: Chromium performance trace and the page JavaScript profile of every browser run, to bench/.tmp/trace] [--browser-dev: the browser rows against the app in development mode, as npm start runs it, instead of production mode with prebuilt bundles]')
       process.exit(0)
     } else throw new Error(`Unknown argument ${a}`)
   }
@@ -477,7 +478,7 @@ const PEERS = {
   }),
   ...browserPeers({
     projectRoot, oursServer: opts.oursServer, npmStart: NPM_START, startServer, usageSampler, cpuSeconds, median, mbps, sha256File,
-    track: (child) => children.add(child), profile: opts.browserProfile,
+    track: (child) => children.add(child), profile: opts.browserProfile, browserDev: !!opts.browserDev,
     traceDir: opts.browserTrace ? join(here, '.tmp', 'trace') : null, cpuProfDir: opts.cpuProf ? join(here, '.tmp', 'prof') : null,
   }),
 }

@@ -60,4 +60,5 @@ const CurrentFile: React.FC<CurrentFileProps> = ({ stored, cleared, replacing, r
   </Box>
 )
 
-export default CurrentFile
+// Drawn again only when its props change, not on every progress draw of the field around it.
+export default React.memo(CurrentFile)

@@ -36,13 +36,14 @@ const ResumableEdit: React.FC<EditPropertyProps> = ({ property, record, resource
   // Every pick is remembered (name, size, last modified) for the unfinished-uploads list.
   const [picked, setPicked] = useState<RememberedFile | null>(null)
   const [attachedRef, setAttachedRef] = useState<string | null>(null)
+  const resumableChoose = resumable.choose
   const choose = useCallback((files: ArrayLike<File>) => {
     if (files.length === 1) {
       setPicked({ name: files[0].name, size: files[0].size, lastModified: files[0].lastModified })
       rememberFile(target, files[0])
     }
-    resumable.choose(files)
-  }, [resumable, target])
+    resumableChoose(files)
+  }, [resumableChoose, target])
   const upload = { ...resumable, choose }
   const { state, supported } = upload
   const { phase } = state
@@ -61,7 +62,19 @@ const ResumableEdit: React.FC<EditPropertyProps> = ({ property, record, resource
     event.target.value = ''
   }
 
-  const stored = storedFile(custom, record?.params, resourceId, property.path, record?.id)
+  // The parts a progress draw does not change keep their props (and are not drawn again: React.memo).
+  const stored = useMemo(
+    () => storedFile(custom, record?.params, resourceId, property.path, record?.id),
+    [custom, record?.params, resourceId, property.path, record?.id],
+  )
+  const label = useMemo(() => <PropertyLabel property={property} />, [property])
+  const attached = useMemo(() => (attachedRef ? [attachedRef] : []), [attachedRef])
+  const { attach } = upload
+  const onAttach = useCallback((u: { reference: string; filename: string; size: number }) => {
+    setPicked(null)
+    setAttachedRef(u.reference)
+    attach(u)
+  }, [attach])
   // A refusal stays only while the field sends what was refused (fresh-error.ts): a pause that
   // ended in completion must not leave "not finished yet" next to "Uploaded".
   const recordError = useFreshError(record?.errors?.[property.path], `${phase}|${String(record?.params?.[property.path] ?? '')}`)
@@ -70,7 +83,7 @@ const ResumableEdit: React.FC<EditPropertyProps> = ({ property, record, resource
 
   return (
     <FormGroup error={Boolean(recordError)}>
-      <PropertyLabel property={property} />
+      {label}
       <div ref={rootRef} data-testid="resumable-root">
 
       {stored ? (
@@ -88,8 +101,7 @@ const ResumableEdit: React.FC<EditPropertyProps> = ({ property, record, resource
 
       {supported ? (
         <UnfinishedUploads target={target} picked={picked} onPick={openPicker} tm={tm} tb={tb}
-          attached={attachedRef ? [attachedRef] : []}
-          onAttach={(u) => { setPicked(null); setAttachedRef(u.reference); upload.attach(u) }} />
+          attached={attached} onAttach={onAttach} />
       ) : null}
 
       {!supported ? (

@@ -104,6 +104,12 @@ const ResumableEditMany: React.FC<EditPropertyProps> = ({ property, record, reso
     dispatch({ type: 'reference', id, reference: upload.reference })
   }, [])
   const inputRef = useRef<HTMLInputElement | null>(null)
+  const openPicker = useCallback(() => inputRef.current?.click(), [])
+  // Rows change on every progress draw, their references only when one completes: the list of
+  // unfinished uploads (React.memo) is drawn again only then.
+  const attachedKey = entries.flatMap((entry) => (entry.reference ? [entry.reference] : [])).join('\n')
+  const attached = useMemo(() => (attachedKey ? attachedKey.split('\n') : []), [attachedKey])
+  const label = useMemo(() => <PropertyLabel property={property} />, [property])
   const onInputChange = (event: React.ChangeEvent<HTMLInputElement>) => {
     choose(Array.from(event.target.files ?? []))
     event.target.value = ''
@@ -118,12 +124,11 @@ const ResumableEditMany: React.FC<EditPropertyProps> = ({ property, record, reso
     // No `error` on the group: it would colour every row red, the good ones too; the refusal says
     // itself below, naming the rows that stop the Save.
     <FormGroup>
-      <PropertyLabel property={property} />
+      {label}
 
       {supported ? (
-        <UnfinishedUploads target={target} picked={null} onPick={() => inputRef.current?.click()} tm={tm} tb={tb}
-          attached={entries.flatMap((entry) => (entry.reference ? [entry.reference] : []))}
-          onAttach={attach} />
+        <UnfinishedUploads target={target} picked={null} onPick={openPicker} tm={tm} tb={tb}
+          attached={attached} onAttach={attach} />
       ) : null}
 
       {!supported ? (
@@ -135,7 +140,7 @@ const ResumableEditMany: React.FC<EditPropertyProps> = ({ property, record, reso
 
       {supported ? (
         <DropArea
-          onOpen={() => inputRef.current?.click()}
+          onOpen={openPicker}
           onFiles={() => undefined}
           onDropTransfer={onDrop}
           text={tm('resumable.dropMany', 'Drop files or folders here or click to choose files')}

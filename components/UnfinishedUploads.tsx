@@ -122,4 +122,5 @@ const UnfinishedUploads: React.FC<UnfinishedUploadsProps> = ({ target, picked, o
   )
 }
 
-export default UnfinishedUploads
+// Drawn again only when its props change, not on every progress draw of the field around it.
+export default React.memo(UnfinishedUploads)

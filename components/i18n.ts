@@ -1,3 +1,4 @@
+import { useMemo } from 'react'
 import { useTranslation } from 'adminjs'
 
 export type Vars = Record<string, string | number>
@@ -34,10 +35,15 @@ export function withFallback(fn: TranslateFn, resourceId: string | undefined): T
  * (kind = messages, labels or buttons).
  */
 export function useResumableTranslation(resourceId?: string): { tm: T; tl: T; tb: T } {
-  const { translateLabel, translateMessage, translateButton } = useTranslation()
-  return {
+  const { i18n, translateLabel, translateMessage, translateButton } = useTranslation()
+  const language = i18n.language
+  // AdminJS makes these functions anew on every render, each reading `i18n` when called: the same
+  // ones are kept while the language is, so that parts given them (React.memo) are not drawn again
+  // on every progress draw of an upload.
+  return useMemo(() => ({
     tm: withFallback(translateMessage as TranslateFn, resourceId),
     tl: withFallback(translateLabel as TranslateFn, resourceId),
     tb: withFallback(translateButton as TranslateFn, resourceId),
-  }
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  }), [i18n, language, resourceId])
 }

@@ -5,7 +5,7 @@
  * is drawn at most once per interval instead, and the last report of a burst is never lost.
  */
 
-/** At most ~4 progress renders a second: the bar still moves smoothly with its transition. */
+/** At most ~4 progress renders a second: steps small enough to read as movement. */
 export const PROGRESS_INTERVAL_MS = 250
 
 export class ProgressThrottle {

@@ -350,7 +350,6 @@ describeBrowser('Document form in Chromium with the real resumablejs', () => {
     await eventually(async () => traffic.inFlightPosts() === 0, 'no chunk POST in flight after pause')
     // The README's screenshot: the edit page mid-upload, paused, with the current file above.
     // Rewritten only when missing or with UPDATE_SCREENSHOTS=1, so test runs leave the tree clean.
-    await page.waitForTimeout(400) // let the progress bar's 0.25 s transition settle
     const png = await page.screenshot({ fullPage: false })
     expect(png.subarray(1, 4).toString()).toBe('PNG')
     if (process.env.UPDATE_SCREENSHOTS === '1' || !existsSync(SCREENSHOT)) {

@@ -1,5 +1,9 @@
 // The browser rows of `npm run bench`: headless Debian Chromium uploading the bench's file into the
-// example app (started as `npm start` starts it, each run a fresh app, database and browser).
+// example app (started as `npm start` starts it, each run a fresh app, database and browser), in
+// production mode as docs/production.md deploys it: AdminJS's bundles prebuilt once per bench run
+// by example-app/bundle.js (minified, React's production build), served with NODE_ENV=production
+// ADMIN_JS_SKIP_BUNDLE=true. `--browser-dev` runs the app as `npm start` does instead: AdminJS
+// bundles at start-up in development mode (React's development build, its checks on every render).
 // - chromium-edit: the real edit component on a record's edit page (chunk digests on, as shipped);
 // - chromium-bare: the same server, a page with nothing but Resumable.js 1.1.0 from node_modules and
 //   the component's own options (resumableOptions from components/dist) without the digests;
@@ -7,7 +11,9 @@
 //   so it sends no digests: what the component costs apart from hashing;
 // - chromium-s3-app / chromium-s3-direct: the edit component with S3 storage on the bench's s3rver,
 //   chunks through the app's route / PUT straight to the bucket (S3_UPLOAD=direct), for issue #20.
+import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { createServer } from 'node:net'
 import { readdirSync, readFileSync } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -55,6 +61,34 @@ async function createRecord(page) {
   const id = created.status === 200 ? JSON.parse(created.text)?.record?.id : null
   if (!id) throw new Error(`creating the record failed: ${created.status} ${created.text.slice(0, 300)}`)
   return id
+}
+
+/** A port free now: production pages load their bundles from an absolute URL, so the port is fixed before start. */
+async function freePort() {
+  const server = createServer()
+  await new Promise((done) => server.listen(0, '127.0.0.1', done))
+  const { port } = server.address()
+  await new Promise((done) => server.close(done))
+  return port
+}
+
+/** AdminJS's bundles for production, built once per bench run (example-app/bundle.js, as `npm run bundle`). */
+function productionBundles(ctx, h) {
+  ctx.productionBundles ??= (async () => {
+    const assets = join(ctx.work, 'admin-assets')
+    const env = { ADMIN_ASSETS_DIR: assets, ADMIN_JS_TMP_DIR: join(ctx.work, 'adminjs-bundle'), DATABASE_FILE: join(ctx.work, 'bundle.sqlite'), UPLOAD_DIR: join(ctx.work, 'bundle-uploads') }
+    const started = performance.now()
+    const child = spawn(process.execPath, [join(h.projectRoot, 'example-app', 'bundle.js')], { cwd: h.projectRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    h.track?.(child)
+    let output = ''
+    child.stdout.on('data', (d) => { output += d })
+    child.stderr.on('data', (d) => { output += d })
+    const code = await new Promise((done) => child.on('exit', done))
+    if (code !== 0) throw new Error(`building AdminJS's production bundles (example-app/bundle.js) failed (${code}):\n${output.slice(-2000)}`)
+    console.log(`  AdminJS production bundles built in ${((performance.now() - started) / 1000).toFixed(0)} s: ${assets}`)
+    return { NODE_ENV: 'production', ADMIN_JS_SKIP_BUNDLE: 'true', ADMIN_ASSETS_DIR: assets }
+  })()
+  return ctx.productionBundles
 }
 
 /** The edit action's API, as the form posts it: how the bare row saves (untimed; it only proves the bytes). */
@@ -139,8 +173,9 @@ export function browserPeers(h) {
     const bucket = s3 ? `bench-chromium-${randomBytes(4).toString('hex')}` : null
     // One folder per run: node writes a profile per thread (the hashing worker's too), named by pid and thread.
     const appProfiles = h.cpuProfDir ? join(h.cpuProfDir, `chromium-${client}${s3Upload ? `-s3-${s3Upload}` : ''}-${chunkSize / MiB}M-${Date.now()}`) : null
+    const mode = h.browserDev ? {} : { ...(await productionBundles(ctx, h)), PORT: String(await freePort()), ADMIN_JS_TMP_DIR: join(dir, 'adminjs') }
     const server = await h.startServer(`chromium-${client}`, h.oursServer, {
-      ...settings, UPLOAD_DIR: uploadDir, DATABASE_FILE: join(dir, 'db.sqlite'), CHUNK_SIZE: String(chunkSize), SWEEP_INTERVAL_MS: '0',
+      ...settings, ...mode, UPLOAD_DIR: uploadDir, DATABASE_FILE: join(dir, 'db.sqlite'), CHUNK_SIZE: String(chunkSize), SWEEP_INTERVAL_MS: '0',
       MAX_UPLOAD_SIZE: String(s3 ? chunkSize * MAX_PARTS : 64 * 1024 ** 3),
       ...(s3 ? {
         S3_BUCKET: bucket, S3_ENDPOINT: s3.endpoint, S3_REGION: 'us-east-1', S3_FORCE_PATH_STYLE: 'true',
@@ -244,7 +279,7 @@ export function browserPeers(h) {
         chunks: traffic.chunks, requests: traffic.requests, withDigest: traffic.withDigest, toBucket: traffic.toBucket,
         readMs: timing.reads.map(([a, b]) => b - a), digestMs: timing.digests.map(([a, b]) => b - a),
         fileSize: ctx.size, shaOk: sha === ctx.sha, checksumOk: params.fileChecksum ? params.fileChecksum === ctx.sha : null,
-        problems: [], chromium: chrome.version, traceSummary,
+        problems: [], chromium: chrome.version, traceSummary, appMode: h.browserDev ? 'development' : 'production',
         serverErrors: server.log.filter((l) => /error|warn/i.test(l) && !/default password/.test(l)).slice(0, 20),
       }
     } finally {
