@@ -1,6 +1,7 @@
-// A Node client that speaks Resumable.js 1.1.0's wire protocol (multipart mode, testChunks: true):
-// per chunk a GET test (204 = send it, 200 = already held), then a multipart/form-data POST with
-// every parameter in the query string and as fields before the part `file` (filename "blob").
+// A Node client that speaks Resumable.js 1.1.0's wire protocol (testChunks: true): per chunk a GET
+// test (204 = send it, 200 = already held), then a POST: in multipart mode (plain Resumable.js's
+// default) a multipart/form-data body with every parameter in the query string and as fields before
+// the part `file` (filename "blob"); in octet mode (what the edit components send) the raw chunk.
 // Each of the requests in flight reads its chunk into one buffer of its own, reused for every chunk
 // it sends (as a browser holds a chunk it hashes: the edit component reads the slice into an
 // ArrayBuffer for crypto.subtle.digest), hashes it from there when digests are on and sends it from

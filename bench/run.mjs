@@ -1,4 +1,4 @@
-// npm run bench [-- --size 512M --rounds 3 --chunks 1M,5M --only ours,ours-off,ours-noguards,ours-defaults,tus,plain,disk,adminjs-alone --cpu-prof --large --keep --s3|--no-s3]
+// npm run bench [-- --size 512M --rounds 3 --chunks 1M,5M --only ours,ours-off,ours-multipart,ours-noguards,ours-defaults,tus,plain,disk,adminjs-alone --cpu-prof --large --keep --s3|--no-s3]
 //
 // Uploads one random file to: our stack (the example app: Express + AdminJS + Sequelize/SQLite +
 // adminjs-resumable) with a Resumable.js 1.1.0 protocol client; @tus/server + @tus/file-store with
@@ -81,7 +81,7 @@ function parseArgs(argv) {
     }
     else if (name === '--ours-env') { const [k, ...v] = val().split('='); opts.oursEnv[k] = v.join('=') }
     else if (name === '--help' || name === '-h') {
-      console.log('npm run bench -- [--size 512M|2G] [--rounds 3] [--chunks 1M,5M] [--only ours,ours-off,ours-noguards,ours-defaults,tus,tus-par3,plain,disk,adminjs-alone] [--large] [--cpu-prof] [--no-tus-parallel] [--keep] [--s3|--no-s3: the rows ours-s3,ours-s3-quarter,tus-s3,direct-s3; on by default when s3rver is installed] [--browser|--no-browser: the rows chromium-edit,chromium-bare,chromium-s3-app,chromium-s3-direct; on by default when Chromium is installed] [--browser-profile: time the hashing calls in the page, add chromium-edit-nodigest] [--browser-trace: Chromium performance trace and the page JavaScript profile of every browser run, to bench/.tmp/trace] [--browser-dev: the browser rows against the app in development mode, as npm start runs it, instead of production mode with prebuilt bundles]')
+      console.log('npm run bench -- [--size 512M|2G] [--rounds 3] [--chunks 1M,5M] [--only ours,ours-off,ours-multipart,ours-noguards,ours-defaults,tus,tus-par3,plain,disk,adminjs-alone] [--large] [--cpu-prof] [--no-tus-parallel] [--keep] [--s3|--no-s3: the rows ours-s3,ours-s3-quarter,tus-s3,direct-s3; on by default when s3rver is installed] [--browser|--no-browser: the rows chromium-edit,chromium-bare,chromium-s3-app,chromium-s3-direct; on by default when Chromium is installed] [--browser-profile: time the hashing calls in the page, add chromium-edit-nodigest] [--browser-trace: Chromium performance trace and the page JavaScript profile of every browser run, to bench/.tmp/trace] [--browser-dev: the browser rows against the app in development mode, as npm start runs it, instead of production mode with prebuilt bundles]')
       process.exit(0)
     } else throw new Error(`Unknown argument ${a}`)
   }
@@ -329,7 +329,8 @@ async function runOurs(ctx, chunkSize, script = opts.oursServer, extraEnv = opts
       target: `${base}/admin/api/resumable/Document/file`,
       file: ctx.source, size: ctx.size, chunkSize, cookie,
       identifier: `${ctx.size}-benchbin-${randomBytes(4).toString('hex')}`,
-      method: extraEnv.BENCH_CLIENT_METHOD || 'multipart',
+      // As the edit components send chunks (resumable-setup.ts); ours-multipart: as plain Resumable.js does.
+      method: extraEnv.BENCH_CLIENT_METHOD || 'octet',
       chunkDigests: extraEnv.CHECKSUMS !== 'off',
     })
     if (!upload.complete?.reference) throw new Error(`no completing answer; problems: ${JSON.stringify(upload.problems.slice(0, 5))}`)
@@ -460,6 +461,9 @@ const PEERS = {
   // The example app as `npm start` runs it (its memory settings: docs/production.md), with its
   // defaults: the file's SHA-256 recorded, and every chunk sent with its SHA-256 as the edit component does.
   ours: (ctx, cs) => runOurs(ctx, cs, opts.oursServer, { ...NPM_START, ...opts.oursEnv }),
+  // The same defaults with a client in Resumable.js's default multipart mode (plain Resumable.js,
+  // curl -F): what the multipart parsing costs.
+  'ours-multipart': (ctx, cs) => runOurs(ctx, cs, opts.oursServer, { ...NPM_START, ...opts.oursEnv, BENCH_CLIENT_METHOD: 'multipart' }),
   // The same with checksums off (no file SHA-256, no chunk digests): what integrity costs.
   'ours-off': (ctx, cs) => runOurs(ctx, cs, opts.oursServer, { ...NPM_START, ...opts.oursEnv, CHECKSUMS: 'off' }),
   // The same defaults without the cross-site guard and the body guard (bench/no-guards-server.mjs):
@@ -498,7 +502,7 @@ async function main() {
     PEERS[proto.name] = (ctx, cs) => runOurs(ctx, cs, proto.script, proto.env)
   }
   const s3Wanted = opts.s3 ?? (opts.only ? opts.only.some((p) => S3_PEERS.includes(p)) : s3rverInstalled(projectRoot))
-  let peers = (opts.only ?? ['ours', 'ours-off', 'ours-noguards', 'ours-defaults', 'tus', 'plain', 'disk', 'adminjs-alone', ...opts.protos.map((p) => p.name), ...(opts.tusParallel ? ['tus-par3'] : []), ...(s3Wanted ? S3_PEERS : []), ...BROWSER_PEERS])
+  let peers = (opts.only ?? ['ours', 'ours-off', 'ours-multipart', 'ours-noguards', 'ours-defaults', 'tus', 'plain', 'disk', 'adminjs-alone', ...opts.protos.map((p) => p.name), ...(opts.tusParallel ? ['tus-par3'] : []), ...(s3Wanted ? S3_PEERS : []), ...BROWSER_PEERS])
   for (const peer of peers) if (!PEERS[peer]) throw new Error(`Unknown peer ${peer} (known: ${Object.keys(PEERS).join(', ')})`)
   if (!s3Wanted) peers = peers.filter((p) => !S3_PEERS.includes(p))
   const s3Notes = []

@@ -178,6 +178,7 @@ export function s3Peers(h) {
         file: ctx.source, size: ctx.size, chunkSize, cookie,
         identifier: `${ctx.size}-benchbin-${randomBytes(4).toString('hex')}`,
         chunkDigests: checksums,
+        method: 'octet',
       })
       if (!upload.complete?.reference) throw new Error(`no completing answer; problems: ${JSON.stringify(upload.problems.slice(0, 5))}`)
       // Save is a server-side copy: the app's CPU during it, and s3rver's, tell whose work grows with the file.

@@ -24,7 +24,7 @@ const login = await request(agent, `${base}/admin/login`, { method: 'POST', head
 const cookie = [].concat(login.headers['set-cookie']).map((c) => c.split(';')[0]).find((c) => c.startsWith('adminjs='))
 const threads = () => Object.fromEntries(readdirSync(`/proc/${child.pid}/task`).map((t) => { const s = readFileSync(`/proc/${child.pid}/task/${t}/stat`, 'utf8'); const comm = /\((.*)\)/.exec(s)[1]; const f = s.split(') ').pop().split(' '); return [`${t}:${comm}`, { u: Number(f[11]), s: Number(f[12]) }] }))
 const t0 = threads()
-const up = await uploadResumable({ target: `${base}/admin/api/resumable/Document/file`, file: src, size, chunkSize, cookie, identifier: `x-${Date.now()}`, chunkDigests: mode !== 'off' })
+const up = await uploadResumable({ target: `${base}/admin/api/resumable/Document/file`, file: src, size, chunkSize, cookie, identifier: `x-${Date.now()}`, chunkDigests: mode !== 'off', method: 'octet' })
 const t1 = threads()
 const rows = Object.entries(t1).map(([k, v]) => { const a = t0[k] ?? { u: 0, s: 0 }; return [k, (v.u - a.u) / 100, (v.s - a.s) / 100] }).filter((r) => r[1] + r[2] > 0)
 console.log(mode, cs, 'MiB', (size / 1e6 / (up.ms / 1000)).toFixed(0), 'MB/s', rows.sort((a, b) => (b[1] + b[2]) - (a[1] + a[2])).map(([k, u, s]) => `${k.split(':')[0] === String(child.pid) ? 'MAIN' : k.split(':')[0]} u${u.toFixed(2)} s${s.toFixed(2)}`).join(' | '))

@@ -26,6 +26,9 @@ interface Seen {
   method: string
   chunk: number
   digest: string | null
+  /** A POST's Content-Type and body length. */
+  type?: string
+  length?: number
   status: number | null
 }
 
@@ -69,6 +72,8 @@ describeBrowser('chunk digests from the edit component in Chromium', () => {
         chunk: Number(url.searchParams.get('resumableChunkNumber')),
         digest: url.searchParams.get('resumableChunkSha256'),
         status: res.status(),
+        type: res.request().headers()['content-type'],
+        length: res.request().postDataBuffer()?.length,
       })
     })
     let damaged = 0
@@ -80,7 +85,7 @@ describeBrowser('chunk digests from the edit component in Chromium', () => {
         return
       }
       damaged++
-      // One byte of the chunk's bytes flipped: the file part ends just before the closing boundary.
+      // One byte of the chunk's bytes flipped (the body is the chunk: the component sends it raw).
       const body = Buffer.from(request.postDataBuffer()!)
       body[body.length - 4096] ^= 0xff
       await route.continue({ postData: body })
@@ -99,6 +104,11 @@ describeBrowser('chunk digests from the edit component in Chromium', () => {
     const tests = seen.filter((s) => s.method === 'GET')
     expect(tests.length).toBeGreaterThanOrEqual(3)
     expectChunkDigests(seen, (n) => sha256(chunkOf(n)), [1, 2, 3])
+    // Each chunk goes as the raw body (Resumable.js's octet mode), not wrapped in a multipart form.
+    for (const post of posts) {
+      expect(post.type).toBe('application/octet-stream')
+      expect(post.length).toBe(chunkOf(post.chunk).length)
+    }
     const chunk2 = posts.filter((s) => s.chunk === 2).map((s) => s.status)
     expect(chunk2[0]).toBe(460)
     expect(chunk2.at(-1)).toBe(200)
