@@ -12,9 +12,8 @@ import type { Progress } from './upload-state.js'
 export class FileProgress {
   private readonly meter = new SpeedMeter(5000)
   private readonly throttle = new ProgressThrottle(() => this.flush())
+  /** Chunks that had succeeded at the last draw: more now means the draw clears the retry count. */
   private succeededChunks = 0
-  /** A chunk succeeded since progress was last drawn: the next draw clears the retry count. */
-  private succeededSinceDraw = false
 
   constructor(
     /** The file being sent, if any: nothing is drawn without one. */
@@ -25,18 +24,16 @@ export class FileProgress {
   /** A new file: its counts, speed and drawing start afresh. */
   startFile(): void {
     this.succeededChunks = 0
-    this.succeededSinceDraw = false
     this.meter.reset()
     this.throttle.reset()
   }
 
-  /** Resumable.js reported progress on `f`. */
-  progressed(f: ResumableFile): void {
-    const done = f.chunks.filter((c) => c.status() === 'success').length
-    if (done > this.succeededChunks) {
-      this.succeededChunks = done
-      this.succeededSinceDraw = true
-    }
+  /**
+   * Resumable.js reported progress (several times per chunk request). Successes are counted when
+   * drawing, not here: counting walks every chunk of the file, which on each event made the page's
+   * work grow with the square of the chunk count (bench/RESULTS.md).
+   */
+  progressed(): void {
     this.throttle.request()
   }
 
@@ -52,7 +49,8 @@ export class FileProgress {
 
   /** A retry is about to be shown: a success not drawn yet must not clear its count afterwards. */
   beforeRetry(): void {
-    if (this.succeededSinceDraw) this.throttle.flushNow()
+    const f = this.file()
+    if (f && succeeded(f) > this.succeededChunks) this.throttle.flushNow()
   }
 
   /** The speed is measured anew (a pause, a resume, another file picked). */
@@ -74,8 +72,15 @@ export class FileProgress {
   private flush(): void {
     const f = this.file()
     if (!f) return
-    const chunkSucceeded = this.succeededSinceDraw
-    this.succeededSinceDraw = false
+    const done = succeeded(f)
+    const chunkSucceeded = done > this.succeededChunks
+    this.succeededChunks = done
     this.draw(measure(f, this.meter, Date.now()), chunkSucceeded)
   }
+}
+
+function succeeded(f: ResumableFile): number {
+  let done = 0
+  for (const c of f.chunks) if (c.status() === 'success') done++
+  return done
 }

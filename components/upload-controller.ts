@@ -231,7 +231,7 @@ export class UploadController {
   }
 
   private progressed(f: ResumableFile): void {
-    if (f === this.current) this.progress.progressed(f)
+    if (f === this.current) this.progress.progressed()
   }
 
   private failed(f: ResumableFile, answer: ServerAnswer | null, message: string | undefined): void {
