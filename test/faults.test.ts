@@ -18,7 +18,7 @@ import { join } from 'node:path'
 import { Sequelize } from 'sequelize'
 import { uploadId } from '../src/protocol/scope.js'
 import {
-  abortedPost, chunkRequest, HttpClient, postChunk, referenceOf, resumableUpload, saveDocument, savedRecord,
+  abortedPost, chunkRequest, HttpClient, octetChunkRequest, postChunk, referenceOf, resumableUpload, saveDocument, savedRecord,
   startServer, stopAllServers, testChunk, type ServerProcess, type UploadRun,
 } from './support/processes.js'
 import { bytes, chunkBytes, countOf, sha256, type FileSpec } from './support/resumable-client.js'
@@ -293,7 +293,10 @@ describe('killed during finalization', () => {
 })
 
 describe('client disconnects mid-chunk-body', () => {
-  test('the half-sent chunk is not held, the upload does not complete, the lock is released and a retry finishes the file', async () => {
+  test.each([
+    ['multipart', chunkRequest],
+    ['octet', octetChunkRequest],
+  ] as const)('%s: the half-sent chunk is not held, the upload does not complete, the lock is released and a retry finishes the file', async (_method, requestOf) => {
     const env = baseEnv()
     const server = await startServer(env)
     const client = await HttpClient.login(server.url, 'admin@example.com')
@@ -304,7 +307,7 @@ describe('client disconnects mid-chunk-body', () => {
     const run = await resumableUpload(client, file, { chunks: range(1, count).filter((n) => n !== 2 && n !== count) })
     expect(run.done).toBe(true)
     for (const n of [2, count]) {
-      const request = chunkRequest(file, n)
+      const request = requestOf(file, n)
       await abortedPost(server.url, client.cookie, request, Math.floor(request.body.length / 2))
     }
     for (const n of [2, count]) {

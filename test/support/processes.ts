@@ -305,6 +305,15 @@ export function chunkRequest(file: FileSpec, n: number, body = chunkBytes(file, 
   }
 }
 
+/** The same chunk as Resumable.js's `method: 'octet'` (what the edit components send): raw body, parameters in the URL. */
+export function octetChunkRequest(file: FileSpec, n: number, body = chunkBytes(file, n)): { path: string; headers: Record<string, string>; body: Buffer } {
+  return {
+    path: `${ENDPOINT}?${new URLSearchParams(chunkParams(file, n))}`,
+    headers: { ...XHR, 'Content-Type': 'application/octet-stream' },
+    body,
+  }
+}
+
 export function testPath(file: FileSpec, n: number): string {
   return `${ENDPOINT}?${new URLSearchParams(chunkParams(file, n))}`
 }
