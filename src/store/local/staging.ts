@@ -1,6 +1,5 @@
 import { createReadStream } from 'node:fs'
 import { mkdir, rename, rm, unlink, writeFile } from 'node:fs/promises'
-import type { FileHandle } from 'node:fs/promises'
 import { UploadExpired } from '../../errors.js'
 import { manifestDifferences } from '../manifest.js'
 import type { FinishedUpload, StagingStore } from '../staging.js'
@@ -9,17 +8,17 @@ import type {
   ChunkQuery, ChunkState, ChunkWrite, OwnerLimits, StagedUpload, StagingUsage, SweepResult, UploadCompletion, UploadManifest,
   UploadState, WriteResult,
 } from '../types.js'
-import { discard, writeExactly } from './chunk-write.js'
-import { exists, isMissing, storageError, uploadChanged, uploadGone } from './fs-errors.js'
+import { exists, isMissing, storageError } from './fs-errors.js'
 import { directIo, pooledIo, type MetadataIo } from './io.js'
 import { StagingLayout } from './layout.js'
-import { acquireFileLock } from './lock.js'
+import { keepDigest, writeUnderLock, type LockedWriteParts } from './locked-chunk-write.js'
 import { OpenUploads, type OpenUpload } from './open-uploads.js'
+import { finishIfAllHeld, readMark } from './received-marks.js'
 import { recover, sweepStaging } from './recovery.js'
 import { OwnerUsage } from './usage.js'
 import { Creations } from './creation.js'
 import { OwnerReservations } from './owner-reservations.js'
-import { readChunkDigest, writeChunkDigest } from './chunk-digests.js'
+import { readChunkDigest } from './chunk-digests.js'
 import { listOwner, readCompletion, readHeldBytes, writeCompletion } from './listing.js'
 
 export interface LocalStagingOptions {
@@ -44,6 +43,7 @@ export class LocalStagingStore implements StagingStore {
   private readonly openUploads: OpenUploads
   private readonly owners: OwnerUsage
   private readonly creations: Creations
+  private readonly locked: LockedWriteParts
 
   constructor(options: LocalStagingOptions) {
     this.directory = options.directory
@@ -54,6 +54,7 @@ export class LocalStagingStore implements StagingStore {
     this.owners = new OwnerUsage(this.layout, this.lockStaleMs)
     const reservations = new OwnerReservations(this.layout, this.io, this.owners, this.lockStaleMs)
     this.creations = new Creations(this.layout, this.io, reservations, async (id) => (await this.get(id)) !== null)
+    this.locked = { layout: this.layout, io: this.io, openUploads: this.openUploads, lockStaleMs: this.lockStaleMs }
   }
 
   async init(): Promise<void> {
@@ -86,7 +87,7 @@ export class LocalStagingStore implements StagingStore {
 
   async chunkState(id: string, chunkNumber: number, query: ChunkQuery = {}): Promise<ChunkState> {
     const held = await this.withUpload(id, 'read the upload state', async (upload) => {
-      if (!(await this.readMark(upload.received, chunkNumber))) return false
+      if (!(await readMark(this.io, upload.received, chunkNumber))) return false
       // A complete upload is final: its chunks are not replaced any more.
       if (!query.sha256 || (await exists(this.layout.file(id, 'complete')))) return true
       return (await readChunkDigest(this.io, this.layout.file(id, 'digests'), chunkNumber)) === query.sha256
@@ -118,97 +119,15 @@ export class LocalStagingStore implements StagingStore {
       const created = await this.creations.createWith(manifest, chunk, options.create)
       if (created) {
         // Kept right after the creation: a test GET in between only gets the chunk sent once more.
-        if (chunk.sha256) await this.keepDigest(manifest.id, chunk.chunkNumber, chunk.sha256, true)
+        if (chunk.sha256) await keepDigest(this.locked, manifest.id, chunk.chunkNumber, chunk.sha256, true)
         return { result: created, manifest }
       }
     }
-    const dir = this.layout.upload(manifest.id)
-    // A manifest from memory may describe an upload that another process removed since: then the
-    // retry goes through find() again, which restarts it or answers 410 as the disk says.
-    const fromMemory = this.openUploads.peek(manifest.id) === manifest
-    const gone = () => {
-      if (!fromMemory) return uploadGone()
-      this.openUploads.drop(manifest.id)
-      return uploadChanged()
-    }
-    const release = await acquireFileLock(
-      this.layout.chunkLock(manifest.id, chunk.chunkNumber),
-      this.lockStaleMs,
-      `Chunk ${chunk.chunkNumber} is being received by another request; retry shortly.`,
-      this.io,
-    ).catch((error) => {
-      if (isMissing(error)) throw gone()
-      // A lock file that cannot be created or written (ENOSPC, EROFS...) is a retryable 507, not a 500.
-      throw storageError(error, 'lock the chunk')
-    })
-    let upload
-    try {
-      upload = await this.openUploads.acquire(manifest.id, dir).catch((error) => {
-        throw storageError(error, 'read the upload state')
-      })
-      if (!upload) throw gone()
-      // The route may have checked a copy from memory: under the lock, the upload on disk decides.
-      if (upload.manifest !== manifest && manifestDifferences(upload.manifest, manifest).length) {
-        this.openUploads.drop(manifest.id)
-        throw uploadChanged()
-      }
-      // Checked under the lock: once held, a chunk's bytes are never rewritten, so a duplicate
-      // (a retry whose first answer was lost, a racing copy, a chunk after completion) cannot mix
-      // its bytes in.
-      const held = await this.readMark(upload.received, chunk.chunkNumber)
-      if (held && !(await this.replaces(manifest.id, chunk))) {
-        await discard(chunk.body)
-        return { result: { complete: await this.finishIfAllHeld(manifest, upload.received), written: false }, manifest: upload.manifest }
-      }
-      const writer = await this.openUploads.openWriter(upload, dir).catch((error) => {
-        if (isMissing(error)) throw uploadGone()
-        throw storageError(error, 'open the upload')
-      })
-      try {
-        const record = (mark: Buffer) => this.io.write(writer.received, mark, chunk.chunkNumber - 1).catch((error) => {
-          throw storageError(error, 'record the chunk')
-        })
-        // Unmarked (and its digest forgotten) before its bytes change: a replacement that fails
-        // leaves the chunk missing, never held with mixed bytes.
-        if (held) {
-          await record(ZERO)
-          await this.keepDigest(manifest.id, chunk.chunkNumber, NO_DIGEST)
-        }
-        await writeExactly(writer.data, chunk)
-        if (chunk.sha256) await this.keepDigest(manifest.id, chunk.chunkNumber, chunk.sha256)
-        await record(ONE)
-      } finally {
-        await this.openUploads.closeWriter(upload)
-      }
-      const complete = await this.finishIfAllHeld(manifest, upload.received)
-      return { result: { complete, written: true, ...(held ? { replaced: true } : {}) }, manifest: upload.manifest }
-    } finally {
-      if (upload) this.openUploads.release(upload)
-      await release()
-    }
-  }
-
-  /**
-   * A held chunk is replaced by one that carries another digest than the one it was kept under
-   * (or none), while the upload is not complete.
-   */
-  private async replaces(id: string, chunk: ChunkWrite): Promise<boolean> {
-    if (!chunk.sha256 || (await exists(this.layout.file(id, 'complete')))) return false
-    return (await readChunkDigest(this.io, this.layout.file(id, 'digests'), chunk.chunkNumber)) !== chunk.sha256
-  }
-
-  private async keepDigest(id: string, chunkNumber: number, sha256: string, mayBeGone = false): Promise<void> {
-    try {
-      await writeChunkDigest(this.io, this.layout.file(id, 'digests'), chunkNumber, sha256)
-    } catch (error) {
-      // Removed right after its creation: there is nothing left to describe.
-      if (mayBeGone && isMissing(error)) return
-      throw error
-    }
+    return writeUnderLock(this.locked, manifest, chunk)
   }
 
   async finishIfReady(manifest: UploadManifest): Promise<boolean> {
-    return (await this.withUpload(manifest.id, 'read the upload state', (upload) => this.finishIfAllHeld(manifest, upload.received))) ?? false
+    return (await this.withUpload(manifest.id, 'read the upload state', (upload) => finishIfAllHeld(this.io, this.layout, manifest, upload.received))) ?? false
   }
 
   async finished(id: string): Promise<FinishedUpload | null> {
@@ -236,32 +155,6 @@ export class LocalStagingStore implements StagingStore {
       return await use(upload)
     } finally {
       this.openUploads.release(upload)
-    }
-  }
-
-  private async readMark(received: FileHandle, chunkNumber: number): Promise<boolean> {
-    const byte = Buffer.alloc(1)
-    return (await this.io.read(received, byte, chunkNumber - 1)) === 1 && byte[0] === 1
-  }
-
-  /** Renames `data` to `complete` once every chunk is marked; exactly one caller's rename wins. */
-  private async finishIfAllHeld(manifest: UploadManifest, received: FileHandle): Promise<boolean> {
-    const marks = Buffer.alloc(manifest.chunkCount)
-    try {
-      const bytesRead = await this.io.read(received, marks, 0)
-      // `complete` appears only after every mark is set and marks are never cleared, so an
-      // unmarked chunk means there is nothing to look for.
-      if (bytesRead < marks.length || marks.includes(0)) return false
-    } catch (error) {
-      throw storageError(error, 'read the upload state')
-    }
-    const complete = this.layout.file(manifest.id, 'complete')
-    try {
-      await rename(this.layout.file(manifest.id, 'data'), complete)
-      return true
-    } catch (error) {
-      if (isMissing(error)) return exists(complete)
-      throw storageError(error, 'finish the upload')
     }
   }
 
@@ -310,10 +203,6 @@ export class LocalStagingStore implements StagingStore {
     return readHeldBytes(this.layout, id, range)
   }
 }
-
-const ONE = Buffer.from([1])
-const ZERO = Buffer.from([0])
-const NO_DIGEST = '0'.repeat(64)
 
 function expiredError(): UploadExpired {
   return new UploadExpired('This upload expired on the server and was removed; start it again.')
