@@ -1,5 +1,4 @@
 import type { FileHandle } from 'node:fs/promises'
-import { finished, type Readable } from 'node:stream'
 import { InvalidRequest } from '../../errors.js'
 import { chunkCheck } from '../../content/chunk-check.js'
 import type { ChunkWrite } from '../types.js'
@@ -37,7 +36,8 @@ export async function writeExactly(data: FileHandle, chunk: ChunkWrite): Promise
     pendingBytes = 0
   }
   try {
-    await eachPiece(chunk.body, (buffer) => {
+    for await (const piece of chunk.body) {
+      const buffer = piece as Buffer
       // Refused before writing: a longer body must never spill into the next chunk's bytes.
       if (received + buffer.length > chunk.length) {
         throw new InvalidRequest(`Chunk ${chunk.chunkNumber} carries more than the ${chunk.length} bytes declared.`)
@@ -47,8 +47,8 @@ export async function writeExactly(data: FileHandle, chunk: ChunkWrite): Promise
       chunk.sink?.piece(buffer)
       pending.push(buffer)
       pendingBytes += buffer.length
-      return pendingBytes >= WRITE_BATCH ? startWrite() : undefined
-    })
+      if (pendingBytes >= WRITE_BATCH) await startWrite()
+    }
     if (received !== chunk.length) {
       throw new InvalidRequest(`Chunk ${chunk.chunkNumber} carried ${received} bytes, but ${chunk.length} were declared.`)
     }
@@ -60,44 +60,6 @@ export async function writeExactly(data: FileHandle, chunk: ChunkWrite): Promise
     await writing.catch(() => undefined)
     throw error
   }
-}
-
-/**
- * Hands each piece of `body` to `take` as it arrives, pausing the body while a promise `take`
- * returned is pending. Events rather than `for await`: an async iterator costs a promise and an
- * iteration result per piece, thousands per chunk, most of the event loop's work per byte after the
- * hashing and the writes (bench/RESULTS.md). Ends as the iterator did: with the body's end, its
- * error, or `take`'s error, after which the body is destroyed.
- */
-function eachPiece(body: Readable, take: (piece: Buffer) => Promise<void> | undefined): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    let settled = false
-    const stop = (error?: unknown): void => {
-      if (settled) return
-      settled = true
-      body.off('data', onData)
-      cleanup()
-      if (error === undefined) resolve()
-      else {
-        body.destroy()
-        reject(error)
-      }
-    }
-    const onData = (piece: Buffer): void => {
-      let wait: Promise<void> | undefined
-      try {
-        wait = take(piece)
-      } catch (error) {
-        stop(error)
-        return
-      }
-      if (!wait) return
-      body.pause()
-      wait.then(() => { if (!settled) body.resume() }, stop)
-    }
-    const cleanup = finished(body, { writable: false }, (error) => stop(error ?? undefined))
-    body.on('data', onData)
-  })
 }
 
 /** Writes `bytes` bytes of `buffers` at `position`, however many system calls that takes. */
