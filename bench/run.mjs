@@ -23,13 +23,14 @@ import { fileURLToPath } from 'node:url'
 import http from 'node:http'
 import { performance } from 'node:perf_hooks'
 import { randomBytes } from 'node:crypto'
-import { uploadResumable, request } from './resumable-client.mjs'
-import { uploadTus } from './tus-client.mjs'
+import { request } from './resumable-client.mjs'
+import { CLIENT_NODE_FLAGS, inClientProcess } from './client-process.mjs'
 import { MIN_PART_SIZE, NotAvailable, S3_PEERS, s3Peers, s3Summary, s3rverInstalled, startS3rver } from './s3.mjs'
 import { BROWSER_PEERS, BROWSER_S3_PEERS, browserPeers, selectBrowserPeers } from './browser/rows.mjs'
 import { browserSummary } from './browser/summary.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
+
 const projectRoot = resolve(here, '..')
 const MiB = 1024 * 1024
 
@@ -91,6 +92,11 @@ const opts = parseArgs(process.argv.slice(2))
 
 // ---------------------------------------------------------------- children and cleanup
 const children = new Set()
+/** Children started for a run (servers, client processes): killed when the bench stops. */
+const track = (child) => {
+  children.add(child)
+  child.once('exit', () => children.delete(child))
+}
 let workDir = null
 function cleanupSync() {
   for (const child of children) {
@@ -188,7 +194,8 @@ const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' 
 /**
  * Samples RSS every 100 ms and resets the kernel's peak (VmHWM, via clear_refs) first, so that the
  * peak is the upload's and not the start-up's; `stop()` returns the baseline, the sampled max,
- * VmHWM, and the CPU time the server and this process (the client) used meanwhile.
+ * VmHWM, and the CPU time the server used meanwhile; the client's is the one its process reports
+ * (client-process.mjs), or this process's when the client ran here.
  */
 async function usageSampler(pid) {
   const hwmReset = await writeFile(`/proc/${pid}/clear_refs`, '5').then(() => true, () => false)
@@ -205,7 +212,7 @@ async function usageSampler(pid) {
   }, 100)
   return {
     baseline: first?.rss ?? NaN,
-    async stop() {
+    async stop(clientCpuS) {
       clearInterval(timer)
       const last = await procStatus(pid)
       const serverCpuS = (await cpuSeconds(pid)) - cpu0
@@ -219,7 +226,7 @@ async function usageSampler(pid) {
         baselineMiB: (first?.rss ?? NaN) / MiB, sampledMaxMiB: sampledMax / MiB,
         growthMiB: (peak - (first?.rss ?? NaN)) / MiB,
         hwmMiB: peak / MiB, hwmReset, rssByTenthMiB: tenths,
-        serverCpuS, clientCpuS: (client.user + client.system) / 1e6,
+        serverCpuS, clientCpuS: clientCpuS ?? (client.user + client.system) / 1e6,
       }
     },
   }
@@ -325,18 +332,18 @@ async function runOurs(ctx, chunkSize, script = opts.oursServer, extraEnv = opts
     const cookie = await logIn(agent, base)
 
     const sampler = await usageSampler(server.pid)
-    const upload = await uploadResumable({
+    const upload = await inClientProcess('resumable', {
       target: `${base}/admin/api/resumable/Document/file`,
       file: ctx.source, size: ctx.size, chunkSize, cookie,
       identifier: `${ctx.size}-benchbin-${randomBytes(4).toString('hex')}`,
       // As the edit components send chunks (resumable-setup.ts); ours-multipart: as plain Resumable.js does.
       method: extraEnv.BENCH_CLIENT_METHOD || 'octet',
       chunkDigests: extraEnv.CHECKSUMS !== 'off',
-    })
+    }, track)
     if (!upload.complete?.reference) throw new Error(`no completing answer; problems: ${JSON.stringify(upload.problems.slice(0, 5))}`)
 
     const save = await saveDocument(agent, base, cookie, upload.complete.reference)
-    const usage = await sampler.stop()
+    const usage = await sampler.stop(upload.clientCpuS)
     agent.destroy()
     let saved = null
     try { saved = JSON.parse(save.text) } catch { /* reported below */ }
@@ -386,10 +393,10 @@ async function runTus(ctx, chunkSize, parallelUploads = 1) {
   const server = await startServer('tus', join(here, 'tus-server.mjs'), { TUS_DIR: dir })
   try {
     const sampler = await usageSampler(server.pid)
-    const { url, ms, patches, lastPatch } = await uploadTus({
+    const { url, ms, patches, lastPatch, clientCpuS } = await inClientProcess('tus', {
       endpoint: `http://127.0.0.1:${server.port}/files`, file: ctx.source, size: ctx.size, chunkSize, parallelUploads,
-    })
-    const usage = await sampler.stop()
+    }, track)
+    const usage = await sampler.stop(clientCpuS)
     const id = url.split('/').pop()
     const sha = await sha256File(join(dir, id))
     return {
@@ -408,12 +415,12 @@ async function runPlain(ctx, chunkSize) {
   const server = await startServer('plain', join(here, 'plain-server.mjs'), { PLAIN_DIR: dir, CHUNK_SIZE: String(chunkSize) })
   try {
     const sampler = await usageSampler(server.pid)
-    const upload = await uploadResumable({
+    const upload = await inClientProcess('resumable', {
       target: `http://127.0.0.1:${server.port}/upload`,
       file: ctx.source, size: ctx.size, chunkSize,
       identifier: `${ctx.size}-benchbin-${randomBytes(4).toString('hex')}`,
-    })
-    const usage = await sampler.stop()
+    }, track)
+    const usage = await sampler.stop(upload.clientCpuS)
     if (!upload.complete?.path) throw new Error(`plain: no completing answer; problems: ${JSON.stringify(upload.problems.slice(0, 5))}`)
     const sha = await sha256File(upload.complete.path)
     const plainPosts = upload.posts.filter((p) => p.answer?.status === 'partial').map((p) => p.ms)
@@ -478,7 +485,7 @@ const PEERS = {
   'adminjs-alone': (ctx) => runAdminjsAlone(ctx, NPM_START),
   ...s3Peers({
     here, oursServer: opts.oursServer, npmStart: NPM_START, startServer, usageSampler, cpuSeconds, logIn, saveDocument,
-    uploadResumable, makeSource, median, mbps,
+    inClientProcess: (client, options) => inClientProcess(client, options, track), makeSource, median, mbps,
   }),
   ...browserPeers({
     projectRoot, oursServer: opts.oursServer, npmStart: NPM_START, startServer, usageSampler, cpuSeconds, median, mbps, sha256File,
@@ -629,7 +636,7 @@ async function main() {
     date: new Date().toISOString(),
     command: `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim(),
     environment: {
-      node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model, kernel: release(), memGiB: +(totalmem() / 1024 ** 3).toFixed(1),
+      node: process.version, clientNodeFlags: CLIENT_NODE_FLAGS.join(' '), cpus: cpus().length, cpu: cpus()[0]?.model, kernel: release(), memGiB: +(totalmem() / 1024 ** 3).toFixed(1),
       commit: spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: projectRoot, encoding: 'utf8' }).stdout.trim(),
       tusServer: JSON.parse(readFileSync(join(projectRoot, 'node_modules/@tus/server/package.json'), 'utf8')).version,
       tusFileStore: JSON.parse(readFileSync(join(projectRoot, 'node_modules/@tus/file-store/package.json'), 'utf8')).version,

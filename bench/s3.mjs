@@ -20,7 +20,6 @@ import {
   S3Client, HeadBucketCommand, ListObjectsV2Command, GetObjectCommand, DeleteObjectsCommand, DeleteBucketCommand,
 } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
-import { uploadTus } from './tus-client.mjs'
 
 const MiB = 1024 * 1024
 export const MIN_PART_SIZE = 5 * MiB
@@ -120,7 +119,7 @@ async function bucketExists(client, bucket) {
 
 /**
  * The S3 peers. `h` are run.mjs's helpers: startServer, usageSampler, cpuSeconds, logIn,
- * saveDocument, uploadResumable, npmStart (the example app's settings), makeSource, median, mbps,
+ * saveDocument, inClientProcess, npmStart (the example app's settings), makeSource, median, mbps,
  * here, oursServer.
  */
 export function s3Peers(h) {
@@ -173,7 +172,7 @@ export function s3Peers(h) {
 
       const sampler = await h.usageSampler(server.pid)
       const s3Cpu0 = await cpuOf(s3.pid)
-      const upload = await h.uploadResumable({
+      const upload = await h.inClientProcess('resumable', {
         target: `${base}/admin/api/resumable/Document/file`,
         file: ctx.source, size: ctx.size, chunkSize, cookie,
         identifier: `${ctx.size}-benchbin-${randomBytes(4).toString('hex')}`,
@@ -187,7 +186,7 @@ export function s3Peers(h) {
       const save = await h.saveDocument(agent, base, cookie, upload.complete.reference)
       const saveAppCpuMs = ((await cpuOf(server.pid)) - saveApp0) * 1000
       const saveS3CpuMs = ((await cpuOf(s3.pid)) - saveS30) * 1000
-      const usage = await sampler.stop()
+      const usage = await sampler.stop(upload.clientCpuS)
       const s3CpuS = (await cpuOf(s3.pid)) - s3Cpu0
       agent.destroy()
       let saved = null
@@ -221,10 +220,10 @@ export function s3Peers(h) {
     try {
       const sampler = await h.usageSampler(server.pid)
       const s3Cpu0 = await cpuOf(s3.pid)
-      const { url, ms, patches, lastPatch } = await uploadTus({
+      const { url, ms, patches, lastPatch, clientCpuS } = await h.inClientProcess('tus', {
         endpoint: `http://127.0.0.1:${server.port}/files`, file: ctx.source, size: ctx.size, chunkSize,
       })
-      const usage = await sampler.stop()
+      const usage = await sampler.stop(clientCpuS)
       const s3CpuS = (await cpuOf(s3.pid)) - s3Cpu0
       const sha = await objectSha256(s3.client, s3.bucket, url.split('/').pop())
       return {
