@@ -144,8 +144,11 @@ function limitBody(req: Request, maxBytes: number): Readable {
   // only unpiped, never destroyed: the route's lingering close answers the client. A request cut
   // off fails the body as the multipart path does (400), not as an unexpected error.
   const aborted = () => {
-    if (!req.complete) limited.destroy(new InvalidRequest('The request was aborted before the whole chunk arrived.'))
+    if (!req.complete && !limited.destroyed) limited.destroy(new InvalidRequest('The request was aborted before the whole chunk arrived.'))
   }
+  // The store reads the error when it reads the body; a body no one reads any more (the route
+  // answered already) must not turn the client's going away into an uncaught 'error' event.
+  limited.on('error', () => undefined)
   req.on('error', aborted)
   req.once('close', aborted)
   req.pipe(limited)

@@ -9,7 +9,8 @@ import type { S3Keys } from './keys.js'
 import { gone } from './staging-rows.js'
 import { removeStaged } from './staging-cleanup.js'
 
-interface CreationDeps {
+/** The parts of the S3 staging store that creating an upload, and writing its parts, need. */
+export interface CreationDeps {
   s3: S3Clients
   where: S3Location
   keys: S3Keys

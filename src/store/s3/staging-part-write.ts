@@ -1,36 +1,21 @@
 import { randomBytes } from 'node:crypto'
 import { ChunkBusy, InvalidRequest } from '../../errors.js'
 import { manifestDifferences } from '../manifest.js'
-import type { OwnerLockTable } from '../shared-state/owner-locks.js'
-import type { PartTable } from '../shared-state/parts.js'
-import type { UploadRow, UploadTable } from '../shared-state/uploads.js'
+import type { UploadRow } from '../shared-state/uploads.js'
 import type { ChunkWrite, OwnerLimits, UploadManifest, WriteResult } from '../types.js'
-import { isNoSuchUpload, type S3Clients, type S3Location } from './client.js'
+import { isNoSuchUpload } from './client.js'
 import { discardBody } from './exact-body.js'
-import { checkUploadId, type S3Keys } from './keys.js'
+import { checkUploadId } from './keys.js'
 import { uploadPart } from './multipart.js'
 import { awaitComplete, completeIfReady } from './staging-completion.js'
-import { createUpload, dropIfEmpty } from './staging-creation.js'
+import { createUpload, dropIfEmpty, type CreationDeps } from './staging-creation.js'
 import { ensureMultipart, gone, live } from './staging-rows.js'
 import { removeStaged } from './staging-cleanup.js'
+import type { S3StagingTimings } from './staging-timings.js'
 
-interface PartWriteDeps {
-  s3: S3Clients
-  where: S3Location
-  keys: S3Keys
-  uploads: UploadTable
-  parts: PartTable
-  ownerLocks: OwnerLockTable
-}
+type PartWriteDeps = CreationDeps
 
-interface PartWriteTimings {
-  partLeaseMs: number
-  createLeaseMs: number
-  completionStaleMs: number
-  completionWaitMs: number
-  ownerLockLeaseMs: number
-  pollMs: number
-}
+type PartWriteTimings = S3StagingTimings
 
 /**
  * Streams the chunk to S3 as part `chunkNumber`. The part is claimed in the shared table first (a
