@@ -1,6 +1,6 @@
 import busboy from 'busboy'
 import type { Request } from 'express'
-import { PassThrough, Transform, type Readable } from 'node:stream'
+import { PassThrough, Readable } from 'node:stream'
 import { InvalidRequest, TooLarge } from '../errors.js'
 import type { RawParams } from '../protocol/chunk-request.js'
 
@@ -132,25 +132,23 @@ export function readChunkBody<T>(req: Request, maxBytes: number, onFile: (body: 
 
 /** A raw body as a stream that errors once it passes `maxBytes`, or when the client goes away. */
 function limitBody(req: Request, maxBytes: number): Readable {
-  let seen = 0
-  const limited = new Transform({
-    transform(piece: Buffer, _encoding, done) {
-      seen += piece.length
-      if (seen > maxBytes) done(new TooLarge(`A chunk request may carry at most ${maxBytes} bytes.`))
-      else done(null, piece)
-    },
-  })
-  // pipe() holds the bytes back until the store reads them. On an error or an early stop `req` is
-  // only unpiped, never destroyed: the route's lingering close answers the client. A request cut
-  // off fails the body as the multipart path does (400), not as an unexpected error.
-  const aborted = () => {
-    if (!req.complete && !limited.destroyed) limited.destroy(new InvalidRequest('The request was aborted before the whole chunk arrived.'))
-  }
-  // The store reads the error when it reads the body; a body no one reads any more (the route
-  // answered already) must not turn the client's going away into an uncaught 'error' event.
-  limited.on('error', () => undefined)
-  req.on('error', aborted)
-  req.once('close', aborted)
-  req.pipe(limited)
-  return limited
+  // Pulled only when the store reads it: a 'data' listener here would start the flow at once and
+  // lose every byte that arrives before the store's first read, and an error pushed into a body no
+  // one reads any more would be an uncaught 'error' event. Not destroying `req` when the store
+  // stops early (a longer body) leaves it to the route's lingering close, so the client gets the
+  // answer.
+  return Readable.from((async function* limited() {
+    let seen = 0
+    try {
+      for await (const piece of req.iterator({ destroyOnReturn: false })) {
+        seen += (piece as Buffer).length
+        if (seen > maxBytes) throw new TooLarge(`A chunk request may carry at most ${maxBytes} bytes.`)
+        yield piece as Buffer
+      }
+    } catch (error) {
+      if (error instanceof TooLarge) throw error
+      // The client went away: a bad request, as on the multipart path, not an unexpected error.
+      throw new InvalidRequest('The request was aborted before the whole chunk arrived.')
+    }
+  })())
 }
