@@ -75,7 +75,8 @@ suite('direct uploads to the bucket in Chromium (s3rver behind the signing proxy
 
     // Every part whose answer reached the page before the pause is reported within a second or so.
     expect(new Set(acceptedPuts(stack.proxy, before).map((p) => p.uploadId)).size).toBe(1)
-    await eventually(() => reported.putsSeen >= 2 && reported.count() >= reported.putsSeen, 'the ETags the page received to be reported')
+    await eventually(() => reported.putsSeen >= 2 && reported.count() >= 2, 'the ETags the page received to be reported')
+    await reported.settled()
     const recorded = new Set([...reported.byFile.values()][0])
     expect(recorded.size).toBeGreaterThanOrEqual(2)
 
@@ -125,8 +126,8 @@ suite('direct uploads to the bucket in Chromium (s3rver behind the signing proxy
     // Both rows at once: a row may finish between two clicks.
     await page.$$eval('[data-testid=resumable-item-pause]', (buttons) => buttons.forEach((b) => (b as HTMLButtonElement).click()))
     await shot(page, 'direct-multiple-paused')
-    await eventually(() => reported.putsSeen >= 2 && reported.count() >= reported.putsSeen, 'the ETags the page received to be reported')
-    const recorded = reported.count()
+    await eventually(() => reported.putsSeen >= 2 && reported.count() >= 2, 'the ETags the page received to be reported')
+    const recorded = await reported.settled()
     expect(recorded).toBeGreaterThanOrEqual(2)
 
     const afterPause = stack.proxy.forwarded.length
@@ -174,7 +175,8 @@ suite('direct uploads to the bucket in Chromium (s3rver behind the signing proxy
     await page.setInputFiles('[data-testid=resumable-input]', file.path)
     await eventually(() => acceptedPuts(stack.proxy, before).length >= 2, 'two parts in the bucket', LONG)
     await page.click('[data-testid=resumable-pause]')
-    await eventually(() => reported.putsSeen >= 2 && reported.count() >= reported.putsSeen, 'the ETags the page received to be reported')
+    await eventually(() => reported.putsSeen >= 2 && reported.count() >= 2, 'the ETags the page received to be reported')
+    await reported.settled()
     const recorded = new Set([...reported.byFile.values()][0])
 
     const afterPause = stack.proxy.forwarded.length

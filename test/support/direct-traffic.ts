@@ -79,4 +79,18 @@ export class ReportedParts {
     for (const set of this.byFile.values()) n += set.size
     return n
   }
+
+  /**
+   * The parts reported once reporting has stopped for `quietMs` (the page reports an ETag within a
+   * second of getting it). Not `putsSeen`: a PUT whose answer the network finished just as Pause
+   * aborted its request counts there but never reaches the page's code (a full suite under load
+   * showed it).
+   */
+  async settled(quietMs = 1500): Promise<number> {
+    for (let last = -1; last !== this.count();) {
+      last = this.count()
+      await new Promise((resolve) => { setTimeout(resolve, quietMs) })
+    }
+    return this.count()
+  }
 }
