@@ -48,40 +48,37 @@ async function cutOff(port: number, sent: number, waitMs: number): Promise<strin
   return answer
 }
 
-const settle = () => new Promise((done) => setTimeout(done, 200))
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms))
+
+/**
+ * Serves a store that waits `waitMs`, then reads the whole body as the local store does; cuts the
+ * client off after 64 KiB of 1 MiB and returns what reading failed with.
+ */
+async function readAfterCutOff(waitMs: number): Promise<unknown> {
+  let failure: unknown = null
+  const port = await serve(async (stream) => {
+    await sleep(waitMs)
+    try {
+      for await (const piece of stream) void piece
+    } catch (error) {
+      failure = error
+      throw error
+    }
+    return 'read'
+  })
+  await cutOff(port, 64 * 1024, 100)
+  await sleep(waitMs + 200)
+  return failure
+}
 
 describe('an octet chunk body cut off by the client', () => {
   test('read by the store: reading fails with InvalidRequest (400), not an unexpected error', async () => {
-    let failure: unknown = null
-    const port = await serve(async (stream) => {
-      try {
-        for await (const piece of stream) void piece
-      } catch (error) {
-        failure = error
-        throw error
-      }
-      return 'read'
-    })
-    await cutOff(port, 64 * 1024, 100)
-    await settle()
+    const failure = await readAfterCutOff(0)
     expect(failure).toBeInstanceOf(InvalidRequest)
     expect((failure as InvalidRequest).status).toBe(400)
   })
 
   test('read only after the client went away (the store waited): still an InvalidRequest, with nothing uncaught', async () => {
-    let failure: unknown = null
-    const port = await serve(async (stream) => {
-      await new Promise((done) => setTimeout(done, 400))
-      try {
-        for await (const piece of stream) void piece
-      } catch (error) {
-        failure = error
-        throw error
-      }
-      return 'read'
-    })
-    await cutOff(port, 64 * 1024, 100)
-    await new Promise((done) => setTimeout(done, 600))
-    expect(failure).toBeInstanceOf(InvalidRequest)
+    expect(await readAfterCutOff(400)).toBeInstanceOf(InvalidRequest)
   })
 })
